@@ -1,0 +1,139 @@
+"""CTC decoding in NumPy: greedy (fast path), prefix beam search, lexicon-constrained.
+
+Input is the recognizer's per-step probabilities, shape (T, C), with the blank at
+``charset.BLANK_INDEX``. Every decoder returns the text and a confidence in [0, 1].
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+
+import numpy as np
+
+from ocr_engine.charset import BLANK_INDEX, decode_indices, encode
+
+_NEG_INF = -np.inf
+
+
+@dataclass(frozen=True)
+class Decoded:
+    text: str
+    confidence: float
+
+
+def greedy_decode(probs: np.ndarray) -> Decoded:
+    """Best path: argmax per step, collapse repeats, drop blanks.
+
+    Confidence is the product of the chosen steps' probabilities over the emitted
+    characters' steps (geometric mean), so a clean read scores near 1.
+    """
+    best = probs.argmax(axis=-1)
+    keep = np.ones_like(best, dtype=bool)
+    keep[1:] = best[1:] != best[:-1]
+    keep &= best != BLANK_INDEX
+    text = decode_indices(best[keep].tolist())
+    step_p = probs[np.arange(len(best)), best]
+    conf = float(np.exp(np.mean(np.log(np.clip(step_p, 1e-12, 1.0))))) if len(best) else 0.0
+    return Decoded(text, conf)
+
+
+def greedy_decode_batch(probs: np.ndarray) -> list[Decoded]:
+    return [greedy_decode(p) for p in probs]
+
+
+def _logsumexp(a: float, b: float) -> float:
+    if a == _NEG_INF:
+        return b
+    if b == _NEG_INF:
+        return a
+    m = max(a, b)
+    return m + float(np.log1p(np.exp(-abs(a - b))))
+
+
+def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-4) -> Decoded:
+    """CTC prefix beam search (Hannun et al. 2014) without a language model.
+
+    Confidence is the probability of the best labelling summed over all its
+    alignments, normalised per time step (so it is comparable across lengths).
+    """
+    if beam_width <= 1:
+        return greedy_decode(probs)
+    log_probs = np.log(np.clip(probs, 1e-12, 1.0))
+    steps = log_probs.shape[0]
+    # prefix -> (log P ending in blank, log P ending in non-blank)
+    beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, _NEG_INF)}
+    for t in range(steps):
+        lp = log_probs[t]
+        candidates = np.nonzero(probs[t] >= prune)[0]
+        nxt: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [_NEG_INF, _NEG_INF])
+        for prefix, (pb, pnb) in beams.items():
+            total = _logsumexp(pb, pnb)
+            for c in candidates:
+                p = float(lp[c])
+                if c == BLANK_INDEX:
+                    entry = nxt[prefix]
+                    entry[0] = _logsumexp(entry[0], total + p)
+                    continue
+                last = prefix[-1] if prefix else None
+                extended = prefix + (int(c),)
+                entry = nxt[extended]
+                if c == last:
+                    # A repeat needs a blank between: only the blank-ending mass extends.
+                    entry[1] = _logsumexp(entry[1], pb + p)
+                    same = nxt[prefix]
+                    same[1] = _logsumexp(same[1], pnb + p)
+                else:
+                    entry[1] = _logsumexp(entry[1], total + p)
+        ranked = sorted(nxt.items(), key=lambda kv: _logsumexp(*kv[1]), reverse=True)
+        beams = {k: (v[0], v[1]) for k, v in ranked[:beam_width]}
+    best, (pb, pnb) = max(beams.items(), key=lambda kv: _logsumexp(*kv[1]))
+    score = _logsumexp(pb, pnb)
+    return Decoded(decode_indices(list(best)), float(np.exp(score / max(steps, 1))))
+
+
+def sequence_log_prob(log_probs: np.ndarray, labels: list[int]) -> float:
+    """log P(labels | probs) summed over all CTC alignments (the forward algorithm)."""
+    steps = log_probs.shape[0]
+    ext = [BLANK_INDEX]
+    for c in labels:
+        ext += [c, BLANK_INDEX]
+    s = len(ext)
+    if len(labels) > steps:
+        return _NEG_INF
+    alpha = np.full(s, _NEG_INF)
+    alpha[0] = log_probs[0, ext[0]]
+    if s > 1:
+        alpha[1] = log_probs[0, ext[1]]
+    ext_arr = np.array(ext)
+    # skip[i]: alpha[i] may also come from alpha[i-2] (a non-blank differing from i-2)
+    skip = np.zeros(s, dtype=bool)
+    skip[2:] = (ext_arr[2:] != BLANK_INDEX) & (ext_arr[2:] != ext_arr[:-2])
+    for t in range(1, steps):
+        prev = alpha
+        a1 = np.concatenate([[_NEG_INF], prev[:-1]])
+        a2 = np.where(skip, np.concatenate([[_NEG_INF, _NEG_INF], prev[:-2]]), _NEG_INF)
+        alpha = np.logaddexp(np.logaddexp(prev, a1), a2) + log_probs[t, ext_arr]
+    return float(np.logaddexp(alpha[-1], alpha[-2]) if s > 1 else alpha[-1])
+
+
+def lexicon_decode(probs: np.ndarray, lexicon: list[str]) -> Decoded:
+    """Pick the lexicon word with the highest CTC probability.
+
+    Each word is scored exactly (forward algorithm over all alignments); words whose
+    characters fall outside the alphabet are compared in their normalised form.
+    Confidence is the chosen word's share of the probability among the lexicon words.
+    """
+    if not lexicon:
+        raise ValueError("empty lexicon")
+    log_probs = np.log(np.clip(probs, 1e-12, 1.0))
+    best_word, scores = "", []
+    for word in lexicon:
+        scores.append(sequence_log_prob(log_probs, encode(word)))
+    scores_arr = np.array(scores)
+    i = int(np.argmax(scores_arr))
+    best_word = lexicon[i]
+    share = float(np.exp(scores_arr[i] - np.logaddexp.reduce(scores_arr)))
+    return Decoded(best_word, share)
+
+

@@ -1,0 +1,124 @@
+"""The engine: bytes -> decode -> detect -> normalize -> recognize -> CTC decode -> OcrResult.
+
+Every entry point calls :func:`get_engine` (a cached factory: the model loads once per
+process) and then :meth:`OcrEngine.read`.
+"""
+
+from __future__ import annotations
+
+import functools
+import time
+from collections.abc import Sequence
+
+import numpy as np
+
+from ocr_engine import ctc
+from ocr_engine.config import Settings, load_settings
+from ocr_engine.decode import DecodedImage, decode_image
+from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
+from ocr_engine.errors import InvalidOption
+from ocr_engine.recognize import Recognizer
+from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
+
+CANDIDATES_PER_REGION = 3  # detection candidates recognized per region asked for
+
+
+class OcrEngine:
+    def __init__(self, settings: Settings, recognizer: Recognizer):
+        self.settings = settings
+        self.recognizer = recognizer
+
+    @property
+    def model_info(self) -> ModelInfo:
+        return self.recognizer.metadata.info()
+
+    # -- options ----------------------------------------------------------------------
+    def resolve(self, options: ReadOptions) -> tuple[int, int, float, tuple[str, ...] | None]:
+        """Defaults filled in and limits enforced -> (beam, regions, min_conf, lexicon)."""
+        s = self.settings
+        beam = s.beam_width if options.beam_width is None else options.beam_width
+        regions = s.max_regions if options.max_regions is None else options.max_regions
+        min_conf = s.min_confidence if options.min_confidence is None else options.min_confidence
+        if not 1 <= beam <= s.max_beam_width:
+            raise InvalidOption(f"beam_width must be between 1 and {s.max_beam_width}")
+        if not 1 <= regions <= s.max_regions_limit:
+            raise InvalidOption(f"max_regions must be between 1 and {s.max_regions_limit}")
+        if not 0.0 <= min_conf <= 1.0:
+            raise InvalidOption("min_confidence must be between 0 and 1")
+        lexicon = None
+        if options.lexicon:
+            words = tuple(dict.fromkeys(w.strip() for w in options.lexicon if w and w.strip()))
+            if len(words) > s.max_lexicon:
+                raise InvalidOption(f"the lexicon may hold at most {s.max_lexicon} words")
+            lexicon = words or None
+        return beam, regions, min_conf, lexicon
+
+    # -- reading ----------------------------------------------------------------------
+    def read(self, data: bytes, options: ReadOptions | None = None) -> OcrResult:
+        """Image bytes -> OcrResult. Raises the engine's OcrError subclasses."""
+        options = options or ReadOptions()
+        self.resolve(options)  # fail on bad options before the work
+        t0 = time.perf_counter()
+        image = decode_image(data, self.settings)
+        t1 = time.perf_counter()
+        return self.read_decoded(image, options, {"decode": (t1 - t0) * 1000})
+
+    def read_decoded(self, image: DecodedImage, options: ReadOptions, timings: dict | None = None) -> OcrResult:
+        beam, max_regions, min_conf, lexicon = self.resolve(options)
+        timings = dict(timings or {})
+        t0 = time.perf_counter()
+        if options.detect:
+            regions = detect_candidates(
+                image.rgb, max_candidates=max_regions * CANDIDATES_PER_REGION, max_side=self.settings.detect_max_side
+            )
+        else:
+            regions = [whole_image_region(image.rgb)]
+        t1 = time.perf_counter()
+        crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in regions)]
+        probs = self.recognizer.predict_crops(crops)
+        t2 = time.perf_counter()
+        words = self._decode(regions, probs, beam, lexicon)
+        words = [w for w in words if w.text and w.confidence >= min_conf]
+        if options.detect:
+            words = _best_in_reading_order(words, max_regions)
+        t3 = time.perf_counter()
+        timings.update(detect=(t1 - t0) * 1000, recognize=(t2 - t1) * 1000, ctc=(t3 - t2) * 1000)
+        timings["total"] = sum(timings.values())
+        return OcrResult(words, (image.width, image.height), timings, self.model_info)
+
+    def read_crops(self, crops: Sequence[np.ndarray], beam_width: int | None = None,
+                   lexicon: Sequence[str] | None = None) -> list[ctc.Decoded]:
+        """Already-cropped words (evaluation, benchmarks) -> decoded texts."""
+        beam = self.settings.beam_width if beam_width is None else beam_width
+        probs = self.recognizer.predict_crops(list(crops))
+        return [_decode_one(p, beam, tuple(lexicon) if lexicon else None) for p in probs]
+
+    @staticmethod
+    def _decode(regions: list[Region], probs: np.ndarray, beam: int, lexicon) -> list[Word]:
+        out = []
+        for region, p in zip(regions, probs, strict=True):
+            d = _decode_one(p, beam, lexicon)
+            out.append(Word(d.text, d.confidence, region.bbox))
+        return out
+
+
+def _decode_one(probs: np.ndarray, beam: int, lexicon: tuple[str, ...] | None) -> ctc.Decoded:
+    if lexicon:
+        return ctc.lexicon_decode(probs, list(lexicon))
+    return ctc.beam_search(probs, beam) if beam > 1 else ctc.greedy_decode(probs)
+
+
+def _best_in_reading_order(words: list[Word], limit: int) -> list[Word]:
+    """The most confident ``limit`` words, then sorted as a reader reads."""
+    best = sorted(words, key=lambda w: -w.confidence)[:limit]
+    by_box = {w.bbox: w for w in best}
+    ordered = reading_order([Region(w.bbox, w.confidence) for w in best])
+    return [by_box[r.bbox] for r in ordered]
+
+
+@functools.cache
+def get_engine() -> OcrEngine:
+    """The process-wide engine: settings read and the model loaded once (cold start)."""
+    settings = load_settings()
+    recognizer = Recognizer(settings.model_path, settings.metadata_path, settings.num_threads)
+    return OcrEngine(settings, recognizer)

@@ -1,0 +1,51 @@
+"""The one definition of how a word crop becomes the recognizer's input.
+
+Training (``model/``), evaluation and serving all call :func:`crop_to_input`, so the
+three cannot drift apart. The crop is converted to grayscale, resized to the model's
+height keeping its aspect ratio (squeezed only when wider than the input), padded on
+the right by repeating its last column, and scaled to [0, 1].
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+INPUT_HEIGHT = 32
+INPUT_WIDTH = 128
+
+
+def to_gray(image: np.ndarray) -> np.ndarray:
+    """Any uint8 image (H×W, H×W×3 BGR, H×W×4 BGRA) -> H×W uint8 grayscale."""
+    if image.ndim == 2:
+        return image
+    if image.shape[2] == 4:
+        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+    if image.shape[2] == 3:
+        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+    return image[:, :, 0]
+
+
+def crop_to_input(
+    crop: np.ndarray, height: int = INPUT_HEIGHT, width: int = INPUT_WIDTH
+) -> np.ndarray:
+    """Word crop (uint8, gray or colour) -> float32 array of shape (height, width, 1)."""
+    gray = to_gray(crop)
+    h, w = gray.shape[:2]
+    if h == 0 or w == 0:
+        raise ValueError("empty crop")
+    new_w = max(1, min(width, round(w * height / h)))
+    interp = cv2.INTER_AREA if h > height else cv2.INTER_CUBIC
+    resized = cv2.resize(gray, (new_w, height), interpolation=interp)
+    if new_w < width:
+        resized = cv2.copyMakeBorder(
+            resized, 0, 0, 0, width - new_w, cv2.BORDER_REPLICATE
+        )
+    return (resized.astype(np.float32) / 255.0)[:, :, None]
+
+
+def batch_to_input(crops: list[np.ndarray]) -> np.ndarray:
+    """A list of crops -> float32 batch (N, H, W, 1)."""
+    if not crops:
+        return np.zeros((0, INPUT_HEIGHT, INPUT_WIDTH, 1), np.float32)
+    return np.stack([crop_to_input(c) for c in crops])

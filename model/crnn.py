@@ -1,0 +1,69 @@
+"""The CRNN: VGG-style convolutional encoder, two bidirectional LSTMs, CTC softmax.
+
+Backend-agnostic Keras 3 (only ``keras.layers`` and ``keras.ops``), so the same code
+trains with TensorFlow on a CPU and with JAX on a lent GPU.
+
+Width choice (measured on the 2-core CPU, see model/README.md): the seed widths
+(64-128-256-256-512-512, LSTM 256; 7.1M parameters) train about 4× slower than half
+width (32-64-128-128-256-256, LSTM 128; 1.8M parameters) and serve 2-4× slower, and
+CPU time is what limits training here, so the shipped model is ``width=0.5``.
+"""
+
+from __future__ import annotations
+
+import keras
+from keras import layers, ops
+
+from ocr_engine.charset import BLANK_INDEX, NUM_CLASSES
+from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
+
+SEED_CONV_FILTERS = (64, 128, 256, 256, 512, 512)
+SEED_LSTM_UNITS = 256
+# Pooling after each conv block: height 32 -> 1, width 128 -> 32 time steps.
+POOLS = ((2, 2), (2, 2), None, (2, 1), (2, 1), (2, 1))
+
+
+def conv_block(x, filters: int, pool: tuple[int, int] | None, name: str):
+    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
+    x = layers.BatchNormalization(name=f"{name}_bn")(x)
+    x = layers.ReLU(name=f"{name}_relu")(x)
+    if pool is not None:
+        x = layers.MaxPooling2D(pool_size=pool, strides=pool, name=f"{name}_pool")(x)
+    return x
+
+
+def build_crnn(width: float = 0.5, unroll: bool = False, dropout: float = 0.0) -> keras.Model:
+    """Image (N, 32, 128, 1) in [0, 1] -> per-step class probabilities (N, 32, 37).
+
+    ``unroll=True`` is for the export copy: unrolled LSTMs convert to builtin TFLite ops.
+    """
+    filters = [max(8, int(f * width)) for f in SEED_CONV_FILTERS]
+    units = max(16, int(SEED_LSTM_UNITS * width))
+    inputs = keras.Input((INPUT_HEIGHT, INPUT_WIDTH, 1), name="image")
+    x = inputs
+    for i, (f, pool) in enumerate(zip(filters, POOLS, strict=True)):
+        x = conv_block(x, f, pool, name=f"block{i + 1}")
+    # Height is 1 now: (N, 1, T, C) -> (N, T, C).
+    x = layers.Reshape((INPUT_WIDTH // 4, filters[-1]), name="to_sequence")(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="enc_dropout")(x)
+    for i in range(2):
+        x = layers.Bidirectional(
+            layers.LSTM(units, return_sequences=True, unroll=unroll), name=f"bilstm{i + 1}"
+        )(x)
+    if dropout:
+        x = layers.Dropout(dropout, name="rnn_dropout")(x)
+    outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="char_probs")(x)
+    return keras.Model(inputs, outputs, name=f"crnn_w{width:g}")
+
+
+@keras.saving.register_keras_serializable(package="ocr")
+def ctc_loss(y_true, y_pred):
+    """CTC loss for labels padded with the blank index (0): lengths are the non-zero count."""
+    y_true = ops.cast(y_true, "int32")
+    label_len = ops.sum(ops.cast(ops.not_equal(y_true, BLANK_INDEX), "int32"), axis=-1)
+    batch = ops.shape(y_pred)[0]
+    steps = ops.shape(y_pred)[1]
+    pred_len = ops.full((batch,), steps, dtype="int32")
+    log_probs = ops.log(ops.clip(y_pred, 1e-8, 1.0))
+    return ops.ctc_loss(y_true, log_probs, label_len, pred_len, mask_index=BLANK_INDEX)

@@ -1,0 +1,104 @@
+"""Training and validation data: synthetic words mixed with augmented IIIT5K train crops.
+
+IIIT5K ``train`` is split deterministically: every tenth line (by position) is held out
+for validation, the rest is mixed into training. The ``test`` split is never read here.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import keras
+import numpy as np
+
+from model.synth import WordSynth
+from ocr_engine.charset import encode, normalize_text
+from ocr_engine.preprocess import crop_to_input
+
+DEFAULT_DATA_DIR = Path(os.environ.get("OCR_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+MAX_LABEL = 24
+HOLDOUT_EVERY = 10
+
+
+def read_labels(tsv: Path) -> list[tuple[Path, str]]:
+    """``path<TAB>label`` lines -> [(absolute path, label)], paths relative to the file."""
+    rows = []
+    for line in tsv.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        rel, label = line.split("\t", 1)
+        rows.append((tsv.parent / rel, label))
+    return rows
+
+
+def load_iiit5k_train(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list, list]:
+    """-> (train [(image, label)], holdout [(image, label)]) from IIIT5K train only."""
+    rows = read_labels(data_dir / "iiit5k" / "train.tsv")
+    train, hold = [], []
+    for i, (path, label) in enumerate(rows):
+        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        label = normalize_text(label)
+        if img is None or not label or len(label) > MAX_LABEL:
+            continue
+        (hold if i % HOLDOUT_EVERY == 0 else train).append((img, label))
+    return train, hold
+
+
+def pad_labels(labels: list[str], max_len: int = MAX_LABEL) -> np.ndarray:
+    out = np.zeros((len(labels), max_len), np.int32)  # 0 = blank = padding
+    for i, text in enumerate(labels):
+        idx = encode(text)[:max_len]
+        out[i, : len(idx)] = idx
+    return out
+
+
+class MixedWords(keras.utils.PyDataset):
+    """Endless batches: synthetic words, with a fraction of augmented real crops."""
+
+    def __init__(self, real, batch_size=32, real_fraction=0.25, steps=500, seed=0, **kwargs):
+        super().__init__(**kwargs)
+        self.real = real
+        self.batch_size = batch_size
+        self.real_fraction = real_fraction if real else 0.0
+        self.steps = steps
+        self.seed = seed
+
+    def __len__(self) -> int:
+        return self.steps
+
+    def __getitem__(self, index: int):
+        # A fresh generator per batch: workers in other processes stay independent.
+        synth = WordSynth(seed=hash((self.seed, index, os.getpid())) % (2**32))
+        rng = synth.rng
+        images, labels = [], []
+        for _ in range(self.batch_size):
+            if rng.random() < self.real_fraction:
+                img, label = self.real[int(rng.integers(0, len(self.real)))]
+                img = augment_real(synth, img)
+            else:
+                img, label = synth.sample()
+                if not label:
+                    continue
+            images.append(crop_to_input(img))
+            labels.append(label)
+        return np.stack(images), pad_labels(labels)
+
+
+def augment_real(synth: WordSynth, img: np.ndarray) -> np.ndarray:
+    """Mild geometric + photometric jitter for real crops (a margin so nothing is cut)."""
+    h, w = img.shape[:2]
+    pad = max(2, h // 6)
+    big = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+    box = np.float32([pad, pad, pad + w, pad + h])
+    if synth.rng.random() < 0.7:
+        big, box = synth._geometric(big, box)
+    out = synth._crop(big, box)
+    if synth.rng.random() < 0.15:
+        out = 255 - out
+    return synth._photometric(out)
+
+
+def holdout_arrays(hold) -> tuple[np.ndarray, list[str]]:
+    return np.stack([crop_to_input(img) for img, _ in hold]), [label for _, label in hold]

@@ -1,0 +1,71 @@
+"""Export trained weights to TFLite for serving: ``python -m model.export``.
+
+Builds the export copy of the CRNN with unrolled LSTMs (they convert to builtin TFLite
+ops), loads the weights, and writes float32 and int8 dynamic-range models plus the
+metadata file the engine checks at load (charset, blank index, input size, metrics).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import tempfile
+import time
+from pathlib import Path
+
+from model.crnn import build_crnn
+from ocr_engine.charset import ALPHABET, BLANK_INDEX
+from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "checkpoints" / "best.weights.h5"
+
+
+def convert(weights: Path, width: float, quantize: bool) -> bytes:
+    import tensorflow as tf  # export only; serving never imports TensorFlow
+
+    model = build_crnn(width=width, unroll=True)
+    model.load_weights(weights)
+    with tempfile.TemporaryDirectory() as tmp:
+        # Keras 3's own SavedModel export freezes the variables into constants.
+        model.export(tmp, format="tf_saved_model", verbose=False)
+        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+        if quantize:
+            converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 weights, float activations
+        return converter.convert()
+
+
+
+def write_metadata(out: Path, version: str, width: float, metrics: dict | None = None) -> None:
+    meta = {
+        "name": f"crnn-w{width:g}",
+        "version": version,
+        "dataset": "synthetic words (421 fonts) + IIIT5K train",
+        "alphabet": ALPHABET,
+        "blank_index": BLANK_INDEX,
+        "input_height": INPUT_HEIGHT,
+        "input_width": INPUT_WIDTH,
+        "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "metrics": metrics or {},
+    }
+    out.write_text(json.dumps(meta, indent=2) + "\n")
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument("--out", type=Path, default=ARTIFACTS)
+    p.add_argument("--width", type=float, default=0.5)
+    p.add_argument("--version", default=time.strftime("%Y.%m.%d"))
+    args = p.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for name, quantize in (("crnn.tflite", False), ("crnn-int8.tflite", True)):
+        data = convert(args.weights, args.width, quantize)
+        (args.out / name).write_bytes(data)
+        print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
+    write_metadata(args.out / "crnn.json", args.version, args.width)
+    print(f"wrote {args.out / 'crnn.json'}")
+
+
+if __name__ == "__main__":
+    main()

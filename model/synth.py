@@ -1,0 +1,246 @@
+"""Synthetic word images for training: many fonts, colours, backgrounds and distortions.
+
+Each sample is rendered with PIL (a font from the Debian packages in
+``font-packages.txt``), then distorted with OpenCV (perspective, rotation, blur,
+noise, JPEG artefacts, low resolution, tight or loose crops) and passed through the
+engine's own preprocessing. About 1-2 ms per image on one core.
+"""
+
+from __future__ import annotations
+
+import functools
+import glob
+import os
+import string
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw, ImageFont
+
+from ocr_engine.charset import normalize_text
+from ocr_engine.preprocess import crop_to_input
+
+FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
+MAX_LABEL_LEN = 24  # CTC needs T=32 >= label length + repeats; keep a margin
+
+
+@functools.cache
+def find_fonts() -> tuple[str, ...]:
+    """Latin-capable TrueType/OpenType fonts on this machine (renders a test string)."""
+    paths = []
+    for root in FONT_DIRS:
+        for ext in ("ttf", "otf", "TTF", "OTF"):
+            paths.extend(glob.glob(os.path.join(root, "**", f"*.{ext}"), recursive=True))
+    usable = []
+    for path in sorted(set(paths)):
+        try:
+            font = ImageFont.truetype(path, 24)
+            w = font.getbbox("Hag0")[2]
+            if w > 10 and font.getbbox("W")[2] != font.getbbox("i")[2] or "mono" in path.lower():
+                usable.append(path)
+        except OSError:
+            continue
+    if not usable:
+        raise RuntimeError("no fonts found: apt-get install $(grep -v '^#' model/font-packages.txt)")
+    return tuple(usable)
+
+
+@functools.cache
+def word_list() -> tuple[str, ...]:
+    """English words by frequency (wordfreq), letters and digits only."""
+    from wordfreq import top_n_list
+
+    words = [w for w in top_n_list("en", 60000) if w.isascii() and w.isalnum()]
+    return tuple(w for w in words if 1 <= len(w) <= MAX_LABEL_LEN)
+
+
+def _luminance(rgb: np.ndarray) -> float:
+    return float(0.299 * rgb[0] + 0.587 * rgb[1] + 0.114 * rgb[2])
+
+
+class WordSynth:
+    """Draws (image uint8 gray-or-colour crop, label) pairs; deterministic for a seed."""
+
+    def __init__(self, seed: int = 0):
+        self.rng = np.random.default_rng(seed)
+        self.fonts = find_fonts()
+        self.words = word_list()
+        self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
+
+    # -- text -------------------------------------------------------------------
+    def random_text(self) -> str:
+        r = self.rng.random()
+        if r < 0.70:
+            # Zipf-ish: favour common words but reach the long tail.
+            idx = int(len(self.words) * self.rng.random() ** 2.5)
+            text = self.words[idx]
+        elif r < 0.82:
+            n = int(self.rng.integers(1, 9))
+            text = "".join(self.rng.choice(list(string.digits), n))
+        elif r < 0.94:
+            n = int(self.rng.integers(2, 11))
+            text = "".join(self.rng.choice(list(string.ascii_lowercase + string.digits), n))
+        else:
+            a, b = self.words[int(self.rng.integers(0, 3000))], self.words[int(self.rng.integers(0, 3000))]
+            text = (a + b)[:MAX_LABEL_LEN]
+        case = self.rng.random()
+        if case < 0.40:
+            text = text.upper()
+        elif case < 0.70:
+            text = text.capitalize()
+        return text
+
+    # -- rendering --------------------------------------------------------------
+    def _font(self, size: int) -> ImageFont.FreeTypeFont:
+        path = self.fonts[int(self.rng.integers(0, len(self.fonts)))]
+        key = (path, size)
+        if key not in self._font_cache:
+            if len(self._font_cache) > 2000:
+                self._font_cache.clear()
+            self._font_cache[key] = ImageFont.truetype(path, size)
+        return self._font_cache[key]
+
+    def _colours(self) -> tuple[np.ndarray, np.ndarray]:
+        bg = self.rng.integers(0, 256, 3)
+        fg = self.rng.integers(0, 256, 3)
+        # Enforce some contrast in luminance, as real signs have.
+        min_contrast = self.rng.uniform(45, 110)
+        for _ in range(30):
+            if abs(_luminance(bg) - _luminance(fg)) > min_contrast:
+                break
+            fg = self.rng.integers(0, 256, 3)
+        else:
+            fg = np.full(3, 0 if _luminance(bg) > 127 else 255)
+        return bg, fg
+
+    def _background(self, h: int, w: int, bg: np.ndarray) -> np.ndarray:
+        kind = self.rng.random()
+        img = np.empty((h, w, 3), np.float32)
+        img[:] = bg
+        if kind < 0.35:  # linear gradient
+            other = self.rng.integers(0, 256, 3).astype(np.float32)
+            t = np.linspace(0, 1, w if self.rng.random() < 0.5 else h, dtype=np.float32)
+            t = t[None, :, None] if t.size == w else t[:, None, None]
+            img = img * (1 - 0.5 * t) + other * (0.5 * t)
+        elif kind < 0.6:  # smooth blotches (paper, wall, sky)
+            small = self.rng.normal(0, 40, (max(2, h // 8), max(2, w // 8), 3)).astype(np.float32)
+            img += cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC)
+        elif kind < 0.75:  # fine texture (brick, fabric, wood grain)
+            img += self.rng.normal(0, self.rng.uniform(5, 30), (h, w, 3)).astype(np.float32)
+        return np.clip(img, 0, 255)
+
+    def render(self, text: str) -> np.ndarray:
+        size = int(self.rng.integers(24, 64))
+        font = self._font(size)
+        spacing = int(self.rng.integers(-1, 6)) if self.rng.random() < 0.3 else 0
+        # Measure character by character when letter-spacing is on.
+        if spacing:
+            widths = [font.getlength(ch) + spacing for ch in text]
+            text_w = int(sum(widths)) + 2
+        else:
+            text_w = int(font.getlength(text)) + 2
+        ascent, descent = font.getmetrics()
+        text_h = ascent + descent
+        pad_x, pad_y = int(size * 0.6), int(size * 0.5)
+        W, H = text_w + 2 * pad_x, text_h + 2 * pad_y
+        bg, fg = self._colours()
+        canvas = Image.fromarray(self._background(H, W, bg).astype(np.uint8))
+        draw = ImageDraw.Draw(canvas)
+        fg_t = tuple(int(c) for c in fg)
+        stroke = int(self.rng.integers(1, 3)) if self.rng.random() < 0.12 else 0
+        stroke_fill = tuple(int(c) for c in self.rng.integers(0, 256, 3))
+        if self.rng.random() < 0.12:  # drop shadow
+            off = int(self.rng.integers(1, max(2, size // 12) + 1))
+            shadow = tuple(int(c) for c in (np.array(fg_t) * 0.3 + bg * 0.3))
+            self._draw_text(draw, (pad_x + off, pad_y + off), text, font, shadow, spacing, 0, shadow)
+        self._draw_text(draw, (pad_x, pad_y), text, font, fg_t, spacing, stroke, stroke_fill)
+        img = np.asarray(canvas)
+        box = np.array([pad_x, pad_y, pad_x + text_w, pad_y + text_h], np.float32)
+        img, box = self._geometric(img, box)
+        img = self._crop(img, box)
+        return self._photometric(img)
+
+    @staticmethod
+    def _draw_text(draw, xy, text, font, fill, spacing, stroke, stroke_fill) -> None:
+        if not spacing:
+            draw.text(xy, text, font=font, fill=fill, stroke_width=stroke, stroke_fill=stroke_fill)
+            return
+        x, y = xy
+        for ch in text:
+            draw.text((x, y), ch, font=font, fill=fill, stroke_width=stroke, stroke_fill=stroke_fill)
+            x += font.getlength(ch) + spacing
+
+    # -- distortions -------------------------------------------------------------
+    def _geometric(self, img: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        h, w = img.shape[:2]
+        src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
+        jitter = self.rng.uniform(-1, 1, (4, 2)).astype(np.float32)
+        strength = self.rng.choice([0.0, 0.04, 0.08, 0.14], p=[0.3, 0.35, 0.25, 0.1])
+        dst = src + jitter * np.float32([w, h]) * strength
+        angle = np.deg2rad(self.rng.normal(0, 3) if self.rng.random() < 0.7 else self.rng.normal(0, 8))
+        shear = self.rng.normal(0, 0.15) if self.rng.random() < 0.3 else 0.0
+        c, s = np.cos(angle), np.sin(angle)
+        rot = np.float32([[c, -s + shear], [s, c]])
+        centre = np.float32([w / 2, h / 2])
+        dst = (dst - centre) @ rot.T + centre
+        dst -= dst.min(axis=0)
+        out_w, out_h = int(np.ceil(dst[:, 0].max())) + 1, int(np.ceil(dst[:, 1].max())) + 1
+        m = cv2.getPerspectiveTransform(src, dst.astype(np.float32))
+        warped = cv2.warpPerspective(img, m, (out_w, out_h), borderMode=cv2.BORDER_REPLICATE)
+        corners = np.float32([[box[0], box[1]], [box[2], box[1]], [box[2], box[3]], [box[0], box[3]]])
+        moved = cv2.perspectiveTransform(corners[None], m)[0]
+        new_box = np.float32([*moved.min(axis=0), *moved.max(axis=0)])
+        return warped, new_box
+
+    def _crop(self, img: np.ndarray, box: np.ndarray) -> np.ndarray:
+        h, w = img.shape[:2]
+        bh = box[3] - box[1]
+        # Margins from tight (clipping a little) to loose, as a detector would give.
+        mx = self.rng.uniform(-0.05, 0.5, 2) * bh
+        my = self.rng.uniform(-0.12, 0.35, 2) * bh
+        x1 = int(np.clip(box[0] - mx[0], 0, w - 2))
+        x2 = int(np.clip(box[2] + mx[1], x1 + 2, w))
+        y1 = int(np.clip(box[1] - my[0], 0, h - 2))
+        y2 = int(np.clip(box[3] + my[1], y1 + 2, h))
+        return img[y1:y2, x1:x2]
+
+    def _photometric(self, img: np.ndarray) -> np.ndarray:
+        r = self.rng
+        if r.random() < 0.35:  # low resolution, then back up
+            f = r.uniform(0.25, 0.7)
+            h, w = img.shape[:2]
+            small = cv2.resize(img, (max(4, int(w * f)), max(4, int(h * f))), interpolation=cv2.INTER_AREA)
+            img = cv2.resize(small, (w, h), interpolation=cv2.INTER_LINEAR)
+        if r.random() < 0.3:
+            k = int(r.choice([3, 5]))
+            img = cv2.GaussianBlur(img, (k, k), 0)
+        elif r.random() < 0.1:  # motion blur
+            k = int(r.integers(3, 8))
+            kernel = np.zeros((k, k), np.float32)
+            kernel[k // 2, :] = 1.0 / k
+            img = cv2.filter2D(img, -1, kernel)
+        if r.random() < 0.3:
+            img = np.clip(img + r.normal(0, r.uniform(3, 18), img.shape), 0, 255).astype(np.uint8)
+        if r.random() < 0.25:  # uneven lighting
+            h, w = img.shape[:2]
+            ramp = np.linspace(r.uniform(0.5, 1.0), r.uniform(1.0, 1.4), w, dtype=np.float32)
+            img = np.clip(img * ramp[None, :, None], 0, 255).astype(np.uint8)
+        if r.random() < 0.3:
+            ok, enc = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, int(r.integers(15, 70))])
+            if ok:
+                img = cv2.imdecode(enc, cv2.IMREAD_COLOR)
+        return img
+
+    def sample(self) -> tuple[np.ndarray, str]:
+        text = self.random_text()
+        return self.render(text), normalize_text(text)
+
+    def batch(self, n: int) -> tuple[np.ndarray, list[str]]:
+        images, labels = [], []
+        while len(images) < n:
+            img, label = self.sample()
+            if not label:
+                continue
+            images.append(crop_to_input(img))
+            labels.append(label)
+        return np.stack(images), labels

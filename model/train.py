@@ -1,0 +1,126 @@
+"""Train the CRNN: ``python -m model.train [--epochs N] [--resume]``.
+
+Synthetic words mixed with augmented IIIT5K train crops; validation (word accuracy on
+the IIIT5K train hold-out, never test) after every epoch of ``--steps`` steps. The
+full state (weights + optimizer) is saved to ``--out/last.keras`` after each epoch and
+training resumes from it; the best weights by validation accuracy go to
+``--out/best.weights.h5``; the history goes to ``--out/history.csv``.
+Backend-agnostic: ``KERAS_BACKEND=jax`` trains on a GPU with the same code.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import time
+from pathlib import Path
+
+import keras
+import numpy as np
+
+from model.crnn import build_crnn, ctc_loss
+from model.data import DEFAULT_DATA_DIR, MixedWords, holdout_arrays, load_iiit5k_train
+from ocr_engine.ctc import greedy_decode_batch
+
+DEFAULT_OUT = Path(__file__).resolve().parent / "checkpoints"
+
+
+class HoldoutAccuracy(keras.callbacks.Callback):
+    """Greedy word accuracy on the hold-out; keeps the best weights."""
+
+    def __init__(self, x, labels, best_path: Path, best_so_far: float = -1.0):
+        super().__init__()
+        self.x, self.labels, self.best_path = x, labels, best_path
+        self.best = best_so_far
+
+    def on_epoch_end(self, epoch, logs=None):
+        probs = self.model.predict(self.x, batch_size=64, verbose=0)
+        texts = [d.text for d in greedy_decode_batch(probs)]
+        acc = float(np.mean([t == g for t, g in zip(texts, self.labels, strict=True)]))
+        logs["val_word_acc"] = acc
+        if acc > self.best:
+            self.best = acc
+            self.model.save_weights(self.best_path)
+        print(f"\nepoch {epoch + 1}: hold-out word accuracy {acc:.3f} (best {self.best:.3f})", flush=True)
+
+
+class SaveState(keras.callbacks.Callback):
+    """Full state for resuming, plus the epoch counter beside it."""
+
+    def __init__(self, out: Path):
+        super().__init__()
+        self.out = out
+
+    def on_epoch_end(self, epoch, logs=None):
+        tmp = self.out / "last.tmp.keras"
+        self.model.save(tmp)
+        tmp.replace(self.out / "last.keras")
+        meta = {"epoch": epoch + 1, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        (self.out / "state.json").write_text(json.dumps(meta))
+
+
+def best_accuracy(out: Path) -> float:
+    """Best hold-out accuracy in an earlier run's history (-1 when there is none)."""
+    history = out / "history.csv"
+    if not history.exists():
+        return -1.0
+    with history.open() as f:
+        values = [float(row["val_word_acc"]) for row in csv.DictReader(f) if row.get("val_word_acc")]
+    return max(values, default=-1.0)
+
+
+def make_model(args) -> keras.Model:
+    model = build_crnn(width=args.width, dropout=0.1)
+    lr = keras.optimizers.schedules.CosineDecay(
+        0.0, decay_steps=args.total_steps, alpha=0.03, warmup_target=args.lr, warmup_steps=300
+    )
+    model.compile(optimizer=keras.optimizers.Adam(lr, clipnorm=5.0), loss=ctc_loss)
+    return model
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT)
+    p.add_argument("--epochs", type=int, default=40, help="total epochs, counting resumed ones")
+    p.add_argument("--steps", type=int, default=300, help="steps per epoch (validation after each)")
+    p.add_argument("--batch", type=int, default=32)
+    p.add_argument("--width", type=float, default=0.5)
+    p.add_argument("--lr", type=float, default=1e-3)
+    p.add_argument("--real-fraction", type=float, default=0.25)
+    p.add_argument("--resume", action="store_true", help="continue from --out/last.keras")
+    p.add_argument("--init-weights", type=Path, help="start from these weights (fine-tuning)")
+    p.add_argument("--workers", type=int, default=1)
+    args = p.parse_args(argv)
+    args.total_steps = args.epochs * args.steps
+    args.out.mkdir(parents=True, exist_ok=True)
+
+    real, hold = load_iiit5k_train(args.data)
+    print(f"IIIT5K train: {len(real)} for training, {len(hold)} held out", flush=True)
+    x_val, y_val = holdout_arrays(hold)
+
+    initial_epoch = 0
+    last = args.out / "last.keras"
+    if args.resume and last.exists():
+        model = keras.saving.load_model(last)
+        initial_epoch = json.loads((args.out / "state.json").read_text())["epoch"]
+        print(f"resumed from {last} at epoch {initial_epoch}", flush=True)
+    else:
+        model = make_model(args)
+        if args.init_weights:
+            model.load_weights(args.init_weights)
+    model.summary(print_fn=lambda s, **_: print(s, flush=True))
+
+    data = MixedWords(real, args.batch, args.real_fraction, args.steps, seed=initial_epoch,
+                      workers=args.workers, use_multiprocessing=args.workers > 0)
+    callbacks = [
+        HoldoutAccuracy(x_val, y_val, args.out / "best.weights.h5", best_accuracy(args.out)),
+        SaveState(args.out),
+        keras.callbacks.CSVLogger(str(args.out / "history.csv"), append=True),
+    ]
+    model.fit(data, epochs=args.epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=1)
+
+
+if __name__ == "__main__":
+    main()

@@ -27,6 +27,7 @@ GRADIENT_KERNELS = (3, 5)
 CLOSING_WIDTHS = (5, 9, 15)
 MIN_FILL = 0.25  # share of the box covered by edge pixels
 NMS_IOU = 0.5
+MIN_EDGE = 40  # weakest gradient counted as a stroke edge (0-255)
 
 
 @dataclass(frozen=True)
@@ -42,7 +43,9 @@ def _components(gray: np.ndarray) -> list[tuple[Box, float]]:
     for k in GRADIENT_KERNELS:
         ellipse = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
         grad = cv2.morphologyEx(gray, cv2.MORPH_GRADIENT, ellipse)
-        _, edges = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        otsu, _ = cv2.threshold(grad, 0, 255, cv2.THRESH_BINARY | cv2.THRESH_OTSU)
+        # Otsu always splits the histogram, even one of pure noise: floor it.
+        _, edges = cv2.threshold(grad, max(otsu, MIN_EDGE), 255, cv2.THRESH_BINARY)
         for bar in CLOSING_WIDTHS:
             closed = cv2.morphologyEx(edges, cv2.MORPH_CLOSE, cv2.getStructuringElement(cv2.MORPH_RECT, (bar, 1)))
             _, _, stats, _ = cv2.connectedComponentsWithStats(closed, connectivity=8)

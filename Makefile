@@ -1,0 +1,60 @@
+# One entry point for every job. `make serve` and `make test` do their own set-up.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+DATA ?= $(abspath ../shared/data)
+export OCR_DATA_DIR ?= $(DATA)
+export SAM_CLI_TELEMETRY := 0
+
+.PHONY: setup setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check clean
+
+$(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
+	$(PY) -m venv $(VENV)
+	$(BIN)/pip install -q --upgrade pip
+	$(BIN)/pip install -q -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -e .
+	touch $@
+
+setup: $(BIN)/.installed ## .venv with the engine, the functions' dependencies and the test tools
+
+setup-train: setup ## + TensorFlow, Keras and fonts for training
+	$(BIN)/pip install -q -r requirements/train.txt
+	apt-get install -y -q --no-install-recommends $$(grep -v '^#' model/font-packages.txt) >/dev/null
+
+serve: setup ## the API and web page on http://127.0.0.1:8000
+	$(BIN)/uvicorn functions.api.app:app --host 127.0.0.1 --port 8000
+
+test: setup ## the whole test suite, as CI runs it
+	$(BIN)/ruff check layers functions model tests infra
+	$(BIN)/cfn-lint template.yaml
+	$(BIN)/pytest
+
+lint: setup
+	$(BIN)/ruff check layers functions model tests infra
+
+train: setup-train ## resume (or start) training in model/checkpoints
+	$(BIN)/python -m model.train --resume
+
+export: setup-train ## best weights -> model/artifacts/*.tflite
+	$(BIN)/python -m model.export
+
+eval: setup ## IIIT5K test word accuracy of the shipped model
+	$(BIN)/ocr eval $(DATA)/iiit5k/test.tsv
+
+eval-scenes: setup
+	$(BIN)/ocr eval-scenes $(DATA)/svt_train
+
+bench: setup
+	$(BIN)/ocr bench
+
+FUNCTION ?= api
+EVENT ?= events/api-health.json
+invoke: setup ## run a handler as Lambda would: make invoke FUNCTION=s3_ocr EVENT=events/s3-put-image.json
+	$(BIN)/python infra/invoke.py $(FUNCTION) $(EVENT)
+
+image-check: setup ## build the image's task root as the Dockerfile does, run both handlers from it
+	$(BIN)/python infra/image_check.py
+
+clean:
+	rm -rf $(VENV) .image-check .pytest_cache .ruff_cache

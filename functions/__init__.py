@@ -1,0 +1,1 @@
+"""Lambda functions: thin entry points over the engine in ``layers/ocr_engine``."""

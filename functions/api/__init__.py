@@ -1,0 +1,1 @@
+"""The HTTP API function: FastAPI behind Mangum."""

@@ -1,0 +1,273 @@
+"""The HTTP API: FastAPI routes, served by Mangum in Lambda and by uvicorn locally.
+
+Routes stay thin: parse the request, call the engine, shape the response. Engine errors
+become HTTP statuses in one place (``errors.py``).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+import time
+import uuid
+from pathlib import Path
+from typing import Annotated
+
+from fastapi import FastAPI, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse
+from mangum import Mangum
+from pydantic import BaseModel, Field
+
+from functions.api import stats
+from functions.api.errors import ERROR_RESPONSES, error_body, status_for
+from functions.common.observability import IN_LAMBDA, logger, metrics, tracer
+from functions.common.payload import result_payload
+from ocr_engine import __version__
+from ocr_engine.annotate import annotate
+from ocr_engine.decode import decode_image
+from ocr_engine.errors import InvalidImage, ModelUnavailable, OcrError
+from ocr_engine.pipeline import OcrEngine, get_engine
+from ocr_engine.schemas import ReadOptions
+
+STATIC = Path(__file__).resolve().parent / "static"
+FUNCTION = "api"
+metrics.set_default_dimensions(Function=FUNCTION)
+
+# Load the model at import: Lambda's init phase (cold start), once per container.
+_load_started = time.perf_counter()
+try:
+    _ENGINE: OcrEngine | None = get_engine()
+    _LOAD_ERROR: str | None = None
+except OcrError as exc:  # a deployment fault: log loudly, answer 503 until fixed
+    _ENGINE, _LOAD_ERROR = None, str(exc)
+    logger.error("model failed to load at cold start", extra={"error": str(exc)})
+_LOAD_MS = (time.perf_counter() - _load_started) * 1000
+_state = {"cold": True}
+
+app = FastAPI(
+    title="Serverless OCR",
+    version=__version__,
+    description="Reads words in photos: word detection, a CRNN recognizer, CTC beam search.",
+)
+_origins = [o for o in __import__("os").environ.get("OCR_CORS_ORIGINS", "").split(",") if o]
+if _origins:
+    app.add_middleware(CORSMiddleware, allow_origins=_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
+
+
+# -- models ------------------------------------------------------------------------------
+class Region(BaseModel):
+    text: str
+    bbox: list[int] = Field(description="x1, y1, x2, y2 in pixels")
+    confidence: float
+
+
+class ModelInfoOut(BaseModel):
+    name: str
+    version: str
+    dataset: str
+    metrics: dict
+
+
+class ImageSize(BaseModel):
+    width: int
+    height: int
+
+
+class OcrResponse(BaseModel):
+    request_id: str
+    filename: str | None
+    image_size: ImageSize
+    regions: list[Region]
+    full_text: str
+    region_count: int
+    inference_ms: float
+    timings_ms: dict[str, float]
+    model_info: ModelInfoOut
+    annotated_b64: str | None = None
+
+
+class ErrorResponse(BaseModel):
+    error: str
+    detail: str
+    request_id: str
+
+
+class Base64Request(BaseModel):
+    image: str = Field(description="base64 image bytes, or a data URL (data:image/png;base64,...)")
+    filename: str | None = Field(None, max_length=1024)
+    detect: bool = True
+    beam_width: int | None = None
+    max_regions: int | None = None
+    min_confidence: float | None = None
+    annotate: bool = False
+    lexicon: list[str] | None = None
+
+
+_responses = {code: {"model": ErrorResponse, **desc} for code, desc in ERROR_RESPONSES.items()}
+
+
+# -- errors ------------------------------------------------------------------------------
+def _request_id(request: Request) -> str:
+    event = request.scope.get("aws.event") or {}
+    ctx = event.get("requestContext") or {}
+    return ctx.get("requestId") or str(uuid.uuid4())
+
+
+@app.exception_handler(OcrError)
+async def _ocr_error(request: Request, exc: OcrError) -> JSONResponse:
+    metrics.add_metric(name="Errors", unit="Count", value=1)
+    logger.info("request refused", extra={"code": exc.code, "detail": exc.message})
+    return JSONResponse(error_body(exc.code, exc.message, _request_id(request)), status_code=status_for(exc))
+
+
+@app.exception_handler(RequestValidationError)
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return JSONResponse(error_body("invalid_request", detail, _request_id(request)), status_code=422)
+
+
+@app.middleware("http")
+async def _flush_metrics_outside_lambda(request: Request, call_next):
+    """In Lambda the handler's decorator flushes; the local server flushes per request."""
+    response = await call_next(request)
+    if not IN_LAMBDA:
+        metrics.flush_metrics()
+    return response
+
+
+# -- OCR ---------------------------------------------------------------------------------
+def _engine() -> OcrEngine:
+    if _ENGINE is None:
+        raise ModelUnavailable(f"the model is not loaded: {_LOAD_ERROR}")
+    return _ENGINE
+
+
+@tracer.capture_method
+def _read(data: bytes, filename: str | None, options: ReadOptions, want_annotated: bool, request: Request) -> dict:
+    engine = _engine()
+    engine.resolve(options)
+    image = decode_image(data, engine.settings)
+    result = engine.read_decoded(image, options)
+    png = annotate(image.rgb, result.words) if want_annotated else None
+    metrics.add_metric(name="ImagesProcessed", unit="Count", value=1)
+    metrics.add_metric(name="WordsRecognized", unit="Count", value=len(result.words))
+    metrics.add_metric(name="InferenceMs", unit="Milliseconds", value=result.timings_ms["total"])
+    _state["cold"] = False
+    return result_payload(result, _request_id(request), filename, png)
+
+
+def _options(detect, beam_width, max_regions, min_confidence, lexicon) -> ReadOptions:
+    words = None
+    if lexicon:
+        # Accept repeated fields and comma/space separated lists alike.
+        words = tuple(w for item in lexicon for w in re.split(r"[,\s]+", item) if w)
+    return ReadOptions(detect=detect, beam_width=beam_width, max_regions=max_regions,
+                       min_confidence=min_confidence, lexicon=words)
+
+
+def _first(*values):
+    return next((v for v in values if v is not None), None)
+
+
+@app.post("/api/ocr", response_model=OcrResponse, response_model_exclude_none=True, responses=_responses,
+          summary="Read an uploaded image (multipart/form-data)")
+async def ocr_upload(
+    request: Request,
+    file: Annotated[UploadFile, File(description="PNG, JPEG, BMP, TIFF, WebP or GIF")],
+    detect: Annotated[bool | None, Query()] = None,
+    beam_width: Annotated[int | None, Query()] = None,
+    max_regions: Annotated[int | None, Query()] = None,
+    min_confidence: Annotated[float | None, Query()] = None,
+    annotate_q: Annotated[bool | None, Query(alias="annotate")] = None,
+    lexicon: Annotated[list[str] | None, Query()] = None,
+    detect_f: Annotated[bool | None, Form(alias="detect")] = None,
+    beam_width_f: Annotated[int | None, Form(alias="beam_width")] = None,
+    max_regions_f: Annotated[int | None, Form(alias="max_regions")] = None,
+    min_confidence_f: Annotated[float | None, Form(alias="min_confidence")] = None,
+    annotate_f: Annotated[bool | None, Form(alias="annotate")] = None,
+    lexicon_f: Annotated[list[str] | None, Form(alias="lexicon")] = None,
+) -> dict:
+    limit = _engine().settings.max_image_bytes
+    data = await file.read(limit + 1)  # never hold more than the limit + 1 byte
+    options = _options(_first(detect_f, detect, True), _first(beam_width_f, beam_width),
+                       _first(max_regions_f, max_regions), _first(min_confidence_f, min_confidence),
+                       _first(lexicon_f, lexicon))
+    return _read(data, file.filename, options, bool(_first(annotate_f, annotate_q, False)), request)
+
+
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w/+.-]+)?(?:;[\w=-]+)*;base64,", re.IGNORECASE)
+
+
+def _b64_bytes(text: str) -> bytes:
+    match = _DATA_URL.match(text)
+    if match:
+        mime = (match.group("mime") or "").lower()
+        if mime and not mime.startswith("image/"):
+            raise InvalidImage(f"the data URL says {mime}, not an image type")
+        text = text[match.end():]
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidImage(f"the image is not valid base64: {exc}") from exc
+
+
+@app.post("/api/ocr/base64", response_model=OcrResponse, response_model_exclude_none=True, responses=_responses,
+          summary="Read a base64 image or data URL (JSON body)")
+def ocr_base64(request: Request, body: Base64Request) -> dict:
+    limit = _engine().settings.max_image_bytes
+    if len(body.image) > limit * 4 // 3 + 1024:
+        from ocr_engine.errors import ImageTooLarge
+
+        raise ImageTooLarge(f"the base64 image is over the {limit:,}-byte limit")
+    data = _b64_bytes(body.image)
+    options = _options(body.detect, body.beam_width, body.max_regions, body.min_confidence, body.lexicon)
+    return _read(data, body.filename, options, body.annotate, request)
+
+
+# -- service -----------------------------------------------------------------------------
+@app.get("/api/health", summary="Model loaded? Version, cold or warm container")
+def health() -> JSONResponse:
+    body = {
+        "status": "ok" if _ENGINE else "error",
+        "model_loaded": _ENGINE is not None,
+        "engine_version": __version__,
+        "cold_start": _state["cold"],
+        "model_load_ms": round(_LOAD_MS, 1),
+    }
+    if _ENGINE:
+        body["model"] = _ENGINE.model_info.to_dict()
+    else:
+        body["error"] = _LOAD_ERROR
+    return JSONResponse(body, status_code=200 if _ENGINE else 503)
+
+
+@app.get("/api/stats", summary="Service-wide counts and latency from CloudWatch metrics")
+def get_stats() -> dict:
+    return stats.cached_stats()
+
+
+@app.get("/", include_in_schema=False)
+def index() -> FileResponse:
+    return FileResponse(STATIC / "index.html", media_type="text/html")
+
+
+@app.get("/static/{name}", include_in_schema=False)
+def static_file(name: str) -> FileResponse:
+    path = (STATIC / name).resolve()
+    if path.parent != STATIC or not path.is_file():
+        return JSONResponse(error_body("not_found", "no such file", "-"), status_code=404)
+    return FileResponse(path)
+
+
+_asgi = Mangum(app, lifespan="off")
+
+
+@logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict, context) -> dict:
+    """Lambda entry point (API Gateway HTTP API v2 or REST v1 events)."""
+    return _asgi(event, context)

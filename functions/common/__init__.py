@@ -1,0 +1,1 @@
+"""What both functions share: observability objects and the response shape."""

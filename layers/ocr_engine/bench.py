@@ -1,0 +1,148 @@
+"""``ocr bench``: serving speed and footprint, with peers measured in the same run.
+
+- per-crop recognition latency at batch 1 and batch 8 on one thread (IIIT5K test crops);
+- full-image latency on svt_train scenes (decode + detect + recognize + CTC);
+- cold start: a fresh process imports the engine and loads the model (wall time, peak RSS),
+  and whether TensorFlow got imported on the way;
+- the same per-crop latency for Tesseract (``--psm 7``) and RapidOCR's recognizer when
+  installed, so the report carries ratios rather than raw numbers only.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from ocr_engine.labels import read_label_file, read_scenes
+from ocr_engine.preprocess import batch_to_input
+
+_COLD_START = """
+import resource, sys, time, json
+t = time.perf_counter()
+from ocr_engine.pipeline import get_engine
+engine = get_engine()
+engine.recognizer.predict_crops([__import__('numpy').zeros((32, 100, 3), 'uint8')])
+print(json.dumps({"seconds": time.perf_counter() - t,
+  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+  "tensorflow_imported": "tensorflow" in sys.modules}))
+"""
+
+
+def _data_dir(arg: str | None) -> Path:
+    if arg:
+        return Path(arg)
+    return Path(os.environ.get("OCR_DATA_DIR", Path.cwd().parent / "shared" / "data"))
+
+
+def _time_ms(fn, repeat: int) -> float:
+    """Median wall time of ``fn()`` in ms after one warm-up call."""
+    fn()
+    samples = []
+    for _ in range(repeat):
+        t = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples)
+
+
+def cold_start(runs: int = 3) -> dict:
+    """Fresh interpreter each run: the Lambda cold-start path minus the runtime itself."""
+    env = {**os.environ, "OCR_NUM_THREADS": "1"}
+    results = []
+    for _ in range(runs):
+        out = subprocess.run([sys.executable, "-c", _COLD_START], capture_output=True, text=True, env=env, check=True)
+        results.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {
+        "seconds": round(statistics.median(r["seconds"] for r in results), 3),
+        "peak_rss_mb": round(max(r["peak_rss_mb"] for r in results), 1),
+        "tensorflow_imported": any(r["tensorflow_imported"] for r in results),
+    }
+
+
+def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
+    from ocr_engine.config import load_settings
+    from ocr_engine.pipeline import OcrEngine
+    from ocr_engine.recognize import Recognizer
+    from ocr_engine.schemas import ReadOptions
+
+    settings = load_settings()
+    engine = OcrEngine(settings, Recognizer(settings.model_path, settings.metadata_path, num_threads=1))
+    rec = engine.recognizer
+    b1 = [batch_to_input([c]) for c in crops]
+    b8 = [batch_to_input(crops[i : i + 8]) for i in range(0, len(crops) - 7, 8)]
+    ms_b1 = _time_ms(lambda: [rec.predict(b) for b in b1], 3) / len(b1)
+    ms_b8 = _time_ms(lambda: [rec.predict(b) for b in b8], 3) / (8 * len(b8))
+    # Recognition plus preprocessing and beam search, as `ocr eval` measures it.
+    ms_crop_full = _time_ms(lambda: [engine.read_crops([c]) for c in crops[:50]], 1) / min(50, len(crops))
+    ms_scene = statistics.median(
+        _time_ms(lambda data=data: engine.read(data, ReadOptions()), 1) for data in scenes
+    ) if scenes else None
+    return {"recognize_ms_per_crop_batch1": round(ms_b1, 2), "recognize_ms_per_crop_batch8": round(ms_b8, 2),
+            "read_crop_ms_beam10": round(ms_crop_full, 2),
+            "full_image_ms": round(ms_scene, 1) if ms_scene else None}
+
+
+def tesseract(crops: list[np.ndarray]) -> dict | None:
+    exe = shutil.which("tesseract")
+    if not exe:
+        return None
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = []
+        for i, c in enumerate(crops[:30]):
+            p = Path(tmp) / f"{i}.png"
+            cv2.imwrite(str(p), c)
+            paths.append(p)
+        run = lambda: [subprocess.run([exe, str(p), "-", "--psm", "7"], capture_output=True, check=False) for p in paths]  # noqa: E731
+        return {"ms_per_crop_process": round(_time_ms(run, 1) / len(paths), 2),
+                "note": "one tesseract process per crop, as its CLI is used"}
+
+
+def rapidocr(crops: list[np.ndarray]) -> dict | None:
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError:
+        return None
+    engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
+    ms = _time_ms(lambda: [engine(c, use_det=False, use_cls=False, use_rec=True) for c in crops], 1) / len(crops)
+    return {"recognize_ms_per_crop_batch1": round(ms, 2)}
+
+
+def run_bench(args) -> int:
+    import resource
+
+    data = _data_dir(args.data)
+    rows = read_label_file(data / "iiit5k" / "test.tsv")[: args.crops]
+    crops = [img for img in (cv2.imread(str(p)) for p, _ in rows) if img is not None]
+    scenes = [p.read_bytes() for p, _ in read_scenes(data / "svt_train")[: args.scenes]]
+    report = {
+        "machine": {"cpus": os.cpu_count(), "threads": 1},
+        "crops": len(crops), "scenes": len(scenes),
+        "ours": ours(crops, scenes),
+        "cold_start": cold_start(),
+        "tesseract": tesseract(crops),
+        "rapidocr": rapidocr(crops),
+        "bench_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    ratios = {}
+    ours_b1 = report["ours"]["recognize_ms_per_crop_batch1"]
+    if report["rapidocr"]:
+        ratios["rapidocr_over_ours_batch1"] = round(report["rapidocr"]["recognize_ms_per_crop_batch1"] / ours_b1, 2)
+    if report["tesseract"]:
+        ratios["tesseract_over_ours_batch1"] = round(report["tesseract"]["ms_per_crop_process"] / ours_b1, 2)
+    report["ratios"] = ratios
+    if args.json:
+        print(json.dumps(report))
+    else:
+        print(json.dumps(report, indent=2))
+    return 0

@@ -1,0 +1,39 @@
+"""Image builders for tests: encoded images of every kind, scenes with known word boxes."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+from PIL import Image
+
+
+def encode(img: Image.Image, fmt: str, **kw) -> bytes:
+    buf = io.BytesIO()
+    img.save(buf, format=fmt, **kw)
+    return buf.getvalue()
+
+
+def word_image(text: str, height: int = 64, dark_on_light: bool = True) -> np.ndarray:
+    """A clean word crop (BGR) drawn with OpenCV's Hershey font."""
+    scale = height / 40
+    (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_DUPLEX, scale, 2)
+    bg, fg = ((240, 240, 240), (20, 20, 20)) if dark_on_light else ((20, 20, 20), (240, 240, 240))
+    img = np.full((h + base + 24, w + 24, 3), bg, np.uint8)
+    cv2.putText(img, text, (12, h + 12), cv2.FONT_HERSHEY_DUPLEX, scale, fg, 2, cv2.LINE_AA)
+    return img
+
+
+def scene_with_words(words: list[tuple[str, int, int, float]], size=(900, 1200), seed=0):
+    """A noisy scene with words at known places -> (RGB image, [(x1, y1, x2, y2)])."""
+    rng = np.random.default_rng(seed)
+    h, w = size
+    img = np.clip(rng.normal(150, 12, (h, w, 3)), 0, 255).astype(np.uint8)
+    img = cv2.GaussianBlur(img, (5, 5), 0)
+    boxes = []
+    for text, x, y, scale in words:
+        (tw, th), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_DUPLEX, scale, 3)
+        cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_DUPLEX, scale, (20, 20, 20), 3, cv2.LINE_AA)
+        boxes.append((x, y - th, x + tw, y + base))
+    return img, boxes

@@ -1,0 +1,88 @@
+import itertools
+
+import numpy as np
+import pytest
+
+from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode, normalize_text
+from ocr_engine.ctc import beam_search, greedy_decode, lexicon_decode, sequence_log_prob
+
+
+def peaked(path: list[int], sharp: float = 0.97) -> np.ndarray:
+    """Per-step probabilities with ``sharp`` mass on the given class at each step."""
+    probs = np.full((len(path), NUM_CLASSES), (1 - sharp) / (NUM_CLASSES - 1), np.float32)
+    probs[np.arange(len(path)), path] = sharp
+    return probs
+
+
+def path_for(text: str, steps: int = 32) -> list[int]:
+    """A valid alignment: each character, then a blank, then blanks to the end."""
+    path = []
+    for i in encode(text):
+        path += [i, BLANK_INDEX]
+    return path + [BLANK_INDEX] * (steps - len(path))
+
+
+def test_charset_convention():
+    assert BLANK_INDEX == 0 and NUM_CLASSES == 37 and len(ALPHABET) == 36
+    assert normalize_text("Café-42!") == "caf42"
+
+
+@pytest.mark.parametrize("word", ["hello", "coffee", "2026", "a", "zzz"])
+def test_greedy_reads_a_peaked_path_with_repeats(word):
+    d = greedy_decode(peaked(path_for(word)))
+    assert d.text == word and d.confidence > 0.9
+
+
+@pytest.mark.parametrize("word", ["street", "book", "ok", "1337"])
+def test_beam_equals_greedy_on_peaked_inputs(word):
+    probs = peaked(path_for(word))
+    assert beam_search(probs, beam_width=10).text == greedy_decode(probs).text == word
+
+
+def test_repeated_characters_need_a_blank_between():
+    aa = encode("a") * 2
+    assert greedy_decode(peaked(aa + [0] * 6)).text == "a"
+    assert greedy_decode(peaked([aa[0], 0, aa[0]] + [0] * 5)).text == "aa"
+
+
+def test_beam_search_beats_greedy_when_paths_split_the_mass():
+    # Step-wise argmax gives blank, blank ("") but "a" has more total probability:
+    # P("") = 0.4*0.4 = 0.16, P("a") = 0.3*0.4+0.4*0.3+0.3*0.3 = 0.33.
+    a = encode("a")[0]
+    probs = np.zeros((2, NUM_CLASSES), np.float32)
+    probs[:, BLANK_INDEX] = 0.4
+    probs[:, a] = 0.3
+    probs[:, encode("b")[0]] = 0.3
+    assert greedy_decode(probs).text == ""
+    assert beam_search(probs, beam_width=5).text in {"a", "b"}
+
+
+def test_forward_algorithm_matches_brute_force():
+    rng = np.random.default_rng(0)
+    classes = [BLANK_INDEX, *encode("ab")]
+    logits = rng.normal(size=(4, NUM_CLASSES))
+    probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
+    for target in ("a", "ab", "aa", "ba"):
+        want = 0.0
+        for path in itertools.product(classes, repeat=4):
+            collapsed = [c for i, c in enumerate(path) if c != BLANK_INDEX and (i == 0 or c != path[i - 1])]
+            if collapsed == encode(target):
+                want += float(np.prod(probs[np.arange(4), list(path)]))
+        got = np.exp(sequence_log_prob(np.log(probs), encode(target)))
+        assert got == pytest.approx(want, rel=1e-6)
+
+
+def test_lexicon_picks_the_nearest_word_even_when_the_raw_read_is_wrong():
+    probs = peaked(path_for("hcllo"), sharp=0.7)
+    assert greedy_decode(probs).text == "hcllo"
+    d = lexicon_decode(probs, ["world", "hello", "help"])
+    assert d.text == "hello" and 0 < d.confidence <= 1
+
+
+def test_lexicon_keeps_the_callers_spelling():
+    assert lexicon_decode(peaked(path_for("cafe")), ["Café", "Bar"]).text == "Café"
+
+
+def test_empty_lexicon_is_an_error():
+    with pytest.raises(ValueError):
+        lexicon_decode(peaked(path_for("a")), [])

@@ -1,0 +1,28 @@
+import numpy as np
+import pytest
+
+from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH, batch_to_input, crop_to_input
+
+
+@pytest.mark.parametrize("shape", [(10, 10), (50, 400, 3), (100, 30, 4), (1, 1)])
+def test_any_crop_becomes_model_input(shape):
+    out = crop_to_input(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
+    assert out.shape == (INPUT_HEIGHT, INPUT_WIDTH, 1) and out.dtype == np.float32
+    assert 0.0 <= out.min() and out.max() <= 1.0
+
+
+def test_short_words_keep_their_aspect_and_are_padded():
+    crop = np.zeros((32, 40), np.uint8)
+    crop[:, -1] = 255  # last column white: the padding repeats it
+    out = crop_to_input(crop)[:, :, 0]
+    assert out[:, :39].max() == 0.0 and out[:, 60:].min() == 1.0
+
+
+def test_empty_crop_is_an_error():
+    with pytest.raises(ValueError):
+        crop_to_input(np.zeros((0, 5), np.uint8))
+
+
+def test_batch_shape():
+    assert batch_to_input([np.zeros((20, 60), np.uint8)] * 3).shape == (3, 32, 128, 1)
+    assert batch_to_input([]).shape == (0, 32, 128, 1)

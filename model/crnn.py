@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import keras
 from keras import layers, ops
-
 from ocr_engine.charset import BLANK_INDEX, NUM_CLASSES
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 

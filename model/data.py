@@ -12,10 +12,10 @@ from pathlib import Path
 import cv2
 import keras
 import numpy as np
-
-from model.synth import WordSynth
 from ocr_engine.charset import encode, normalize_text
 from ocr_engine.preprocess import crop_to_input
+
+from model.synth import WordSynth
 
 DEFAULT_DATA_DIR = Path(os.environ.get("OCR_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 MAX_LABEL = 24

@@ -13,9 +13,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from model.crnn import build_crnn
 from ocr_engine.charset import ALPHABET, BLANK_INDEX
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
+
+from model.crnn import build_crnn
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "checkpoints" / "best.weights.h5"

@@ -15,10 +15,9 @@ import string
 
 import cv2
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
-
 from ocr_engine.charset import normalize_text
 from ocr_engine.preprocess import crop_to_input
+from PIL import Image, ImageDraw, ImageFont
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
 MAX_LABEL_LEN = 24  # CTC needs T=32 >= label length + repeats; keep a margin

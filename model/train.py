@@ -18,10 +18,10 @@ from pathlib import Path
 
 import keras
 import numpy as np
+from ocr_engine.ctc import greedy_decode_batch
 
 from model.crnn import build_crnn, ctc_loss
 from model.data import DEFAULT_DATA_DIR, MixedWords, holdout_arrays, load_iiit5k_train
-from ocr_engine.ctc import greedy_decode_batch
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "checkpoints"
 

@@ -19,18 +19,18 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from mangum import Mangum
-from pydantic import BaseModel, Field
-
-from functions.api import stats
-from functions.api.errors import ERROR_RESPONSES, error_body, status_for
-from functions.common.observability import IN_LAMBDA, logger, metrics, tracer
-from functions.common.payload import result_payload
 from ocr_engine import __version__
 from ocr_engine.annotate import annotate
 from ocr_engine.decode import decode_image
 from ocr_engine.errors import InvalidImage, ModelUnavailable, OcrError
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
+from pydantic import BaseModel, Field
+
+from functions.api import stats
+from functions.api.errors import ERROR_RESPONSES, error_body, status_for
+from functions.common.observability import IN_LAMBDA, logger, metrics, tracer
+from functions.common.payload import result_payload
 
 STATIC = Path(__file__).resolve().parent / "static"
 FUNCTION = "api"
@@ -133,7 +133,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 async def _flush_metrics_outside_lambda(request: Request, call_next):
     """In Lambda the handler's decorator flushes; the local server flushes per request."""
     response = await call_next(request)
-    if not IN_LAMBDA:
+    if not IN_LAMBDA and metrics.metric_set:
         metrics.flush_metrics()
     return response
 

@@ -38,7 +38,7 @@ def read_stats() -> dict:
     window_h = int(os.environ.get("OCR_STATS_WINDOW_HOURS", "24"))
     namespace = os.environ["POWERTOOLS_METRICS_NAMESPACE"]
     service = os.environ["POWERTOOLS_SERVICE_NAME"]
-    end = datetime.now(UTC)
+    end = datetime.now(UTC) + timedelta(minutes=1)  # include the current minute
     start = end - timedelta(hours=window_h)
     cw = _client()
     per_function, images, errors, words, ms_total, ms_count = {}, 0.0, 0.0, 0.0, 0.0, 0.0

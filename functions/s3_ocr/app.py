@@ -12,16 +12,17 @@ from __future__ import annotations
 import json
 import time
 from datetime import UTC, datetime
+from urllib.parse import unquote_plus
 
 import boto3
 from aws_lambda_powertools.utilities.data_classes import S3Event
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
+from ocr_engine.errors import ImageTooLarge, ModelUnavailable, OcrError
+from ocr_engine.pipeline import get_engine
 
 from functions.common.observability import logger, metrics, tracer
 from functions.common.payload import result_payload
-from ocr_engine.errors import ImageTooLarge, ModelUnavailable, OcrError
-from ocr_engine.pipeline import get_engine
 
 FUNCTION = "s3_ocr"
 RESULT_SUFFIX = ".ocr.json"
@@ -108,7 +109,8 @@ def handler(event: dict, context) -> dict:
     outcomes: dict[str, str] = {}
     failures = []
     for record in S3Event(event).records:
-        bucket, key = record.s3.bucket.name, record.s3.get_object.key
+        # Keys arrive URL-encoded ('+' for spaces, %XX for unicode) in every record.
+        bucket, key = record.s3.bucket.name, unquote_plus(record.s3.get_object.key)
         try:
             outcomes[key] = process_record(bucket, key, record.s3.get_object.version_id,
                                            record.s3.get_object.etag, request_id)

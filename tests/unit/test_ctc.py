@@ -2,7 +2,6 @@ import itertools
 
 import numpy as np
 import pytest
-
 from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode, normalize_text
 from ocr_engine.ctc import beam_search, greedy_decode, lexicon_decode, sequence_log_prob
 

@@ -4,11 +4,11 @@ import zlib
 
 import numpy as np
 import pytest
-from PIL import Image
-
 from ocr_engine.config import Settings
 from ocr_engine.decode import decode_image, sniff_format
 from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
+from PIL import Image
+
 from tests.helpers import encode
 
 SETTINGS = Settings()

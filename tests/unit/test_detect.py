@@ -1,5 +1,6 @@
 from ocr_engine.detect import Region, detect_candidates, reading_order
 from ocr_engine.evaluate import match_boxes
+
 from tests.helpers import scene_with_words
 
 WORDS = [("OPEN", 100, 200, 2.5), ("BAKERY", 500, 220, 2.5), ("SALE", 150, 600, 3.0), ("2026", 700, 650, 2.0)]

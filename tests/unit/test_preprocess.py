@@ -1,6 +1,5 @@
 import numpy as np
 import pytest
-
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH, batch_to_input, crop_to_input
 
 
@@ -8,7 +7,7 @@ from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH, batch_to_input, cro
 def test_any_crop_becomes_model_input(shape):
     out = crop_to_input(np.random.default_rng(0).integers(0, 255, shape, dtype=np.uint8))
     assert out.shape == (INPUT_HEIGHT, INPUT_WIDTH, 1) and out.dtype == np.float32
-    assert 0.0 <= out.min() and out.max() <= 1.0
+    assert out.min() >= 0.0 and out.max() <= 1.0
 
 
 def test_short_words_keep_their_aspect_and_are_padded():

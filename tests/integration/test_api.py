@@ -1,0 +1,110 @@
+"""The API function through Mangum, with the committed events, as Lambda calls it."""
+
+from __future__ import annotations
+
+import base64
+import json
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.conftest import EVENTS
+
+CONTEXT = SimpleNamespace(function_name="ocr-api", memory_limit_in_mb=2048, aws_request_id="req-1",
+                          invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:ocr-api")
+
+
+@pytest.fixture(scope="module")
+def api():
+    from functions.api import app as module
+
+    return module
+
+
+def invoke(api, name: str) -> tuple[int, dict | str]:
+    event = json.loads((EVENTS / name).read_text())
+    resp = api.handler(event, CONTEXT)
+    body = resp["body"]
+    if resp.get("isBase64Encoded"):
+        body = base64.b64decode(body).decode()
+    ctype = {k.lower(): v for k, v in resp.get("headers", {}).items()}.get("content-type", "")
+    return resp["statusCode"], json.loads(body) if "json" in ctype else body
+
+
+EXPECTED = {
+    "api-health.json": 200,
+    "api-rest-v1-health.json": 200,
+    "api-index.json": 200,
+    "api-openapi.json": 200,
+    "api-ocr-upload.json": 200,
+    "api-ocr-base64.json": 200,
+    "api-ocr-not-an-image.json": 415,
+    "api-ocr-bad-base64.json": 400,
+}
+
+
+@pytest.mark.parametrize("name", sorted(EXPECTED))
+def test_every_api_event_gets_its_documented_status(api, name):
+    status, body = invoke(api, name)
+    assert status == EXPECTED[name], body
+    if status >= 400:
+        assert body["error"] and body["detail"] and body["request_id"]
+
+
+def test_every_api_event_is_covered():
+    assert {p.name for p in EVENTS.glob("api-*.json")} == set(EXPECTED) | {"api-stats.json"}
+
+
+def test_upload_response_has_the_documented_fields(api):
+    status, body = invoke(api, "api-ocr-upload.json")
+    assert status == 200
+    assert {"request_id", "filename", "image_size", "regions", "full_text", "region_count",
+            "inference_ms", "model_info", "annotated_b64"} <= body.keys()
+    assert body["filename"] == "open-sign.png" and body["request_id"] == "evt-post-api-ocr"
+    assert base64.b64decode(body["annotated_b64"]).startswith(b"\x89PNG")
+    assert body["model_info"]["name"].startswith("crnn")
+
+
+def test_health_reports_the_model(api):
+    status, body = invoke(api, "api-health.json")
+    assert body["model_loaded"] is True and body["model"]["version"]
+
+
+def test_emf_metrics_are_printed(api, capsys):
+    invoke(api, "api-ocr-base64.json")
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
+    names = {m["Name"] for line in lines for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+    assert {"ImagesProcessed", "WordsRecognized", "InferenceMs"} <= names
+    assert all(line["Function"] == "api" for line in lines if "ImagesProcessed" in line)
+
+
+def test_stats_come_from_cloudwatch(api):
+    from functions.api import stats
+
+    stats.clear_cache()
+    with mock_aws():
+        cw = boto3.client("cloudwatch")
+        dims = [{"Name": "service", "Value": "ocr"}, {"Name": "Function", "Value": "s3_ocr"}]
+        cw.put_metric_data(Namespace="ServerlessOCR", MetricData=[
+            {"MetricName": "ImagesProcessed", "Dimensions": dims, "Value": 3, "Unit": "Count"},
+            {"MetricName": "InferenceMs", "Dimensions": dims, "Value": 120, "Unit": "Milliseconds"},
+            {"MetricName": "InferenceMs", "Dimensions": dims, "Value": 80, "Unit": "Milliseconds"},
+        ])
+        status, body = invoke(api, "api-stats.json")
+    assert status == 200 and body["available"] is True
+    assert body["images_processed"] == 3 and body["avg_inference_ms"] == 100.0
+    assert body["by_function"]["s3_ocr"]["images"] == 3
+    stats.clear_cache()
+
+
+def test_bad_options_are_422(api):
+    from fastapi.testclient import TestClient
+
+    client = TestClient(api.app)
+    png = base64.b64encode((EVENTS.parent / "tests" / "helpers.py").read_bytes()).decode()
+    r = client.post("/api/ocr/base64", json={"image": png, "beam_width": 0})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_option"
+    r = client.post("/api/ocr/base64", json={"image": png, "lexicon": [f"w{i}" for i in range(10001)]})
+    assert r.status_code == 422

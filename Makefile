@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke clean
+.PHONY: setup setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -52,6 +52,9 @@ FUNCTION ?= api
 EVENT ?= events/api-health.json
 invoke: setup ## run a handler as Lambda would: make invoke FUNCTION=s3_ocr EVENT=events/s3-put-image.json
 	$(BIN)/python infra/invoke.py $(FUNCTION) $(EVENT)
+
+image-check: setup ## build the image's task root as the Dockerfile does, run both handlers from it
+	$(BIN)/python infra/image_check.py
 
 clean:
 	rm -rf $(VENV) .image-check .pytest_cache .ruff_cache

@@ -13,6 +13,7 @@ import cv2
 import keras
 import numpy as np
 from ocr_engine.charset import encode, normalize_text
+from ocr_engine.labels import read_label_file
 from ocr_engine.preprocess import crop_to_input
 
 from model.synth import WordSynth
@@ -22,20 +23,9 @@ MAX_LABEL = 24
 HOLDOUT_EVERY = 10
 
 
-def read_labels(tsv: Path) -> list[tuple[Path, str]]:
-    """``path<TAB>label`` lines -> [(absolute path, label)], paths relative to the file."""
-    rows = []
-    for line in tsv.read_text(encoding="utf-8").splitlines():
-        if not line.strip():
-            continue
-        rel, label = line.split("\t", 1)
-        rows.append((tsv.parent / rel, label))
-    return rows
-
-
 def load_iiit5k_train(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list, list]:
     """-> (train [(image, label)], holdout [(image, label)]) from IIIT5K train only."""
-    rows = read_labels(data_dir / "iiit5k" / "train.tsv")
+    rows = read_label_file(data_dir / "iiit5k" / "train.tsv")
     train, hold = [], []
     for i, (path, label) in enumerate(rows):
         img = cv2.imread(str(path), cv2.IMREAD_COLOR)

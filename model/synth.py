@@ -34,11 +34,14 @@ def find_fonts() -> tuple[str, ...]:
     for path in sorted(set(paths)):
         try:
             font = ImageFont.truetype(path, 24)
-            w = font.getbbox("Hag0")[2]
-            if w > 10 and font.getbbox("W")[2] != font.getbbox("i")[2] or "mono" in path.lower():
-                usable.append(path)
         except OSError:
             continue
+        # Symbol and icon fonts draw boxes or nothing for Latin text: a real Latin font
+        # draws "Hag0" visibly, and (unless monospaced) "W" wider than "i".
+        renders = font.getbbox("Hag0")[2] > 10
+        proportional = font.getbbox("W")[2] != font.getbbox("i")[2]
+        if renders and (proportional or "mono" in path.lower()):
+            usable.append(path)
     if not usable:
         raise RuntimeError("no fonts found: apt-get install $(grep -v '^#' model/font-packages.txt)")
     return tuple(usable)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import os
 import re
 import time
 import uuid
@@ -22,7 +23,7 @@ from mangum import Mangum
 from ocr_engine import __version__
 from ocr_engine.annotate import annotate
 from ocr_engine.decode import decode_image
-from ocr_engine.errors import InvalidImage, ModelUnavailable, OcrError
+from ocr_engine.errors import ImageTooLarge, InvalidImage, ModelUnavailable, OcrError
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
 from pydantic import BaseModel, Field
@@ -52,7 +53,7 @@ app = FastAPI(
     version=__version__,
     description="Reads words in photos: word detection, a CRNN recognizer, CTC beam search.",
 )
-_origins = [o for o in __import__("os").environ.get("OCR_CORS_ORIGINS", "").split(",") if o]
+_origins = [o for o in os.environ.get("OCR_CORS_ORIGINS", "").split(",") if o]
 if _origins:
     app.add_middleware(CORSMiddleware, allow_origins=_origins, allow_methods=["GET", "POST"], allow_headers=["*"])
 
@@ -218,9 +219,7 @@ def _b64_bytes(text: str) -> bytes:
           summary="Read a base64 image or data URL (JSON body)")
 def ocr_base64(request: Request, body: Base64Request) -> dict:
     limit = _engine().settings.max_image_bytes
-    if len(body.image) > limit * 4 // 3 + 1024:
-        from ocr_engine.errors import ImageTooLarge
-
+    if len(body.image) > limit * 4 // 3 + 1024:  # base64 is 4/3 the bytes
         raise ImageTooLarge(f"the base64 image is over the {limit:,}-byte limit")
     data = _b64_bytes(body.image)
     options = _options(body.detect, body.beam_width, body.max_regions, body.min_confidence, body.lexicon)

@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check clean
+.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -16,7 +16,11 @@ $(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
-setup: $(BIN)/.installed ## .venv with the engine, the functions' dependencies and the test tools
+setup: $(BIN)/.installed browser ## .venv with the engine, the functions' dependencies and the test tools
+
+browser: ## Debian's Chromium for the page tests (Playwright drives it; no browser download)
+	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends chromium; }
 
 setup-train: setup ## + TensorFlow, Keras and fonts for training
 	$(BIN)/pip install -q -r requirements/train.txt

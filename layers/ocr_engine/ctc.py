@@ -25,17 +25,25 @@ class Decoded:
 def greedy_decode(probs: np.ndarray) -> Decoded:
     """Best path: argmax per step, collapse repeats, drop blanks.
 
-    Confidence is the product of the chosen steps' probabilities over the emitted
-    characters' steps (geometric mean), so a clean read scores near 1.
+    Confidence is per character, not per step: the geometric mean of each emitted
+    character's peak probability. (Averaging over all 32 steps would let the blank
+    frames around a single dubious character make it look certain.)
     """
     best = probs.argmax(axis=-1)
-    keep = np.ones_like(best, dtype=bool)
-    keep[1:] = best[1:] != best[:-1]
-    keep &= best != BLANK_INDEX
-    text = decode_indices(best[keep].tolist())
     step_p = probs[np.arange(len(best)), best]
-    conf = float(np.exp(np.mean(np.log(np.clip(step_p, 1e-12, 1.0))))) if len(best) else 0.0
-    return Decoded(text, conf)
+    peaks, chars = [], []
+    for t, c in enumerate(best):
+        if c == BLANK_INDEX:
+            continue
+        if t > 0 and best[t - 1] == c:
+            peaks[-1] = max(peaks[-1], float(step_p[t]))  # same character, still
+        else:
+            chars.append(int(c))
+            peaks.append(float(step_p[t]))
+    if not chars:
+        return Decoded("", 0.0)
+    conf = float(np.exp(np.mean(np.log(np.clip(peaks, 1e-12, 1.0)))))
+    return Decoded(decode_indices(chars), conf)
 
 
 def greedy_decode_batch(probs: np.ndarray) -> list[Decoded]:
@@ -54,8 +62,7 @@ def _logsumexp(a: float, b: float) -> float:
 def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-4) -> Decoded:
     """CTC prefix beam search (Hannun et al. 2014) without a language model.
 
-    Confidence is the probability of the best labelling summed over all its
-    alignments, normalised per time step (so it is comparable across lengths).
+    Confidence: as greedy's when both agree, else P(text)^(1/characters).
     """
     if beam_width <= 1:
         return greedy_decode(probs)
@@ -88,8 +95,14 @@ def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-4) ->
         ranked = sorted(nxt.items(), key=lambda kv: _logsumexp(*kv[1]), reverse=True)
         beams = {k: (v[0], v[1]) for k, v in ranked[:beam_width]}
     best, (pb, pnb) = max(beams.items(), key=lambda kv: _logsumexp(*kv[1]))
-    score = _logsumexp(pb, pnb)
-    return Decoded(decode_indices(list(best)), float(np.exp(score / max(steps, 1))))
+    text = decode_indices(list(best))
+    if not text:
+        return Decoded("", 0.0)
+    greedy = greedy_decode(probs)
+    if greedy.text == text:
+        return greedy  # the same per-character confidence as the fast path
+    # P(text) over all alignments, per character: comparable with the greedy figure.
+    return Decoded(text, float(np.exp(_logsumexp(pb, pnb) / len(best))))
 
 
 def sequence_log_prob(log_probs: np.ndarray, labels: list[int]) -> float:

@@ -85,3 +85,19 @@ def test_lexicon_keeps_the_callers_spelling():
 def test_empty_lexicon_is_an_error():
     with pytest.raises(ValueError):
         lexicon_decode(peaked(path_for("a")), [])
+
+
+def test_a_dubious_character_among_blanks_is_not_confident():
+    # 31 sure blank frames and one frame where "s" barely wins: the read is "s" but the
+    # confidence must reflect that frame, not the blanks around it.
+    probs = peaked([BLANK_INDEX] * 32, sharp=0.99)
+    s = encode("s")[0]
+    probs[10] = 0.0
+    probs[10, s], probs[10, BLANK_INDEX], probs[10, encode("5")[0]] = 0.4, 0.35, 0.25
+    for d in (greedy_decode(probs), beam_search(probs, 10)):
+        assert d.text == "s" and d.confidence < 0.5
+
+
+def test_nothing_read_has_zero_confidence():
+    probs = peaked([BLANK_INDEX] * 32)
+    assert greedy_decode(probs) == beam_search(probs, 10) == type(greedy_decode(probs))("", 0.0)

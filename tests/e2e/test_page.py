@@ -1,0 +1,135 @@
+"""The web page in a real headless Chromium (Debian's), against the local server."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from tests.conftest import REPO
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent / "screenshots"
+# Flags for a closed network and a root user (see the env notes): no background traffic.
+FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync"]
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server():
+    port = _free_port()
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "functions.api.app:app", "--host", "127.0.0.1",
+                             "--port", str(port)], cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        try:
+            if httpx.get(url + "api/health", timeout=1).status_code == 200:
+                break
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    else:
+        proc.kill()
+        pytest.fail("local server did not start: " + proc.stderr.read().decode()[-2000:])
+    yield url
+    proc.terminate()
+    proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    assert Path(CHROMIUM).exists(), "Chromium is missing: `make setup` installs Debian's chromium"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+def _api(server: str, path: Path, **params) -> dict:
+    r = httpx.post(server + "api/ocr", params=params, files={"file": (path.name, path.read_bytes())}, timeout=60)
+    r.raise_for_status()
+    return r.json()
+
+
+def _shown_words(page) -> list[str]:
+    return page.locator("#words li .w").all_inner_texts()
+
+
+def test_reads_a_word_image(server, browser, data_dir):
+    crop = data_dir / "iiit5k" / "test" / "1002_1.png"
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.goto(server)
+    expect(page.locator("#model")).to_contain_text("crnn")
+    page.uncheck("#detect")
+    page.set_input_files("#file", str(crop))
+    expect(page.locator("#result")).to_be_visible(timeout=30000)
+    expected = _api(server, crop, detect="false", beam_width=10, min_confidence=0)
+    assert _shown_words(page) == [r["text"] for r in expected["regions"]]
+    assert page.locator("#fulltext").inner_text() == (expected["full_text"] or "(no words found)")
+    assert page.eval_on_selector("#annotated", "img => img.complete && img.naturalWidth > 0")
+    expect(page.locator("#raw")).to_contain_text('"request_id"')
+    page.close()
+
+
+@pytest.mark.parametrize("name,viewport", [("desktop", {"width": 1366, "height": 900}),
+                                           ("phone", {"width": 390, "height": 844})])
+def test_reads_a_scene_and_saves_screenshots(server, browser, data_dir, name, viewport):
+    scene = data_dir / "svt_train" / "images" / "14_03.jpg"
+    page = browser.new_page(viewport=viewport, device_scale_factor=1)
+    page.goto(server)
+    page.set_input_files("#file", str(scene))
+    expect(page.locator("#result")).to_be_visible(timeout=30000)
+    expect(page.locator("#status")).to_contain_text("Found")
+    expected = _api(server, scene, detect="true", beam_width=10, min_confidence=0)
+    assert page.locator("#words li").count() == expected["region_count"]
+    assert page.eval_on_selector("#annotated", "img => img.naturalWidth") > 0
+    SHOTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"page-{name}.png"), full_page=True)
+    page.close()
+
+
+def test_a_non_image_gets_a_clear_message(server, browser, tmp_path):
+    fake = tmp_path / "holiday.png"
+    fake.write_text("this is not a picture")
+    page = browser.new_page()
+    page.goto(server)
+    page.set_input_files("#file", str(fake))
+    expect(page.locator("#error")).to_be_visible(timeout=30000)
+    expect(page.locator("#error")).to_contain_text("not a supported image")
+    expect(page.locator("#status")).to_have_text("Nothing was read.")
+    page.close()
+
+
+def test_keyboard_reaches_the_file_picker(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    page.keyboard.press("Tab")  # the drop zone is the first stop
+    assert page.evaluate("document.activeElement.id") == "drop"
+    page.keyboard.press("Tab")
+    assert page.evaluate("document.activeElement.id") == "choose"
+    with page.expect_file_chooser(timeout=10000) as chooser:
+        page.keyboard.press("Enter")
+    assert chooser.value is not None
+    page.close()
+
+
+def test_stats_panel_says_when_cloudwatch_is_unavailable(server, browser):
+    page = browser.new_page()
+    page.goto(server)
+    expect(page.locator("#stats")).to_contain_text("unavailable", timeout=15000)
+    page.close()

@@ -11,7 +11,9 @@ HERE = Path(__file__).resolve().parent
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--history", type=Path, default=HERE / "checkpoints" / "history.csv")
+    p.add_argument("--history", type=Path, nargs="+",
+                   default=[HERE / "checkpoints" / "history.csv", HERE / "checkpoints" / "phase2" / "history.csv"],
+                   help="histories of consecutive phases, plotted end to end")
     p.add_argument("--out", type=Path, default=HERE / "artifacts" / "training_curves.png")
     p.add_argument("--steps", type=int, default=300, help="steps per epoch, for the x axis")
     args = p.parse_args(argv)
@@ -21,9 +23,12 @@ def main(argv=None) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    with args.history.open() as f:
-        rows = list(csv.DictReader(f))
-    steps = [(int(r["epoch"]) + 1) * args.steps for r in rows]
+    rows = []
+    for history in args.history:
+        if history.exists():
+            with history.open() as f:
+                rows += list(csv.DictReader(f))
+    steps = [(i + 1) * args.steps for i in range(len(rows))]
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(10, 3.5))
     ax1.plot(steps, [float(r["loss"]) for r in rows], marker="o")
     ax1.set(xlabel="training steps (batch 32)", ylabel="CTC loss", title="training loss")

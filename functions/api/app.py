@@ -27,6 +27,7 @@ from ocr_engine.errors import ImageTooLarge, InvalidImage, ModelUnavailable, Ocr
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
 from pydantic import BaseModel, Field
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.api import stats
 from functions.api.errors import ERROR_RESPONSES, error_body, status_for
@@ -100,9 +101,9 @@ class Base64Request(BaseModel):
     image: str = Field(description="base64 image bytes, or a data URL (data:image/png;base64,...)")
     filename: str | None = Field(None, max_length=1024)
     detect: bool = True
-    beam_width: int | None = None
-    max_regions: int | None = None
-    min_confidence: float | None = None
+    beam_width: int | None = Field(None, ge=1, le=50)
+    max_regions: int | None = Field(None, ge=1, le=64)
+    min_confidence: float | None = Field(None, ge=0, le=1)
     annotate: bool = False
     lexicon: list[str] | None = None
 
@@ -128,6 +129,14 @@ async def _ocr_error(request: Request, exc: OcrError) -> JSONResponse:
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
     detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
     return JSONResponse(error_body("invalid_request", detail, _request_id(request)), status_code=422)
+
+
+@app.exception_handler(StarletteHTTPException)
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """FastAPI's own errors (unparseable body, 404, 405) in the documented error shape."""
+    code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
+    return JSONResponse(error_body(code, str(exc.detail), _request_id(request)), status_code=exc.status_code,
+                        headers=getattr(exc, "headers", None))
 
 
 @app.middleware("http")
@@ -179,9 +188,9 @@ async def ocr_upload(
     request: Request,
     file: Annotated[UploadFile, File(description="PNG, JPEG, BMP, TIFF, WebP or GIF")],
     detect: Annotated[bool | None, Query()] = None,
-    beam_width: Annotated[int | None, Query()] = None,
-    max_regions: Annotated[int | None, Query()] = None,
-    min_confidence: Annotated[float | None, Query()] = None,
+    beam_width: Annotated[int | None, Query(ge=1, le=50)] = None,
+    max_regions: Annotated[int | None, Query(ge=1, le=64)] = None,
+    min_confidence: Annotated[float | None, Query(ge=0, le=1)] = None,
     annotate_q: Annotated[bool | None, Query(alias="annotate")] = None,
     lexicon: Annotated[list[str] | None, Query()] = None,
     detect_f: Annotated[bool | None, Form(alias="detect")] = None,
@@ -269,4 +278,6 @@ _asgi = Mangum(app, lifespan="off")
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context) -> dict:
     """Lambda entry point (API Gateway HTTP API v2 or REST v1 events)."""
+    # Powertools metrics share state across instances: name the function per invocation.
+    metrics.set_default_dimensions(Function=FUNCTION)
     return _asgi(event, context)

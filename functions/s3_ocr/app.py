@@ -104,6 +104,8 @@ def process_record(bucket: str, key: str, version_id: str | None, etag: str | No
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context) -> dict:
+    # Powertools metrics share state across instances: name the function per invocation.
+    metrics.set_default_dimensions(Function=FUNCTION)
     started = time.perf_counter()
     request_id = getattr(context, "aws_request_id", "local")
     outcomes: dict[str, str] = {}

@@ -1,0 +1,145 @@
+"""Hostile and broken input through the API (Mangum events and the local-server app) and
+the S3 function: each gets its documented 4xx (or a result), never a 5xx or a crash."""
+
+from __future__ import annotations
+
+import base64
+import json
+import urllib.parse
+from types import SimpleNamespace
+
+import boto3
+import pytest
+from fastapi.testclient import TestClient
+from moto import mock_aws
+
+from infra.make_events import BOUNDARY, http_v2, multipart
+from tests.hostile_corpus import HOSTILE_KEYS, corpus
+
+CASES = corpus()
+CTX = SimpleNamespace(function_name="f", memory_limit_in_mb=2048, aws_request_id="r",
+                      invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:f")
+
+
+@pytest.fixture(scope="module")
+def api():
+    from functions.api import app as module
+
+    return module
+
+
+@pytest.fixture(scope="module")
+def client(api):
+    return TestClient(api.app)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
+def test_upload_through_the_local_server_app(client, case):
+    r = client.post("/api/ocr", files={"file": (case.filename, case.data, "application/octet-stream")})
+    assert r.status_code == case.status, r.text
+    if case.code:
+        assert r.json()["error"] == case.code
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if len(c.data) < 4_000_000], ids=lambda c: c.name)
+def test_upload_through_mangum(api, case):
+    event = http_v2("POST", "/api/ocr", multipart(case.filename, case.data, "image/png"),
+                    f"multipart/form-data; boundary={BOUNDARY}", b64=True)
+    resp = api.handler(event, CTX)
+    assert resp["statusCode"] == case.status, resp["body"][:500]
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if len(c.data) < 4_000_000], ids=lambda c: c.name)
+def test_base64_route(client, case):
+    r = client.post("/api/ocr/base64", json={"image": base64.b64encode(case.data).decode(), "filename": case.filename})
+    assert r.status_code == case.status, r.text
+
+
+@pytest.mark.parametrize("payload,status", [
+    ({"image": "%%% not base64 %%%"}, 400),
+    ({"image": "data:application/pdf;base64,JVBERi0xLjc="}, 400),
+    ({"image": "data:image/png;base64,AAAA"}, 415),
+    ({"image": ""}, 400),
+    ({}, 422),
+    ({"image": 12345}, 422),
+])
+def test_base64_errors(client, payload, status):
+    r = client.post("/api/ocr/base64", json=payload)
+    assert r.status_code == status, r.text
+    assert r.json()["request_id"]
+
+
+def test_malformed_json_and_wrong_content_type(client):
+    assert client.post("/api/ocr/base64", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    assert client.post("/api/ocr", content=b"raw bytes", headers={"content-type": "image/png"}).status_code == 422
+
+
+def test_unknown_options_are_ignored_and_bad_ones_refused(client):
+    png = next(c for c in CASES if c.name == "palette PNG")
+    ok = client.post("/api/ocr?colour=blue&turbo=1", files={"file": ("a.png", png.data)})
+    assert ok.status_code == 200
+    for q in ("beam_width=0", "beam_width=1000", "max_regions=0", "max_regions=9999", "min_confidence=2",
+              "beam_width=ten", "detect=maybe"):
+        r = client.post(f"/api/ocr?{q}", files={"file": ("a.png", png.data)})
+        assert r.status_code == 422, (q, r.text)
+
+
+def test_a_lexicon_of_100000_words_is_refused(client):
+    png = next(c for c in CASES if c.name == "palette PNG")
+    words = [f"w{i}" for i in range(100_000)]
+    r = client.post("/api/ocr/base64", json={"image": base64.b64encode(png.data).decode(), "lexicon": words})
+    assert r.status_code == 422 and r.json()["error"] == "invalid_option"
+
+
+BUCKET = "hostile-bucket"
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        from functions.s3_ocr import app as module
+
+        monkeypatch.setattr(module, "_s3", client)
+        yield client, module
+
+
+def _event(key: str) -> dict:
+    return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {
+        "bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
+        "object": {"key": urllib.parse.quote_plus(key, safe="/"), "size": 1, "eTag": "e"}}}]}
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if len(c.data) < 4_000_000], ids=lambda c: c.name)
+def test_s3_function_writes_a_result_or_an_error_for_every_case(s3, case):
+    client, module = s3
+    key = f"in/{case.filename}"
+    client.put_object(Bucket=BUCKET, Key=key, Body=case.data)
+    out = module.handler(_event(key), CTX)
+    result = json.loads(client.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
+    if case.status == 200:
+        assert out["outcomes"][key] == "done" and "regions" in result
+    else:
+        assert out["outcomes"][key] == "refused" and result["error"]["code"] == case.code
+
+
+def test_s3_refuses_objects_over_the_limit_without_reading_them(s3, monkeypatch):
+    client, module = s3
+    from dataclasses import replace
+
+    monkeypatch.setattr(module._ENGINE, "settings", replace(module._ENGINE.settings, max_image_bytes=1000))
+    client.put_object(Bucket=BUCKET, Key="big.png", Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 5000)
+    assert module.handler(_event("big.png"), CTX)["outcomes"]["big.png"] == "refused"
+
+
+@pytest.mark.parametrize("key", HOSTILE_KEYS, ids=range(len(HOSTILE_KEYS)))
+def test_hostile_keys_round_trip_to_their_own_result(s3, key):
+    client, module = s3
+    png = next(c for c in CASES if c.name == "palette PNG").data
+    client.put_object(Bucket=BUCKET, Key=key, Body=png)
+    assert module.handler(_event(key), CTX)["outcomes"] == {key: "done"}
+    result = json.loads(client.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
+    assert result["source"]["key"] == key
+    listed = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]}
+    assert listed == {key, key + ".ocr.json"}  # written beside the source, nowhere else

@@ -117,6 +117,9 @@ def test_a_non_image_gets_a_clear_message(server, browser, tmp_path):
 
 def test_keyboard_reaches_the_file_picker(server, browser):
     page = browser.new_page()
+    # Playwright turns on file-chooser interception when the first listener appears;
+    # register one now so it is in place before the key press, not racing it.
+    page.on("filechooser", lambda _chooser: None)
     page.goto(server)
     page.keyboard.press("Tab")  # the drop zone is the first stop
     assert page.evaluate("document.activeElement.id") == "drop"

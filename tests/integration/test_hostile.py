@@ -70,7 +70,8 @@ def test_base64_errors(client, payload, status):
 
 
 def test_malformed_json_and_wrong_content_type(client):
-    assert client.post("/api/ocr/base64", content=b"{not json", headers={"content-type": "application/json"}).status_code == 422
+    bad_json = client.post("/api/ocr/base64", content=b"{not json", headers={"content-type": "application/json"})
+    assert bad_json.status_code == 422
     assert client.post("/api/ocr", content=b"raw bytes", headers={"content-type": "image/png"}).status_code == 422
 
 

@@ -7,12 +7,12 @@ import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
-
 from ocr_engine.charset import ALPHABET, NUM_CLASSES
 from ocr_engine.config import Settings
 from ocr_engine.ctc import beam_search, greedy_decode, lexicon_decode, sequence_log_prob
 from ocr_engine.decode import decode_image
 from ocr_engine.errors import OcrError
+
 from tests.hostile_corpus import corpus
 
 SETTINGS = Settings(max_image_bytes=200_000, max_pixels=2_000_000)

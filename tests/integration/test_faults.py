@@ -1,0 +1,163 @@
+"""Faults: S3 errors and throttling, concurrent events, a missing or corrupt model."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import threading
+import urllib.parse
+from types import SimpleNamespace
+
+import boto3
+import botocore.awsrequest
+import pytest
+from botocore.config import Config
+from botocore.exceptions import EndpointConnectionError
+from moto import mock_aws
+
+from tests.conftest import REPO
+
+BUCKET = "fault-bucket"
+CTX = SimpleNamespace(function_name="f", memory_limit_in_mb=2048, aws_request_id="r",
+                      invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:f")
+
+
+def _event(*keys: str) -> dict:
+    return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {
+        "bucket": {"name": BUCKET}, "object": {"key": urllib.parse.quote_plus(k, safe="/"), "eTag": "e"}}}
+        for k in keys]}
+
+
+def _inject(client, operation: str, failures: int, code: str = "SlowDown", status: int = 503,
+            unreachable: bool = False) -> dict:
+    """Fail the first ``failures`` calls of ``operation``: with an S3 error answer (S3 under load;
+    moto's stub still runs, as S3 may have acted before answering 5xx), or, with
+    ``unreachable``, a connection error raised before the request leaves (nothing happens)."""
+    seen = {"calls": 0}
+
+    def before_send(request, **_):
+        seen["calls"] += 1
+        if seen["calls"] <= failures and unreachable:
+            raise EndpointConnectionError(endpoint_url=request.url)
+        if seen["calls"] <= failures:
+            body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+            return botocore.awsrequest.AWSResponse(request.url, status, {}, _Raw(body))
+        return None
+
+    client.meta.events.register(f"before-send.s3.{operation}", before_send)
+    return seen
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+    def read(self, *_args, **_kwargs):
+        body, self._body = self._body, b""
+        return body
+
+
+@pytest.fixture
+def s3(monkeypatch, data_dir):
+    with mock_aws():
+        # The handler's retry budget (5 retries; standard mode, so no client-side rate waits), on a
+        # client we can inject faults into.
+        client = boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "standard"}))
+        client.create_bucket(Bucket=BUCKET)
+        client.put_object(Bucket=BUCKET, Key="in/word.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
+        from functions.s3_ocr import app as module
+
+        monkeypatch.setattr(module, "_s3", client)
+        yield client, module
+
+
+def _keys(client) -> set[str]:
+    return {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+
+def test_throttled_get_is_retried_and_succeeds(s3):
+    client, module = s3
+    seen = _inject(client, "GetObject", failures=2)
+    assert module.handler(_event("in/word.png"), CTX)["outcomes"] == {"in/word.png": "done"}
+    assert seen["calls"] == 3 and "in/word.png.ocr.json" in _keys(client)
+
+
+def test_throttled_put_is_retried_and_succeeds(s3):
+    client, module = s3
+    seen = _inject(client, "PutObject", failures=2, code="InternalError", status=500)
+    assert module.handler(_event("in/word.png"), CTX)["outcomes"] == {"in/word.png": "done"}
+    assert seen["calls"] == 3
+
+
+def test_persistent_put_failure_fails_the_invocation_and_writes_nothing(s3):
+    client, module = s3
+    seen = _inject(client, "PutObject", failures=100, unreachable=True)
+    with pytest.raises(module.RecordFailed, match="in/word.png"):
+        module.handler(_event("in/word.png"), CTX)
+    assert seen["calls"] == 6  # the first call and 5 retries (botocore max_attempts counts retries)
+    assert _keys(client) == {"in/word.png"}  # the image is intact, no half-written result
+
+
+def test_access_denied_on_get_fails_the_invocation(s3):
+    client, module = s3
+    _inject(client, "GetObject", failures=100, code="AccessDenied", status=403)
+    with pytest.raises(module.RecordFailed):
+        module.handler(_event("in/word.png"), CTX)
+
+
+def test_concurrent_events_for_one_key_write_the_same_reading(s3):
+    client, module = s3
+    results, errors = [], []
+
+    def run():
+        try:
+            module.handler(_event("in/word.png"), CTX)
+            results.append(json.loads(client.get_object(Bucket=BUCKET, Key="in/word.png.ocr.json")["Body"].read()))
+        except Exception as exc:  # noqa: BLE001 - collected and asserted below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors
+    stable = [{k: r[k] for k in ("regions", "full_text", "image_size", "source")} for r in results]
+    assert all(s == stable[0] for s in stable)
+    assert _keys(client) == {"in/word.png", "in/word.png.ocr.json"}
+
+
+def _cold_start(module: str, model_dir) -> subprocess.CompletedProcess:
+    code = (f"import {module} as m\n"
+            "print('HEALTH', m.health().status_code, m.health().body.decode()) if hasattr(m, 'health') else None")
+    env = {**os.environ, "OCR_MODEL_DIR": str(model_dir), "PYTHONPATH": str(REPO)}
+    return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                          cwd=REPO, check=False)
+
+
+def test_missing_model_fails_health_and_logs_loudly(tmp_path):
+    out = _cold_start("functions.api.app", tmp_path)
+    assert "model failed to load at cold start" in out.stdout
+    assert "HEALTH 503" in out.stdout and '"model_loaded":false' in out.stdout
+
+
+def test_corrupt_model_fails_the_s3_cold_start(tmp_path):
+    (tmp_path / "crnn.tflite").write_bytes(b"not a flatbuffer" * 100)
+    (tmp_path / "crnn.json").write_text((REPO / "model/artifacts/crnn.json").read_text())
+    out = _cold_start("functions.s3_ocr.app", tmp_path)
+    assert out.returncode != 0 and "ModelUnavailable" in out.stderr and "corrupt" in out.stderr
+
+
+def test_api_answers_503_not_500_without_a_model(tmp_path):
+    code = ("import base64\nfrom fastapi.testclient import TestClient\nimport functions.api.app as m\n"
+            "r = TestClient(m.app).post('/api/ocr/base64', json={'image': base64.b64encode(b'x').decode()})\n"
+            "print('STATUS', r.status_code, r.json()['error'])")
+    env = {**os.environ, "OCR_MODEL_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
+                         cwd=REPO, check=False)
+    assert "STATUS 503 model_unavailable" in out.stdout, out.stderr[-1500:]

@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check clean
+.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check reliability clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -59,6 +59,9 @@ invoke: setup ## run a handler as Lambda would: make invoke FUNCTION=s3_ocr EVEN
 
 image-check: setup ## build the image's task root as the Dockerfile does, run both handlers from it
 	$(BIN)/python infra/image_check.py
+
+reliability: setup ## load, soak and hostile-input figures -> tests/reports/reliability.md
+	$(BIN)/python -m tests.benchmarks.reliability
 
 clean:
 	rm -rf $(VENV) .image-check .pytest_cache .ruff_cache

@@ -1,0 +1,103 @@
+"""Evaluate the exported models on IIIT5K test and write the shipped metrics.
+
+    python -m model.evaluate [--data ../shared/data] [--limit N]
+
+Runs the serving engine itself (LiteRT, the shared preprocessing, beam search width 10)
+on every test crop, for the float32 and int8 models, and writes:
+- model/artifacts/metrics.json: word accuracy, CER, ms per crop, for both;
+- the chosen model's metrics into model/artifacts/crnn.json (what /api/health shows);
+- model/artifacts/qualitative.png: right and wrong readings side by side.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import cv2
+import numpy as np
+from ocr_engine.charset import normalize_text
+from ocr_engine.config import Settings
+from ocr_engine.evaluate import recognition_score
+from ocr_engine.labels import read_label_file
+from ocr_engine.pipeline import OcrEngine
+from ocr_engine.recognize import Recognizer
+from tqdm import tqdm
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+# As model.data's default, without importing Keras: evaluation runs on LiteRT alone.
+DEFAULT_DATA_DIR = Path(os.environ.get("OCR_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+
+
+def evaluate(model_file: str, rows, images) -> dict:
+    settings = Settings(model_dir=ARTIFACTS, model_file=model_file, num_threads=1)
+    engine = OcrEngine(settings, Recognizer(settings.model_path, settings.metadata_path, 1))
+    preds, ms = [], []
+    for img in tqdm(images, desc=model_file, unit="crop"):
+        t = time.perf_counter()
+        preds.append(engine.read_crops([img])[0].text)
+        ms.append((time.perf_counter() - t) * 1000)
+    score = recognition_score(preds, [label for _, label in rows])
+    return {"n": score.n, "word_accuracy": round(score.word_accuracy, 4), "cer": round(score.cer, 4),
+            "ms_per_crop": round(float(np.median(ms)), 2), "predictions": preds}
+
+
+def qualitative_grid(rows, images, preds, out: Path, per_side: int = 10) -> None:
+    right = [i for i, (p, (_, g)) in enumerate(zip(preds, rows, strict=True)) if normalize_text(p) == normalize_text(g)]
+    wrong = [i for i, (p, (_, g)) in enumerate(zip(preds, rows, strict=True)) if normalize_text(p) != normalize_text(g)]
+    rng = np.random.default_rng(0)
+
+    def tile(i: int, ok: bool) -> np.ndarray:
+        img = images[i]
+        h, w = img.shape[:2]
+        img = cv2.resize(img, (min(300, max(40, round(w * 60 / h))), 60))
+        canvas = np.full((100, 320, 3), 255, np.uint8)
+        canvas[4:64, 10 : 10 + img.shape[1]] = img
+        colour = (40, 140, 40) if ok else (40, 40, 200)
+        cv2.putText(canvas, f"read: {preds[i]}", (10, 80), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
+        cv2.putText(canvas, f"true: {normalize_text(rows[i][1])}", (10, 96), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
+                    (60, 60, 60), 1, cv2.LINE_AA)
+        return canvas
+
+    pick = lambda xs: list(rng.choice(xs, min(per_side, len(xs)), replace=False)) if xs else []  # noqa: E731
+    cols = [np.vstack([tile(i, ok) for i in pick(xs)] or [np.full((100, 320, 3), 255, np.uint8)])
+            for xs, ok in ((right, True), (wrong, False))]
+    height = max(c.shape[0] for c in cols)
+    cols = [np.vstack([c, np.full((height - c.shape[0], 320, 3), 255, np.uint8)]) for c in cols]
+    header = np.full((30, 660, 3), 255, np.uint8)
+    cv2.putText(header, "right", (10, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 140, 40), 2)
+    cv2.putText(header, "wrong", (340, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 40, 200), 2)
+    grid = np.vstack([header, np.hstack([cols[0], np.full((height, 20, 3), 255, np.uint8), cols[1]])])
+    cv2.imwrite(str(out), grid)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--limit", type=int, default=0)
+    args = p.parse_args(argv)
+    rows = read_label_file(args.data / "iiit5k" / "test.tsv")[: args.limit or None]
+    images = [cv2.imread(str(path), cv2.IMREAD_COLOR) for path, _ in rows]
+    results = {name: evaluate(name, rows, images) for name in ("crnn.tflite", "crnn-int8.tflite")
+               if (ARTIFACTS / name).exists()}
+    for name, r in results.items():
+        print(f"{name}: n={r['n']} word accuracy {r['word_accuracy']:.2%} CER {r['cer']:.2%} "
+              f"{r['ms_per_crop']:.1f} ms/crop")
+    shipped = results["crnn.tflite"]
+    qualitative_grid(rows, images, shipped["predictions"], ARTIFACTS / "qualitative.png")
+    summary = {name: {k: v for k, v in r.items() if k != "predictions"} for name, r in results.items()}
+    summary["protocol"] = "IIIT5K test (3000 crops), case-insensitive over [0-9a-z], beam 10, one thread"
+    (ARTIFACTS / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    meta_path = ARTIFACTS / "crnn.json"
+    meta = json.loads(meta_path.read_text())
+    meta["metrics"] = {"iiit5k_test_word_accuracy": shipped["word_accuracy"], "iiit5k_test_cer": shipped["cer"],
+                       "iiit5k_test_n": shipped["n"]}
+    meta_path.write_text(json.dumps(meta, indent=2) + "\n")
+    print(f"wrote {ARTIFACTS / 'metrics.json'}, {ARTIFACTS / 'qualitative.png'}, updated {meta_path}")
+
+
+if __name__ == "__main__":
+    main()

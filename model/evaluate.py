@@ -32,8 +32,8 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_DATA_DIR = Path(os.environ.get("OCR_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
-def evaluate(model_file: str, rows, images) -> dict:
-    settings = Settings(model_dir=ARTIFACTS, model_file=model_file, num_threads=1)
+def evaluate(artifacts: Path, model_file: str, rows, images) -> dict:
+    settings = Settings(model_dir=artifacts, model_file=model_file, num_threads=1)
     engine = OcrEngine(settings, Recognizer(settings.model_path, settings.metadata_path, 1))
     preds, ms = [], []
     for img in tqdm(images, desc=model_file, unit="crop"):
@@ -78,25 +78,28 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     p.add_argument("--limit", type=int, default=0)
+    p.add_argument("--artifacts", type=Path, default=ARTIFACTS, help="folder with the exported models")
+    p.add_argument("--ship", default="crnn-int8.tflite", help="the model whose metrics go into crnn.json")
     args = p.parse_args(argv)
     rows = read_label_file(args.data / "iiit5k" / "test.tsv")[: args.limit or None]
     images = [cv2.imread(str(path), cv2.IMREAD_COLOR) for path, _ in rows]
-    results = {name: evaluate(name, rows, images) for name in ("crnn.tflite", "crnn-int8.tflite")
-               if (ARTIFACTS / name).exists()}
+    results = {name: evaluate(args.artifacts, name, rows, images) for name in ("crnn.tflite", "crnn-int8.tflite")
+               if (args.artifacts / name).exists()}
     for name, r in results.items():
         print(f"{name}: n={r['n']} word accuracy {r['word_accuracy']:.2%} CER {r['cer']:.2%} "
               f"{r['ms_per_crop']:.1f} ms/crop")
-    shipped = results["crnn.tflite"]
-    qualitative_grid(rows, images, shipped["predictions"], ARTIFACTS / "qualitative.png")
+    shipped = results[args.ship]
+    qualitative_grid(rows, images, shipped["predictions"], args.artifacts / "qualitative.png")
     summary = {name: {k: v for k, v in r.items() if k != "predictions"} for name, r in results.items()}
     summary["protocol"] = "IIIT5K test (3000 crops), case-insensitive over [0-9a-z], beam 10, one thread"
-    (ARTIFACTS / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
-    meta_path = ARTIFACTS / "crnn.json"
+    summary["shipped"] = args.ship
+    (args.artifacts / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
+    meta_path = args.artifacts / "crnn.json"
     meta = json.loads(meta_path.read_text())
     meta["metrics"] = {"iiit5k_test_word_accuracy": shipped["word_accuracy"], "iiit5k_test_cer": shipped["cer"],
                        "iiit5k_test_n": shipped["n"]}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
-    print(f"wrote {ARTIFACTS / 'metrics.json'}, {ARTIFACTS / 'qualitative.png'}, updated {meta_path}")
+    print(f"wrote {args.artifacts / 'metrics.json'}, {args.artifacts / 'qualitative.png'}, updated {meta_path}")
 
 
 if __name__ == "__main__":

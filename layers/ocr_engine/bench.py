@@ -25,14 +25,17 @@ import numpy as np
 from ocr_engine.labels import read_label_file, read_scenes
 from ocr_engine.preprocess import batch_to_input
 
+# Peak RSS from VmHWM: ru_maxrss survives fork+exec on Linux, so a child would report
+# its parent's peak; VmHWM belongs to the new address space.
 _COLD_START = """
-import resource, sys, time, json
+import sys, time, json
 t = time.perf_counter()
 from ocr_engine.pipeline import get_engine
 engine = get_engine()
 engine.recognizer.predict_crops([__import__('numpy').zeros((32, 100, 3), 'uint8')])
-print(json.dumps({"seconds": time.perf_counter() - t,
-  "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+seconds = time.perf_counter() - t
+hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:'))
+print(json.dumps({"seconds": seconds, "peak_rss_mb": int(hwm.split()[1]) / 1024,
   "tensorflow_imported": "tensorflow" in sys.modules}))
 """
 

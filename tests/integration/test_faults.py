@@ -6,7 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import threading
 import urllib.parse
 from types import SimpleNamespace
 
@@ -16,6 +15,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
+from moto.server import ThreadedMotoServer
 
 from tests.conftest import REPO
 
@@ -110,26 +110,33 @@ def test_access_denied_on_get_fails_the_invocation(s3):
         module.handler(_event("in/word.png"), CTX)
 
 
-def test_concurrent_events_for_one_key_write_the_same_reading(s3):
-    client, module = s3
-    results, errors = [], []
-
-    def run():
-        try:
-            module.handler(_event("in/word.png"), CTX)
+def test_concurrent_events_for_one_key_write_the_same_reading(data_dir, tmp_path):
+    """Four containers (processes, as Lambda runs them) handle events for one key at once."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        client = boto3.client("s3", endpoint_url=endpoint)
+        client.create_bucket(Bucket=BUCKET)
+        client.put_object(Bucket=BUCKET, Key="in/word.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
+        event = tmp_path / "event.json"
+        event.write_text(json.dumps(_event("in/word.png")))
+        env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "PYTHONPATH": str(REPO)}
+        procs = [subprocess.Popen([sys.executable, str(REPO / "infra/invoke.py"), "s3_ocr", str(event)], env=env,
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        results = []
+        for proc in procs:
+            out, err = proc.communicate(timeout=180)
+            assert proc.returncode == 0, err[-1500:]
+            assert '"done"' in out
             results.append(json.loads(client.get_object(Bucket=BUCKET, Key="in/word.png.ocr.json")["Body"].read()))
-        except Exception as exc:  # noqa: BLE001 - collected and asserted below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=run) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert not errors
-    stable = [{k: r[k] for k in ("regions", "full_text", "image_size", "source")} for r in results]
-    assert all(s == stable[0] for s in stable)
-    assert _keys(client) == {"in/word.png", "in/word.png.ocr.json"}
+        stable = [{k: r[k] for k in ("regions", "full_text", "image_size", "source")} for r in results]
+        assert all(s == stable[0] for s in stable)
+        assert {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]} == {
+            "in/word.png", "in/word.png.ocr.json"}
+    finally:
+        server.stop()
 
 
 def _cold_start(module: str, model_dir) -> subprocess.CompletedProcess:
@@ -147,7 +154,7 @@ def test_missing_model_fails_health_and_logs_loudly(tmp_path):
 
 
 def test_corrupt_model_fails_the_s3_cold_start(tmp_path):
-    (tmp_path / "crnn.tflite").write_bytes(b"not a flatbuffer" * 100)
+    (tmp_path / "crnn-int8.tflite").write_bytes(b"not a flatbuffer" * 100)
     (tmp_path / "crnn.json").write_text((REPO / "model/artifacts/crnn.json").read_text())
     out = _cold_start("functions.s3_ocr.app", tmp_path)
     assert out.returncode != 0 and "ModelUnavailable" in out.stderr and "corrupt" in out.stderr

@@ -3,7 +3,7 @@
 | variable | default | meaning |
 |---|---|---|
 | OCR_MODEL_DIR | model/artifacts of the repo (/opt/model in the image) | folder with crnn.tflite and crnn.json |
-| OCR_MODEL_FILE | crnn-int8.tflite | model file inside OCR_MODEL_DIR (int8 weights: same accuracy, faster, less memory: README, "The model") |
+| OCR_MODEL_FILE | crnn-int8.tflite | model file in OCR_MODEL_DIR (int8 weights: same accuracy, less memory; README) |
 | OCR_MAX_IMAGE_BYTES | 10485760 (10 MiB) | larger uploads are refused |
 | OCR_MAX_PIXELS | 40000000 | width × height limit, checked before decoding (bombs) |
 | OCR_MAX_SIDE | 20000 | longest side limit, checked before decoding |

@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check reliability clean
+.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check checkov reliability clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -60,8 +60,15 @@ invoke: setup ## run a handler as Lambda would: make invoke FUNCTION=s3_ocr EVEN
 image-check: setup ## build the image's task root as the Dockerfile does, run both handlers from it
 	$(BIN)/python infra/image_check.py
 
-reliability: setup ## load, soak and hostile-input figures -> tests/reports/reliability.md
+.venv-checkov/bin/checkov: requirements/checkov.txt
+	$(PY) -m venv .venv-checkov
+	.venv-checkov/bin/pip install -q -r requirements/checkov.txt
+
+checkov: .venv-checkov/bin/checkov ## checkov on template.yaml (each skipped check carries its reason in the template)
+	.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
+
+reliability: setup .venv-checkov/bin/checkov ## load, soak, hostile input, faults, bandit, pip-audit, checkov -> tests/reports/reliability.md
 	$(BIN)/python -m tests.benchmarks.reliability
 
 clean:
-	rm -rf $(VENV) .image-check .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .image-check .pytest_cache .ruff_cache

@@ -168,7 +168,26 @@ def security_checks() -> list[str]:
     except (ValueError, KeyError):
         out.append(f"- pip-audit did not run: {audit.stderr.strip()[-300:]}")
     out.append("- cfn-lint (run by `make test`) passes on template.yaml, its security rules included.")
+    out += checkov_findings()
     return [*out, ""]
+
+
+def checkov_findings() -> list[str]:
+    """checkov on the template: failures, and each skipped check with the reason the template gives."""
+    import json
+
+    checkov = REPO / ".venv-checkov" / "bin" / "checkov"
+    if not checkov.exists():
+        return ["- checkov did not run: `make checkov` installs it (its own venv, .venv-checkov)."]
+    run = subprocess.run([checkov, "-f", "template.yaml", "--framework", "cloudformation", "-o", "json",
+                          "--skip-download"], cwd=REPO, capture_output=True, text=True, check=False)
+    report = json.loads(run.stdout)
+    failed, skipped = report["results"]["failed_checks"], report["results"]["skipped_checks"]
+    out = [f"- checkov {report['summary']['checkov_version']} (template.yaml): {report['summary']['passed']} passed, "
+           f"{len(failed)} failed, {len(skipped)} skipped, each with the reason the template gives:"]
+    out += [f"  - FAILED {c['check_id']} {c['resource']}: {c['check_name']}" for c in failed]
+    out += [f"  - {c['check_id']} {c['resource']}: {c['check_result'].get('suppress_comment', '')}" for c in skipped]
+    return out
 
 
 def write_report(levels: list[dict], soaked: dict, hostile: list, args) -> None:

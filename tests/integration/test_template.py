@@ -127,3 +127,64 @@ def test_async_failures_reach_the_failure_queue(cfn):
     cfg = next(r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::EventInvokeConfig")
     assert cfg["Properties"]["MaximumRetryAttempts"] == 2
     assert cfg["Properties"]["DestinationConfig"]["OnFailure"]["Destination"] == {"Fn::GetAtt": ["FailureQueue", "Arn"]}
+
+
+def _resolve(node, params: dict, conditions: dict):
+    """Just enough of CloudFormation's evaluation for the route settings: Ref and Fn::If."""
+    if isinstance(node, dict):
+        if set(node) == {"Ref"}:
+            return params.get(node["Ref"], node)
+        if set(node) == {"Fn::If"}:
+            cond, yes, no = node["Fn::If"]
+            return _resolve(yes if conditions[cond] else no, params, conditions)
+        return {k: _resolve(v, params, conditions) for k, v in node.items()}
+    return node
+
+
+def _routes(cfn, api_auth: str) -> dict[str, dict]:
+    params = {"ApiAuth": api_auth}
+    conditions = {"UseJwt": api_auth == "JWT"}
+    routes = {}
+    for name, res in cfn["Resources"].items():
+        if res["Type"] == "AWS::ApiGatewayV2::Route":
+            props = _resolve(res["Properties"], params, conditions)
+            if props.get("AuthorizerId") == {"Ref": "AWS::NoValue"}:
+                del props["AuthorizerId"]
+            routes[props["RouteKey"]] = props
+    return routes
+
+
+@pytest.mark.parametrize("api_auth", ["AWS_IAM", "JWT"])
+def test_api_auth_guards_every_route_that_runs_ocr(cfn, api_auth):
+    routes = _routes(cfn, api_auth)
+    public = {key for key, r in routes.items() if r.get("AuthorizationType", "NONE") == "NONE"}
+    # Only reading routes stay open; every POST (any path) and the stats are guarded.
+    assert public == {"GET /", "GET /{proxy+}", "OPTIONS /{proxy+}"}
+    for key in ("ANY /{proxy+}", "GET /api/stats"):
+        assert routes[key]["AuthorizationType"] == api_auth
+        assert ("AuthorizerId" in routes[key]) == (api_auth == "JWT")
+    if api_auth == "JWT":
+        assert routes["ANY /{proxy+}"]["AuthorizerId"] == {"Ref": "JwtAuthorizer"}
+
+
+def test_api_auth_none_leaves_the_api_open_and_creates_no_authorizer(cfn):
+    routes = _routes(cfn, "NONE")
+    assert all(r.get("AuthorizationType", "NONE") == "NONE" for r in routes.values())
+    assert cfn["Resources"]["JwtAuthorizer"]["Condition"] == "UseJwt"
+    assert cfn["Parameters"]["ApiAuth"]["AllowedValues"] == ["NONE", "AWS_IAM", "JWT"]
+
+
+def test_every_route_reaches_the_api_function_which_only_api_gateway_may_invoke(cfn):
+    resources = cfn["Resources"]
+    targets = {r["Properties"]["Target"]["Fn::Sub"] for r in resources.values()
+               if r["Type"] == "AWS::ApiGatewayV2::Route"}
+    assert targets == {"integrations/${ApiIntegration}"}
+    assert resources["ApiIntegration"]["Properties"]["IntegrationUri"] == {"Fn::GetAtt": ["ApiFunction", "Arn"]}
+    perm = resources["ApiInvokePermission"]["Properties"]
+    assert perm["Principal"] == "apigateway.amazonaws.com" and "${HttpApi}/*" in perm["SourceArn"]["Fn::Sub"]
+
+
+def test_api_stage_throttles_and_logs_access(cfn):
+    stage = cfn["Resources"]["ApiStage"]["Properties"]
+    assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottleRate"}
+    assert "$context.status" in stage["AccessLogSettings"]["Format"]

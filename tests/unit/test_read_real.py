@@ -1,0 +1,54 @@
+"""The shipped model on real IIIT5K test crops: it reads them about as well as crnn.json claims."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from ocr_engine.config import Settings
+from ocr_engine.evaluate import recognition_score
+from ocr_engine.labels import read_label_file
+from ocr_engine.pipeline import get_engine
+from ocr_engine.schemas import ReadOptions
+
+SAMPLE = 200  # the first crops of test.tsv: ~3.5 points of sampling error around the true rate
+MARGIN = 0.12  # 3+ standard errors: a claim this far above the sample is not the shipped model's
+
+
+@pytest.fixture(scope="module")
+def sample(data_dir):
+    rows = read_label_file(data_dir / "iiit5k" / "test.tsv")[:SAMPLE]
+    return [(path.read_bytes(), label) for path, label in rows]
+
+
+@pytest.fixture(scope="module")
+def claimed() -> dict:
+    metrics = json.loads((Settings().model_dir / "crnn.json").read_text())["metrics"]
+    key = next(k for k in metrics if k.startswith("iiit5k_test") and k.endswith("word_accuracy"))
+    cer = next(k for k in metrics if k.startswith("iiit5k_test") and k.endswith("cer"))
+    return {"word_accuracy": metrics[key], "cer": metrics[cer]}
+
+
+def _read_all(sample, options: ReadOptions) -> list[str]:
+    engine = get_engine()
+    return [engine.read(data, options).full_text for data, _ in sample]
+
+
+@pytest.fixture(scope="module")
+def plain_texts(sample) -> list[str]:
+    return _read_all(sample, ReadOptions(detect=False))
+
+
+def test_real_crops_are_read_as_well_as_the_model_card_claims(sample, plain_texts, claimed):
+    score = recognition_score(plain_texts, [label for _, label in sample])
+    assert score.word_accuracy >= claimed["word_accuracy"] - MARGIN
+    assert score.cer <= claimed["cer"] + MARGIN
+
+
+def test_a_lexicon_of_the_sample_words_only_helps(sample, plain_texts):
+    labels = [label for _, label in sample]
+    plain = recognition_score(plain_texts, labels)
+    lexicon = tuple(sorted({label.lower() for label in labels}))
+    constrained = _read_all(sample, ReadOptions(detect=False, lexicon=lexicon))
+    assert all(t.lower() in lexicon for t in constrained)
+    assert recognition_score(constrained, labels).word_accuracy >= plain.word_accuracy + 0.1

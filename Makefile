@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check checkov reliability clean
+.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check validate checkov reliability clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -64,6 +64,14 @@ image-check: setup ## build the image's task root as the Dockerfile does, run bo
 	$(PY) -m venv .venv-checkov
 	.venv-checkov/bin/pip install -q -r requirements/checkov.txt
 
+.venv-sam/bin/sam: requirements/sam.txt
+	$(PY) -m venv .venv-sam
+	.venv-sam/bin/pip install -q -r requirements/sam.txt
+
+validate: .venv-sam/bin/sam ## sam validate (SAM translator) and sam validate --lint (cfn-lint), offline
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate
+	SAM_CLI_TELEMETRY=0 AWS_DEFAULT_REGION=us-east-1 .venv-sam/bin/sam validate --lint
+
 checkov: .venv-checkov/bin/checkov ## checkov on template.yaml (each skipped check carries its reason in the template)
 	.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
@@ -71,4 +79,4 @@ reliability: setup .venv-checkov/bin/checkov ## load, soak, hostile input, fault
 	$(BIN)/python -m tests.benchmarks.reliability
 
 clean:
-	rm -rf $(VENV) .venv-checkov .image-check .pytest_cache .ruff_cache
+	rm -rf $(VENV) .venv-checkov .venv-sam .image-check .pytest_cache .ruff_cache

@@ -6,6 +6,7 @@ Input is the recognizer's per-step probabilities, shape (T, C), with the blank a
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from dataclasses import dataclass
 
@@ -51,12 +52,15 @@ def greedy_decode_batch(probs: np.ndarray) -> list[Decoded]:
 
 
 def _logsumexp(a: float, b: float) -> float:
+    # Plain floats and math: the beam loop calls this ~10^4 times per word, and NumPy
+    # scalar arithmetic costs ten times more per call.
     if a == _NEG_INF:
         return b
     if b == _NEG_INF:
         return a
-    m = max(a, b)
-    return m + float(np.log1p(np.exp(-abs(a - b))))
+    if a < b:
+        a, b = b, a
+    return a + math.log1p(math.exp(b - a))
 
 
 def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-4) -> Decoded:
@@ -67,23 +71,24 @@ def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-4) ->
     if beam_width <= 1:
         return greedy_decode(probs)
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
-    steps = log_probs.shape[0]
+    # Per step, only the characters above the pruning floor, as plain (index, log p) pairs.
+    steps = [
+        [(int(c), float(log_probs[t, c])) for c in np.flatnonzero(probs[t] >= prune)]
+        for t in range(log_probs.shape[0])
+    ]
     # prefix -> (log P ending in blank, log P ending in non-blank)
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, _NEG_INF)}
-    for t in range(steps):
-        lp = log_probs[t]
-        candidates = np.nonzero(probs[t] >= prune)[0]
+    for candidates in steps:
         nxt: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [_NEG_INF, _NEG_INF])
         for prefix, (pb, pnb) in beams.items():
             total = _logsumexp(pb, pnb)
-            for c in candidates:
-                p = float(lp[c])
+            for c, p in candidates:
                 if c == BLANK_INDEX:
                     entry = nxt[prefix]
                     entry[0] = _logsumexp(entry[0], total + p)
                     continue
                 last = prefix[-1] if prefix else None
-                extended = prefix + (int(c),)
+                extended = (*prefix, c)
                 entry = nxt[extended]
                 if c == last:
                     # A repeat needs a blank between: only the blank-ending mass extends.

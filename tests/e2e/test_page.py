@@ -136,3 +136,18 @@ def test_stats_panel_says_when_cloudwatch_is_unavailable(server, browser):
     page.goto(server)
     expect(page.locator("#stats")).to_contain_text("unavailable", timeout=15000)
     page.close()
+
+
+def test_an_api_deployed_with_auth_gets_a_clear_message(server, browser, data_dir):
+    # With ApiAuth=AWS_IAM or JWT, API Gateway itself answers the page's unsigned calls
+    # (the function never runs); the page must say why instead of failing silently.
+    page = browser.new_page()
+    gateway_denial = {"status": 401, "content_type": "application/json", "body": '{"message":"Unauthorized"}'}
+    page.route("**/api/ocr?*", lambda route: route.fulfill(**gateway_denial))
+    page.route("**/api/stats", lambda route: route.fulfill(**gateway_denial))
+    page.goto(server)
+    expect(page.locator("#stats")).to_contain_text("requires authentication", timeout=15000)
+    page.set_input_files("#file", str(data_dir / "iiit5k" / "test" / "1002_1.png"))
+    expect(page.locator("#error")).to_contain_text("requires authentication", timeout=30000)
+    expect(page.locator("#status")).to_have_text("Nothing was read.")
+    page.close()

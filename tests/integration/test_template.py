@@ -145,7 +145,7 @@ def _routes(cfn, api_auth: str) -> dict[str, dict]:
     params = {"ApiAuth": api_auth}
     conditions = {"UseJwt": api_auth == "JWT"}
     routes = {}
-    for name, res in cfn["Resources"].items():
+    for res in cfn["Resources"].values():
         if res["Type"] == "AWS::ApiGatewayV2::Route":
             props = _resolve(res["Properties"], params, conditions)
             if props.get("AuthorizerId") == {"Ref": "AWS::NoValue"}:

@@ -6,6 +6,8 @@ const $ = (id) => document.getElementById(id);
 const ACCEPTED = ['image/png', 'image/jpeg', 'image/bmp', 'image/tiff', 'image/webp', 'image/gif'];
 const MESSAGES = {
   400: 'That file could not be read as an image (it may be corrupt or truncated).',
+  401: 'This API requires authentication (deployed with ApiAuth), which this page does not send. Call the API with a token.',
+  403: 'This API requires authentication (deployed with ApiAuth), which this page does not send. Call the API with a token.',
   413: 'That image is too large. Try a smaller one, or drop it into the S3 bucket instead.',
   415: 'That file is not a supported image. Use PNG, JPEG, BMP, TIFF or WebP.',
   422: 'One of the options is out of range.',
@@ -121,7 +123,12 @@ async function loadStats() {
   const dl = $('stats');
   const row = (k, v) => { const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = v; return [dt, dd]; };
   try {
-    const s = await (await fetch('api/stats')).json();
+    const response = await fetch('api/stats');
+    if (response.status === 401 || response.status === 403) {
+      dl.replaceChildren(...row('Status', 'requires authentication'));
+      return;
+    }
+    const s = await response.json();
     if (!s.available) { dl.replaceChildren(...row('Status', 'unavailable'), ...row('Why', s.reason || '')); return; }
     dl.replaceChildren(
       ...row('Images', s.images_processed), ...row('Words', s.words_recognized), ...row('Errors', s.errors),

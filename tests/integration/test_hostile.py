@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import base64
 import json
-import urllib.parse
 from types import SimpleNamespace
 
-import boto3
 import pytest
 from fastapi.testclient import TestClient
-from moto import mock_aws
 
 from infra.make_events import BOUNDARY, http_v2, multipart
 from tests.hostile_corpus import HOSTILE_KEYS, corpus
+from tests.integration.conftest import BUCKET, s3_event
 
 CASES = corpus()
 CTX = SimpleNamespace(function_name="f", memory_limit_in_mb=2048, aws_request_id="r",
@@ -92,32 +90,12 @@ def test_a_lexicon_of_100000_words_is_refused(client):
     assert r.status_code == 422 and r.json()["error"] == "invalid_option"
 
 
-BUCKET = "hostile-bucket"
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        from functions.s3_ocr import app as module
-
-        monkeypatch.setattr(module, "_s3", client)
-        yield client, module
-
-
-def _event(key: str) -> dict:
-    return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {
-        "bucket": {"name": BUCKET, "arn": f"arn:aws:s3:::{BUCKET}"},
-        "object": {"key": urllib.parse.quote_plus(key, safe="/"), "size": 1, "eTag": "e"}}}]}
-
-
 @pytest.mark.parametrize("case", [c for c in CASES if len(c.data) < 4_000_000], ids=lambda c: c.name)
 def test_s3_function_writes_a_result_or_an_error_for_every_case(s3, case):
     client, module = s3
     key = f"in/{case.filename}"
     client.put_object(Bucket=BUCKET, Key=key, Body=case.data)
-    out = module.handler(_event(key), CTX)
+    out = module.handler(s3_event(key), CTX)
     result = json.loads(client.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
     if case.status == 200:
         assert out["outcomes"][key] == "done" and "regions" in result
@@ -131,7 +109,7 @@ def test_s3_refuses_objects_over_the_limit_without_reading_them(s3, monkeypatch)
 
     monkeypatch.setattr(module._ENGINE, "settings", replace(module._ENGINE.settings, max_image_bytes=1000))
     client.put_object(Bucket=BUCKET, Key="big.png", Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 5000)
-    assert module.handler(_event("big.png"), CTX)["outcomes"]["big.png"] == "refused"
+    assert module.handler(s3_event("big.png"), CTX)["outcomes"]["big.png"] == "refused"
 
 
 @pytest.mark.parametrize("key", HOSTILE_KEYS, ids=range(len(HOSTILE_KEYS)))
@@ -139,7 +117,7 @@ def test_hostile_keys_round_trip_to_their_own_result(s3, key):
     client, module = s3
     png = next(c for c in CASES if c.name == "palette PNG").data
     client.put_object(Bucket=BUCKET, Key=key, Body=png)
-    assert module.handler(_event(key), CTX)["outcomes"] == {key: "done"}
+    assert module.handler(s3_event(key), CTX)["outcomes"] == {key: "done"}
     result = json.loads(client.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
     assert result["source"]["key"] == key
     listed = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]}

@@ -6,33 +6,13 @@ import json
 import urllib.parse
 from types import SimpleNamespace
 
-import boto3
 import pytest
-from moto import mock_aws
 
 from tests.conftest import EVENTS
+from tests.integration.conftest import BUCKET, s3_event
 
-BUCKET = "ocr-drop-123456789012"
 CONTEXT = SimpleNamespace(function_name="ocr-s3", memory_limit_in_mb=2048, aws_request_id="req-s3",
                           invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:ocr-s3")
-
-
-def event_for(key: str) -> dict:
-    event = json.loads((EVENTS / "s3-put-image.json").read_text())
-    event["Records"][0]["s3"]["bucket"]["name"] = BUCKET
-    event["Records"][0]["s3"]["object"]["key"] = urllib.parse.quote_plus(key, safe="/")
-    return event
-
-
-@pytest.fixture
-def s3(monkeypatch):
-    with mock_aws():
-        client = boto3.client("s3")
-        client.create_bucket(Bucket=BUCKET)
-        from functions.s3_ocr import app as module
-
-        monkeypatch.setattr(module, "_s3", client)
-        yield client, module
 
 
 def keys(client) -> set[str]:
@@ -44,7 +24,7 @@ def test_photo_with_spaces_and_unicode_gets_a_result_next_to_it(s3, data_dir, ca
     scene = data_dir / "svt_train" / "images" / "14_03.jpg"
     key = "incoming/Shop Sign é.JPG"
     client.put_object(Bucket=BUCKET, Key=key, Body=scene.read_bytes())
-    out = module.handler(event_for(key), CONTEXT)
+    out = module.handler(s3_event(key), CONTEXT)
     assert out["outcomes"] == {key: "done"}
     result = json.loads(client.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
     assert result["source"]["bucket"] == BUCKET and result["source"]["key"] == key
@@ -69,7 +49,7 @@ def test_non_images_and_our_own_results_produce_nothing(s3, event_file):
 def test_corrupt_image_gets_an_error_result_not_a_retry(s3):
     client, module = s3
     client.put_object(Bucket=BUCKET, Key="bad.png", Body=b"\x89PNG\r\n\x1a\n broken")
-    assert module.handler(event_for("bad.png"), CONTEXT)["outcomes"] == {"bad.png": "refused"}
+    assert module.handler(s3_event("bad.png"), CONTEXT)["outcomes"] == {"bad.png": "refused"}
     result = json.loads(client.get_object(Bucket=BUCKET, Key="bad.png.ocr.json")["Body"].read())
     assert result["error"]["code"] == "invalid_image"
 
@@ -77,8 +57,8 @@ def test_corrupt_image_gets_an_error_result_not_a_retry(s3):
 def test_a_failing_record_does_not_hide_the_others(s3, data_dir):
     client, module = s3
     client.put_object(Bucket=BUCKET, Key="a.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
-    event = event_for("missing.png")
-    event["Records"].append(event_for("a.png")["Records"][0])
+    event = s3_event("missing.png")
+    event["Records"].append(s3_event("a.png")["Records"][0])
     with pytest.raises(module.RecordFailed, match="missing.png"):
         module.handler(event, CONTEXT)
     assert "a.png.ocr.json" in keys(client)

@@ -1,0 +1,34 @@
+"""What the S3 tests share: a moto bucket wired into the S3 handler, and its events."""
+
+from __future__ import annotations
+
+import json
+import urllib.parse
+
+import boto3
+import pytest
+from moto import mock_aws
+
+from tests.conftest import EVENTS
+
+BUCKET = "ocr-drop-123456789012"
+
+
+def s3_event(key: str) -> dict:
+    """The sample S3 put event, for this key in BUCKET (encoded as S3 sends it: spaces as +)."""
+    event = json.loads((EVENTS / "s3-put-image.json").read_text())
+    event["Records"][0]["s3"]["bucket"]["name"] = BUCKET
+    event["Records"][0]["s3"]["object"]["key"] = urllib.parse.quote_plus(key, safe="/")
+    return event
+
+
+@pytest.fixture
+def s3(monkeypatch):
+    """(moto S3 client with BUCKET, the S3 handler module using that client)."""
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        from functions.s3_ocr import app as module
+
+        monkeypatch.setattr(module, "_s3", client)
+        yield client, module

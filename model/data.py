@@ -13,6 +13,7 @@ import cv2
 import keras
 import numpy as np
 from ocr_engine.charset import encode, normalize_text
+from ocr_engine.decode import load_rgb
 from ocr_engine.labels import read_label_file
 from ocr_engine.preprocess import crop_to_input
 
@@ -28,10 +29,10 @@ def load_iiit5k_train(data_dir: Path = DEFAULT_DATA_DIR) -> tuple[list, list]:
     rows = read_label_file(data_dir / "iiit5k" / "train.tsv")
     train, hold = [], []
     for i, (path, label) in enumerate(rows):
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
         label = normalize_text(label)
-        if img is None or not label or len(label) > MAX_LABEL:
+        if not label or len(label) > MAX_LABEL:
             continue
+        img = load_rgb(path)
         (hold if i % HOLDOUT_EVERY == 0 else train).append((img, label))
     return train, hold
 

@@ -21,6 +21,7 @@ import cv2
 import numpy as np
 from ocr_engine.charset import normalize_text
 from ocr_engine.config import Settings
+from ocr_engine.decode import load_rgb
 from ocr_engine.evaluate import recognition_score
 from ocr_engine.labels import read_label_file
 from ocr_engine.pipeline import OcrEngine
@@ -56,7 +57,7 @@ def qualitative_grid(rows, images, preds, out: Path, per_side: int = 10) -> None
         img = cv2.resize(img, (min(300, max(40, round(w * 60 / h))), 60))
         canvas = np.full((100, 320, 3), 255, np.uint8)
         canvas[4:64, 10 : 10 + img.shape[1]] = img
-        colour = (40, 140, 40) if ok else (40, 40, 200)
+        colour = (40, 140, 40) if ok else (200, 40, 40)  # RGB
         cv2.putText(canvas, f"read: {preds[i]}", (10, 80), cv2.FONT_HERSHEY_SIMPLEX, 0.5, colour, 1, cv2.LINE_AA)
         cv2.putText(canvas, f"true: {normalize_text(rows[i][1])}", (10, 96), cv2.FONT_HERSHEY_SIMPLEX, 0.5,
                     (60, 60, 60), 1, cv2.LINE_AA)
@@ -69,9 +70,9 @@ def qualitative_grid(rows, images, preds, out: Path, per_side: int = 10) -> None
     cols = [np.vstack([c, np.full((height - c.shape[0], 320, 3), 255, np.uint8)]) for c in cols]
     header = np.full((30, 660, 3), 255, np.uint8)
     cv2.putText(header, "right", (10, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 140, 40), 2)
-    cv2.putText(header, "wrong", (340, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (40, 40, 200), 2)
+    cv2.putText(header, "wrong", (340, 22), cv2.FONT_HERSHEY_SIMPLEX, 0.7, (200, 40, 40), 2)
     grid = np.vstack([header, np.hstack([cols[0], np.full((height, 20, 3), 255, np.uint8), cols[1]])])
-    cv2.imwrite(str(out), grid)
+    cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
 
 
 def main(argv=None) -> None:
@@ -82,7 +83,7 @@ def main(argv=None) -> None:
     p.add_argument("--ship", default="crnn-int8.tflite", help="the model whose metrics go into crnn.json")
     args = p.parse_args(argv)
     rows = read_label_file(args.data / "iiit5k" / "test.tsv")[: args.limit or None]
-    images = [cv2.imread(str(path), cv2.IMREAD_COLOR) for path, _ in rows]
+    images = [load_rgb(path) for path, _ in rows]
     results = {name: evaluate(args.artifacts, name, rows, images) for name in ("crnn.tflite", "crnn-int8.tflite")
                if (args.artifacts / name).exists()}
     for name, r in results.items():

@@ -22,6 +22,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
+from ocr_engine.decode import load_rgb
 from ocr_engine.labels import read_label_file, read_scenes
 from ocr_engine.preprocess import batch_to_input
 
@@ -104,7 +105,7 @@ def tesseract(crops: list[np.ndarray]) -> dict | None:
         paths = []
         for i, c in enumerate(crops[:30]):
             p = Path(tmp) / f"{i}.png"
-            cv2.imwrite(str(p), c)
+            cv2.imwrite(str(p), cv2.cvtColor(c, cv2.COLOR_RGB2BGR))
             paths.append(p)
 
         def run() -> None:
@@ -121,7 +122,8 @@ def rapidocr(crops: list[np.ndarray]) -> dict | None:
     except ImportError:
         return None
     engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
-    ms = _time_ms(lambda: [engine(c, use_det=False, use_cls=False, use_rec=True) for c in crops], 1) / len(crops)
+    bgr = [cv2.cvtColor(c, cv2.COLOR_RGB2BGR) for c in crops]  # RapidOCR takes OpenCV's order
+    ms = _time_ms(lambda: [engine(c, use_det=False, use_cls=False, use_rec=True) for c in bgr], 1) / len(bgr)
     return {"recognize_ms_per_crop_batch1": round(ms, 2)}
 
 
@@ -130,7 +132,7 @@ def run_bench(args) -> int:
 
     data = _data_dir(args.data)
     rows = read_label_file(data / "iiit5k" / "test.tsv")[: args.crops]
-    crops = [img for img in (cv2.imread(str(p)) for p, _ in rows) if img is not None]
+    crops = [load_rgb(p) for p, _ in rows]
     scenes = [p.read_bytes() for p, _ in read_scenes(data / "svt_train")[: args.scenes]]
     report = {
         "machine": {"cpus": os.cpu_count(), "threads": 1},

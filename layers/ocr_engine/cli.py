@@ -17,6 +17,7 @@ from pathlib import Path
 from tqdm import tqdm
 
 from ocr_engine.charset import normalize_text
+from ocr_engine.decode import load_rgb
 from ocr_engine.errors import OcrError
 from ocr_engine.evaluate import SceneScore, median, recognition_score
 from ocr_engine.labels import read_label_file, read_scenes
@@ -52,16 +53,16 @@ def cmd_read(args) -> int:
 
 
 def cmd_eval(args) -> int:
-    import cv2
 
     engine = get_engine()
     rows = read_label_file(Path(args.labels))[: args.limit or None]
     lexicon = _lexicon(args)
     preds, labels, ms = [], [], []
     for path, label in tqdm(rows, desc="eval", unit="crop", disable=args.json or not sys.stderr.isatty()):
-        img = cv2.imread(str(path), cv2.IMREAD_COLOR)
-        if img is None:
-            print(f"{path}: unreadable, counted as wrong", file=sys.stderr)
+        try:
+            img = load_rgb(path, engine.settings)
+        except (OSError, OcrError) as exc:
+            print(f"{path}: unreadable ({exc}), counted as wrong", file=sys.stderr)
             preds.append("")
             labels.append(label)
             continue

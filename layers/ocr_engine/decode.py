@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -78,6 +79,15 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
         raise InvalidImage(f"the {fmt} image is corrupt or truncated: {exc}") from exc
     return DecodedImage(rgb=rgb, format=fmt)
+
+
+def load_rgb(path: Path, settings: Settings | None = None) -> np.ndarray:
+    """An image file -> H×W×3 RGB, decoded exactly as uploaded bytes are.
+
+    Training, evaluation and benchmarks read files through this, so what they measure
+    is what the API and the S3 function see (channel order, EXIF, pixel modes).
+    """
+    return decode_image(Path(path).read_bytes(), settings or Settings()).rgb
 
 
 def _check_dimensions(size: tuple[int, int], settings: Settings) -> None:

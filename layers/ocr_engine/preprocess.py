@@ -1,7 +1,8 @@
 """The one definition of how a word crop becomes the recognizer's input.
 
 Training (``model/``), evaluation and serving all call :func:`crop_to_input`, so the
-three cannot drift apart. The crop is converted to grayscale, resized to the model's
+three cannot drift apart. Crops are RGB (as ``decode.decode_image`` and ``load_rgb``
+return them, and as the synthetic generator draws them). The crop is converted to grayscale, resized to the model's
 height keeping its aspect ratio (squeezed only when wider than the input), padded on
 the right by repeating its last column, and scaled to [0, 1].
 """
@@ -16,13 +17,13 @@ INPUT_WIDTH = 128
 
 
 def to_gray(image: np.ndarray) -> np.ndarray:
-    """Any uint8 image (H×W, H×W×3 BGR, H×W×4 BGRA) -> H×W uint8 grayscale."""
+    """Any uint8 image (H×W, H×W×3 RGB, H×W×4 RGBA) -> H×W uint8 luminance (BT.601)."""
     if image.ndim == 2:
         return image
     if image.shape[2] == 4:
-        return cv2.cvtColor(image, cv2.COLOR_BGRA2GRAY)
+        return cv2.cvtColor(image, cv2.COLOR_RGBA2GRAY)
     if image.shape[2] == 3:
-        return cv2.cvtColor(image, cv2.COLOR_BGR2GRAY)
+        return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
     return image[:, :, 0]
 
 

@@ -25,3 +25,19 @@ def test_empty_crop_is_an_error():
 def test_batch_shape():
     assert batch_to_input([np.zeros((20, 60), np.uint8)] * 3).shape == (3, 32, 128, 1)
     assert batch_to_input([]).shape == (0, 32, 128, 1)
+
+
+def test_decoded_colours_become_their_luminance(tmp_path):
+    # Served bytes, files read for training/evaluation, and synthetic words all reach
+    # the model as RGB: pure red must weigh 0.299, pure blue 0.114 (BT.601), not swapped.
+    from ocr_engine.decode import load_rgb
+    from PIL import Image
+
+    img = np.zeros((32, 128, 3), np.uint8)
+    img[:, :64, 0] = 255  # red left half
+    img[:, 64:, 2] = 255  # blue right half
+    path = tmp_path / "red-blue.png"
+    Image.fromarray(img).save(path)
+    out = crop_to_input(load_rgb(path))[:, :, 0]
+    assert out[16, 10] == pytest.approx(0.299, abs=0.01)
+    assert out[16, 100] == pytest.approx(0.114, abs=0.01)

@@ -48,15 +48,15 @@ class HoldoutAccuracy(keras.callbacks.Callback):
 class SaveState(keras.callbacks.Callback):
     """Full state for resuming, plus the epoch counter beside it."""
 
-    def __init__(self, out: Path):
+    def __init__(self, out: Path, holdout: str):
         super().__init__()
-        self.out = out
+        self.out, self.holdout = out, holdout
 
     def on_epoch_end(self, epoch, logs=None):
         tmp = self.out / "last.tmp.keras"
         self.model.save(tmp)
         tmp.replace(self.out / "last.keras")
-        meta = {"epoch": epoch + 1, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        meta = {"epoch": epoch + 1, "holdout": self.holdout, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         (self.out / "state.json").write_text(json.dumps(meta))
 
 
@@ -92,19 +92,24 @@ def main(argv=None) -> None:
     p.add_argument("--resume", action="store_true", help="continue from --out/last.keras")
     p.add_argument("--init-weights", type=Path, help="start from these weights (fine-tuning)")
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--holdout", choices=["image", "line"], default="image",
+                   help="hold out whole source images (default) or every tenth line; a resumed run keeps its own")
     args = p.parse_args(argv)
     args.total_steps = args.epochs * args.steps
     args.out.mkdir(parents=True, exist_ok=True)
 
-    real, hold = load_iiit5k_train(args.data)
-    print(f"IIIT5K train: {len(real)} for training, {len(hold)} held out", flush=True)
+    last = args.out / "last.keras"
+    resuming = args.resume and last.exists()
+    state = json.loads((args.out / "state.json").read_text()) if resuming else {}
+    holdout = state.get("holdout", "line") if resuming else args.holdout  # runs before the option used "line"
+    real, hold = load_iiit5k_train(args.data, holdout)
+    print(f"IIIT5K train: {len(real)} for training, {len(hold)} held out (by {holdout})", flush=True)
     x_val, y_val = holdout_arrays(hold)
 
     initial_epoch = 0
-    last = args.out / "last.keras"
-    if args.resume and last.exists():
+    if resuming:
         model = keras.saving.load_model(last)
-        initial_epoch = json.loads((args.out / "state.json").read_text())["epoch"]
+        initial_epoch = state["epoch"]
         print(f"resumed from {last} at epoch {initial_epoch}", flush=True)
     else:
         model = make_model(args)
@@ -116,7 +121,7 @@ def main(argv=None) -> None:
                       workers=args.workers, use_multiprocessing=args.workers > 0)
     callbacks = [
         HoldoutAccuracy(x_val, y_val, args.out / "best.weights.h5", best_accuracy(args.out)),
-        SaveState(args.out),
+        SaveState(args.out, holdout),
         keras.callbacks.CSVLogger(str(args.out / "history.csv"), append=True),
     ]
     model.fit(data, epochs=args.epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=1)

@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke image-check validate checkov reliability clean
+.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke drop image-check validate checkov reliability clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -56,6 +56,10 @@ FUNCTION ?= api
 EVENT ?= events/api-health.json
 invoke: setup ## run a handler as Lambda would: make invoke FUNCTION=s3_ocr EVENT=events/s3-put-image.json
 	$(BIN)/python infra/invoke.py $(FUNCTION) $(EVENT)
+
+IMAGE ?= ../shared/data/svt_train/images/14_03.jpg
+drop: setup ## drop an image into a local (moto) bucket, run the S3 handler as Lambda would, print the result: make drop IMAGE=photo.jpg
+	$(BIN)/python -m infra.local_drop "$(IMAGE)" $(if $(KEY),--key "$(KEY)")
 
 image-check: setup ## build the image's task root as the Dockerfile does, run both handlers from it
 	$(BIN)/python infra/image_check.py

@@ -71,6 +71,9 @@ class OcrEngine:
             regions = detect_candidates(
                 image.rgb, max_candidates=max_regions * CANDIDATES_PER_REGION, max_side=self.settings.detect_max_side
             )
+            # The whole image competes too: an upload that is one word (a crop, a label)
+            # has no word *inside* it for the detector to find.
+            regions.append(whole_image_region(image.rgb))
         else:
             regions = [whole_image_region(image.rgb)]
         t1 = time.perf_counter()
@@ -78,6 +81,8 @@ class OcrEngine:
         probs = self.recognizer.predict_crops(crops)
         t2 = time.perf_counter()
         words = self._decode(regions, probs, beam, lexicon)
+        if options.detect:
+            words = _whole_image_or_detected(words)
         words = [w for w in words if w.text and w.confidence >= min_conf]
         if options.detect:
             words = _best_in_reading_order(words, max_regions)
@@ -108,8 +113,17 @@ def _decode_one(probs: np.ndarray, beam: int, lexicon: tuple[str, ...] | None) -
     return ctc.beam_search(probs, beam) if beam > 1 else ctc.greedy_decode(probs)
 
 
+def _whole_image_or_detected(words: list[Word]) -> list[Word]:
+    """The last reading is the whole image's: it stands alone when it is surer than every
+    detected word (the upload is one word), else the detected words stand without it."""
+    *detected, whole = words
+    if whole.text and whole.confidence > max((w.confidence for w in detected if w.text), default=0.0):
+        return [whole]
+    return detected
+
+
 def _best_in_reading_order(words: list[Word], limit: int) -> list[Word]:
-    """The most confident ``limit`` words, then sorted as a reader reads."""
+    """The most confident ``limit`` words, sorted as a reader reads."""
     best = sorted(words, key=lambda w: -w.confidence)[:limit]
     by_box = {w.bbox: w for w in best}
     ordered = reading_order([Region(w.bbox, w.confidence) for w in best])

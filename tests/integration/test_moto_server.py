@@ -45,3 +45,16 @@ def test_drop_a_photo_and_read_the_json_back(endpoint, data_dir, tmp_path):
     assert '"ImagesProcessed"' in out.stdout  # the EMF line, printed by the handler
     result = json.loads(s3.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
     assert result["source"]["key"] == key and result["image_size"] == {"width": 1280, "height": 880}
+
+
+def test_local_drop_script_puts_invokes_and_reads_back(data_dir, capsys):
+    # infra/local_drop.py: its own moto server, the S3 handler in a fresh process.
+    from ocr_engine.pipeline import get_engine
+
+    from infra import local_drop
+
+    image = data_dir / "iiit5k" / "test" / "1002_1.png"
+    assert local_drop.main([str(image), "--key", "incoming/a word + é.png"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["source"]["key"] == "incoming/a word + é.png"
+    assert result["full_text"] == get_engine().read(image.read_bytes()).full_text != ""

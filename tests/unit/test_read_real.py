@@ -52,3 +52,12 @@ def test_a_lexicon_of_the_sample_words_only_helps(sample, plain_texts):
     constrained = _read_all(sample, ReadOptions(detect=False, lexicon=lexicon))
     assert all(t.lower() in lexicon for t in constrained)
     assert recognition_score(constrained, labels).word_accuracy >= plain.word_accuracy + 0.1
+
+
+def test_a_word_crop_is_read_with_detection_on_too(sample, plain_texts):
+    # An upload that is one word has no word inside it for the detector to find; the
+    # whole image competes as a candidate, so the default (detect on) still reads it.
+    labels = [label for _, label in sample]
+    detected = [t.replace(" ", "") for t in _read_all(sample, ReadOptions(detect=True))]
+    plain = recognition_score(plain_texts, labels).word_accuracy
+    assert recognition_score(detected, labels).word_accuracy >= plain - 0.05

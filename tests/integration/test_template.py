@@ -188,3 +188,17 @@ def test_api_stage_throttles_and_logs_access(cfn):
     stage = cfn["Resources"]["ApiStage"]["Properties"]
     assert stage["DefaultRouteSettings"]["ThrottlingRateLimit"] == {"Ref": "ThrottleRate"}
     assert "$context.status" in stage["AccessLogSettings"]["Format"]
+
+
+def test_dashboard_is_valid_json_over_the_metrics_the_functions_publish(sam):
+    import re
+
+    body, variables = sam["Resources"]["Dashboard"]["Properties"]["DashboardBody"]["Fn::Sub"]
+    text = re.sub(r"\$\{([^}]+)\}", lambda m: variables.get(m.group(1), "x"), body)
+    widgets = json.loads(text)["widgets"]
+    namespace = sam["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
+    ours = {m[1] for w in widgets for m in w["properties"]["metrics"] if m[0] == namespace}
+    published = set()
+    for handler in ("functions/api/app.py", "functions/s3_ocr/app.py"):
+        published |= set(re.findall(r'add_metric\(name="(\w+)"', (REPO / handler).read_text()))
+    assert ours == {"ImagesProcessed", "InferenceMs", "Errors"} and ours <= published

@@ -1,8 +1,9 @@
 """Export trained weights to TFLite for serving: ``python -m model.export``.
 
 Builds the export copy of the CRNN with unrolled LSTMs (they convert to builtin TFLite
-ops), loads the weights, and writes float32 and int8 dynamic-range models plus the
-metadata file the engine checks at load (charset, blank index, input size, metrics).
+ops), loads the weights, and writes float32 and int8 dynamic-range models, the Keras
+weights alone (``crnn.weights.h5``, for ``model.train --init-weights``) and the metadata
+file the engine checks at load (charset, blank index, input size, metrics).
 """
 
 from __future__ import annotations
@@ -36,6 +37,13 @@ def convert(weights: Path, width: float, quantize: bool) -> bytes:
         return converter.convert()
 
 
+def save_training_weights(weights: Path, width: float, out: Path) -> None:
+    """The layers' weights alone (no optimizer state: a third of the checkpoint's size),
+    shipped beside the TFLite models as the start of any later fine-tuning."""
+    model = build_crnn(width=width)
+    model.load_weights(weights)
+    model.save_weights(out)
+
 
 def write_metadata(out: Path, version: str, width: float, metrics: dict | None = None) -> None:
     meta = {
@@ -64,6 +72,8 @@ def main(argv=None) -> None:
         data = convert(args.weights, args.width, quantize)
         (args.out / name).write_bytes(data)
         print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
+    save_training_weights(args.weights, args.width, args.out / "crnn.weights.h5")
+    print(f"wrote {args.out / 'crnn.weights.h5'}")
     write_metadata(args.out / "crnn.json", args.version, args.width)
     print(f"wrote {args.out / 'crnn.json'}")
 

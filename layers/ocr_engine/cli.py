@@ -53,7 +53,6 @@ def cmd_read(args) -> int:
 
 
 def cmd_eval(args) -> int:
-
     engine = get_engine()
     rows = read_label_file(Path(args.labels))[: args.limit or None]
     lexicon = _lexicon(args)

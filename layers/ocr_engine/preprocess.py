@@ -2,9 +2,10 @@
 
 Training (``model/``), evaluation and serving all call :func:`crop_to_input`, so the
 three cannot drift apart. Crops are RGB (as ``decode.decode_image`` and ``load_rgb``
-return them, and as the synthetic generator draws them). The crop is converted to grayscale, resized to the model's
-height keeping its aspect ratio (squeezed only when wider than the input), padded on
-the right by repeating its last column, and scaled to [0, 1].
+return them, and as the synthetic generator draws them). The crop is converted to
+grayscale, resized to the model's height keeping its aspect ratio (squeezed only when
+wider than the input), padded on the right by repeating its last column, and scaled to
+[0, 1].
 """
 
 from __future__ import annotations

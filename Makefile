@@ -37,11 +37,15 @@ test: setup ## the whole test suite, as CI runs it
 lint: setup
 	$(BIN)/ruff check layers functions model tests infra
 
-train: setup-train ## resume (or start) training in model/checkpoints
-	$(BIN)/python -m model.train --resume
+PHASE ?= phase3
+train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it
+	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume \
+		--init-weights model/artifacts/crnn.weights.h5 --epochs 18 --lr 3e-4 --real-fraction 0.3
 
-export: setup-train ## best weights -> model/artifacts/*.tflite
-	$(BIN)/python -m model.export
+export: setup-train ## best weights of the phase -> model/artifacts (TFLite float32 + int8, Keras weights, crnn.json)
+	$(BIN)/python -m model.export --weights model/checkpoints/$(PHASE)/best.weights.h5
+	$(BIN)/python -m model.evaluate
+	$(BIN)/python -m model.plot_curves
 
 eval: setup ## IIIT5K test word accuracy of the shipped model
 	$(BIN)/ocr eval $(DATA)/iiit5k/test.tsv

@@ -3,7 +3,8 @@
 IIIT5K ``train`` is split deterministically for validation, the rest is mixed into
 training. The ``test`` split is never read here. Two splits:
 
-- ``image`` (new runs): every tenth source image, with all its word crops, is held out.
+- ``image`` (new runs): about one source image in ten (by a hash of its name), with all
+  its word crops, is held out.
   Crops of one photo share lighting, font and often words, so this is the honest one.
 - ``line`` (runs started before it existed): every tenth line. 181 of its 200 crops
   share a photo with training crops, so it reads well above IIIT5K test.

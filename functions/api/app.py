@@ -31,7 +31,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.api import stats
 from functions.api.errors import ERROR_RESPONSES, error_body, status_for
-from functions.common.observability import IN_LAMBDA, logger, metrics, tracer
+from functions.common.observability import IN_LAMBDA, logger, metrics, record_error, record_reading, tracer
 from functions.common.payload import result_payload
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -120,7 +120,7 @@ def _request_id(request: Request) -> str:
 
 @app.exception_handler(OcrError)
 async def _ocr_error(request: Request, exc: OcrError) -> JSONResponse:
-    metrics.add_metric(name="Errors", unit="Count", value=1)
+    record_error()
     logger.info("request refused", extra={"code": exc.code, "detail": exc.message})
     return JSONResponse(error_body(exc.code, exc.message, _request_id(request)), status_code=status_for(exc))
 
@@ -162,9 +162,7 @@ def _read(data: bytes, filename: str | None, options: ReadOptions, want_annotate
     image = decode_image(data, engine.settings)
     result = engine.read_decoded(image, options)
     png = annotate(image.rgb, result.words) if want_annotated else None
-    metrics.add_metric(name="ImagesProcessed", unit="Count", value=1)
-    metrics.add_metric(name="WordsRecognized", unit="Count", value=len(result.words))
-    metrics.add_metric(name="InferenceMs", unit="Milliseconds", value=result.timings_ms["total"])
+    record_reading(result)
     _state["cold"] = False
     return result_payload(result, _request_id(request), filename, png)
 

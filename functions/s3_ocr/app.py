@@ -21,7 +21,7 @@ from botocore.exceptions import BotoCoreError, ClientError
 from ocr_engine.errors import ImageTooLarge, ModelUnavailable, OcrError
 from ocr_engine.pipeline import get_engine
 
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import logger, metrics, record_error, record_reading, tracer
 from functions.common.payload import result_payload
 
 FUNCTION = "s3_ocr"
@@ -84,7 +84,7 @@ def process_record(bucket: str, key: str, version_id: str | None, etag: str | No
     except ModelUnavailable:
         raise
     except OcrError as exc:
-        metrics.add_metric(name="Errors", unit="Count", value=1)
+        record_error()
         logger.warning("image refused", extra={"key": key, "code": exc.code, "detail": exc.message})
         _write(bucket, key, {"request_id": request_id, "filename": key.rsplit("/", 1)[-1],
                              "error": {"code": exc.code, "detail": exc.message},
@@ -93,9 +93,7 @@ def process_record(bucket: str, key: str, version_id: str | None, etag: str | No
     payload = result_payload(result, request_id, key.rsplit("/", 1)[-1])
     payload.update(source=source, processed_at=processed_at)
     _write(bucket, key, payload)
-    metrics.add_metric(name="ImagesProcessed", unit="Count", value=1)
-    metrics.add_metric(name="WordsRecognized", unit="Count", value=len(result.words))
-    metrics.add_metric(name="InferenceMs", unit="Milliseconds", value=result.timings_ms["total"])
+    record_reading(result)
     logger.info("read", extra={"key": key, "words": len(result.words), "ms": result.timings_ms["total"]})
     return "done"
 
@@ -117,7 +115,7 @@ def handler(event: dict, context) -> dict:
             outcomes[key] = process_record(bucket, key, record.s3.get_object.version_id,
                                            record.s3.get_object.etag, request_id)
         except (BotoCoreError, ClientError) as exc:
-            metrics.add_metric(name="Errors", unit="Count", value=1)
+            record_error()
             logger.exception("S3 failure", extra={"bucket": bucket, "key": key})
             outcomes[key] = "failed"
             failures.append(f"{key}: {exc}")

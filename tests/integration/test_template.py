@@ -199,6 +199,6 @@ def test_dashboard_is_valid_json_over_the_metrics_the_functions_publish(sam):
     namespace = sam["Globals"]["Function"]["Environment"]["Variables"]["POWERTOOLS_METRICS_NAMESPACE"]
     ours = {m[1] for w in widgets for m in w["properties"]["metrics"] if m[0] == namespace}
     published = set()
-    for handler in ("functions/api/app.py", "functions/s3_ocr/app.py"):
-        published |= set(re.findall(r'add_metric\(name="(\w+)"', (REPO / handler).read_text()))
+    for source in REPO.glob("functions/**/*.py"):
+        published |= set(re.findall(r'add_metric\(name="(\w+)"', source.read_text()))
     assert ours == {"ImagesProcessed", "InferenceMs", "Errors"} and ours <= published

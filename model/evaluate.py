@@ -22,7 +22,7 @@ import numpy as np
 from ocr_engine.charset import normalize_text
 from ocr_engine.config import Settings
 from ocr_engine.decode import load_rgb
-from ocr_engine.evaluate import recognition_score
+from ocr_engine.evaluate import recognition_report
 from ocr_engine.labels import read_label_file
 from ocr_engine.pipeline import OcrEngine
 from ocr_engine.recognize import Recognizer
@@ -41,9 +41,7 @@ def evaluate(artifacts: Path, model_file: str, rows, images) -> dict:
         t = time.perf_counter()
         preds.append(engine.read_crops([img])[0].text)
         ms.append((time.perf_counter() - t) * 1000)
-    score = recognition_score(preds, [label for _, label in rows])
-    return {"n": score.n, "word_accuracy": round(score.word_accuracy, 4), "cer": round(score.cer, 4),
-            "ms_per_crop": round(float(np.median(ms)), 2), "predictions": preds}
+    return {**recognition_report(preds, [label for _, label in rows], ms), "predictions": preds}
 
 
 def qualitative_grid(rows, images, preds, out: Path, per_side: int = 10) -> None:

@@ -16,7 +16,7 @@ def encode(img: Image.Image, fmt: str, **kw) -> bytes:
 
 
 def word_image(text: str, height: int = 64, dark_on_light: bool = True) -> np.ndarray:
-    """A clean word crop (BGR) drawn with OpenCV's Hershey font."""
+    """A clean grey word crop (so channel order does not matter) in OpenCV's Hershey font."""
     scale = height / 40
     (w, h), base = cv2.getTextSize(text, cv2.FONT_HERSHEY_DUPLEX, scale, 2)
     bg, fg = ((240, 240, 240), (20, 20, 20)) if dark_on_light else ((20, 20, 20), (240, 240, 240))

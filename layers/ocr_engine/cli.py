@@ -19,7 +19,7 @@ from tqdm import tqdm
 from ocr_engine.charset import normalize_text
 from ocr_engine.decode import load_rgb
 from ocr_engine.errors import OcrError
-from ocr_engine.evaluate import SceneScore, median, recognition_score
+from ocr_engine.evaluate import SceneScore, median, recognition_report
 from ocr_engine.labels import read_label_file, read_scenes
 from ocr_engine.pipeline import get_engine
 from ocr_engine.schemas import ReadOptions
@@ -72,9 +72,7 @@ def cmd_eval(args) -> int:
         labels.append(label)
         if args.show_errors and normalize_text(decoded.text) != normalize_text(label):
             print(f"{path}\t{label}\t{decoded.text}", file=sys.stderr)
-    score = recognition_score(preds, labels)
-    out = {"n": score.n, "word_accuracy": round(score.word_accuracy, 4), "cer": round(score.cer, 4),
-           "ms_per_crop": round(median(ms), 2)}
+    out = recognition_report(preds, labels, ms)
     if args.json:
         print(json.dumps(out))
     else:

@@ -96,3 +96,10 @@ class SceneScore:
 
 def median(values: Sequence[float]) -> float:
     return float(np.median(values)) if len(values) else 0.0
+
+
+def recognition_report(predictions: Sequence[str], labels: Sequence[str], ms: Sequence[float]) -> dict:
+    """The figures ``ocr eval --json`` prints and ``model/artifacts/metrics.json`` records."""
+    score = recognition_score(predictions, labels)
+    return {"n": score.n, "word_accuracy": round(score.word_accuracy, 4), "cer": round(score.cer, 4),
+            "ms_per_crop": round(median(ms), 2)}

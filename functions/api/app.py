@@ -22,7 +22,6 @@ from fastapi.responses import FileResponse, JSONResponse
 from mangum import Mangum
 from ocr_engine import __version__
 from ocr_engine.annotate import annotate
-from ocr_engine.decode import decode_image
 from ocr_engine.errors import ImageTooLarge, InvalidImage, ModelUnavailable, OcrError
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
@@ -157,10 +156,7 @@ def _engine() -> OcrEngine:
 
 @tracer.capture_method
 def _read(data: bytes, filename: str | None, options: ReadOptions, want_annotated: bool, request: Request) -> dict:
-    engine = _engine()
-    engine.resolve(options)
-    image = decode_image(data, engine.settings)
-    result = engine.read_decoded(image, options)
+    image, result = _engine().read_with_image(data, options)
     png = annotate(image.rgb, result.words) if want_annotated else None
     record_reading(result)
     _state["cold"] = False

@@ -56,12 +56,16 @@ class OcrEngine:
     # -- reading ----------------------------------------------------------------------
     def read(self, data: bytes, options: ReadOptions | None = None) -> OcrResult:
         """Image bytes -> OcrResult. Raises the engine's OcrError subclasses."""
+        return self.read_with_image(data, options)[1]
+
+    def read_with_image(self, data: bytes, options: ReadOptions | None = None) -> tuple[DecodedImage, OcrResult]:
+        """As :meth:`read`, also returning the decoded image (to draw the words on it)."""
         options = options or ReadOptions()
         self.resolve(options)  # fail on bad options before the work
         t0 = time.perf_counter()
         image = decode_image(data, self.settings)
         t1 = time.perf_counter()
-        return self.read_decoded(image, options, {"decode": (t1 - t0) * 1000})
+        return image, self.read_decoded(image, options, {"decode": (t1 - t0) * 1000})
 
     def read_decoded(self, image: DecodedImage, options: ReadOptions, timings: dict | None = None) -> OcrResult:
         beam, max_regions, min_conf, lexicon = self.resolve(options)

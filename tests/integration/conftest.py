@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import json
 import urllib.parse
 
@@ -14,12 +15,17 @@ from tests.conftest import EVENTS
 BUCKET = "ocr-drop-123456789012"
 
 
-def s3_event(key: str) -> dict:
-    """The sample S3 put event, for this key in BUCKET (encoded as S3 sends it: spaces as +)."""
-    event = json.loads((EVENTS / "s3-put-image.json").read_text())
-    event["Records"][0]["s3"]["bucket"]["name"] = BUCKET
-    event["Records"][0]["s3"]["object"]["key"] = urllib.parse.quote_plus(key, safe="/")
-    return event
+def s3_event(*keys: str) -> dict:
+    """The sample S3 put event with a record per key in BUCKET (keys encoded as S3 sends
+    them: spaces as +)."""
+    sample = json.loads((EVENTS / "s3-put-image.json").read_text())["Records"][0]
+    records = []
+    for key in keys:
+        record = copy.deepcopy(sample)
+        record["s3"]["bucket"]["name"] = BUCKET
+        record["s3"]["object"]["key"] = urllib.parse.quote_plus(key, safe="/")
+        records.append(record)
+    return {"Records": records}
 
 
 @pytest.fixture

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import base64
 import json
-from types import SimpleNamespace
 
 import boto3
 import pytest
 from moto import mock_aws
 
+from infra.invoke import context
 from tests.conftest import EVENTS
 
-CONTEXT = SimpleNamespace(function_name="ocr-api", memory_limit_in_mb=2048, aws_request_id="req-1",
-                          invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:ocr-api")
+CONTEXT = context("api")
 
 
 @pytest.fixture(scope="module")

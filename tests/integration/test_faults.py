@@ -6,8 +6,6 @@ import json
 import os
 import subprocess
 import sys
-import urllib.parse
-from types import SimpleNamespace
 
 import boto3
 import botocore.awsrequest
@@ -17,17 +15,11 @@ from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
+from infra.invoke import context
 from tests.conftest import REPO
+from tests.integration.conftest import BUCKET, s3_event
 
-BUCKET = "fault-bucket"
-CTX = SimpleNamespace(function_name="f", memory_limit_in_mb=2048, aws_request_id="r",
-                      invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:f")
-
-
-def _event(*keys: str) -> dict:
-    return {"Records": [{"eventSource": "aws:s3", "eventName": "ObjectCreated:Put", "s3": {
-        "bucket": {"name": BUCKET}, "object": {"key": urllib.parse.quote_plus(k, safe="/"), "eTag": "e"}}}
-        for k in keys]}
+CTX = context("s3_ocr")
 
 
 def _inject(client, operation: str, failures: int, code: str = "SlowDown", status: int = 503,
@@ -83,14 +75,14 @@ def _keys(client) -> set[str]:
 def test_throttled_get_is_retried_and_succeeds(s3):
     client, module = s3
     seen = _inject(client, "GetObject", failures=2)
-    assert module.handler(_event("in/word.png"), CTX)["outcomes"] == {"in/word.png": "done"}
+    assert module.handler(s3_event("in/word.png"), CTX)["outcomes"] == {"in/word.png": "done"}
     assert seen["calls"] == 3 and "in/word.png.ocr.json" in _keys(client)
 
 
 def test_throttled_put_is_retried_and_succeeds(s3):
     client, module = s3
     seen = _inject(client, "PutObject", failures=2, code="InternalError", status=500)
-    assert module.handler(_event("in/word.png"), CTX)["outcomes"] == {"in/word.png": "done"}
+    assert module.handler(s3_event("in/word.png"), CTX)["outcomes"] == {"in/word.png": "done"}
     assert seen["calls"] == 3
 
 
@@ -98,7 +90,7 @@ def test_persistent_put_failure_fails_the_invocation_and_writes_nothing(s3):
     client, module = s3
     seen = _inject(client, "PutObject", failures=100, unreachable=True)
     with pytest.raises(module.RecordFailed, match="in/word.png"):
-        module.handler(_event("in/word.png"), CTX)
+        module.handler(s3_event("in/word.png"), CTX)
     assert seen["calls"] == 6  # the first call and 5 retries (botocore max_attempts counts retries)
     assert _keys(client) == {"in/word.png"}  # the image is intact, no half-written result
 
@@ -107,7 +99,7 @@ def test_access_denied_on_get_fails_the_invocation(s3):
     client, module = s3
     _inject(client, "GetObject", failures=100, code="AccessDenied", status=403)
     with pytest.raises(module.RecordFailed):
-        module.handler(_event("in/word.png"), CTX)
+        module.handler(s3_event("in/word.png"), CTX)
 
 
 def test_concurrent_events_for_one_key_write_the_same_reading(data_dir, tmp_path):
@@ -121,7 +113,7 @@ def test_concurrent_events_for_one_key_write_the_same_reading(data_dir, tmp_path
         client.create_bucket(Bucket=BUCKET)
         client.put_object(Bucket=BUCKET, Key="in/word.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
         event = tmp_path / "event.json"
-        event.write_text(json.dumps(_event("in/word.png")))
+        event.write_text(json.dumps(s3_event("in/word.png")))
         env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "PYTHONPATH": str(REPO)}
         procs = [subprocess.Popen([sys.executable, str(REPO / "infra/invoke.py"), "s3_ocr", str(event)], env=env,
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]

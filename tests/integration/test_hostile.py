@@ -5,18 +5,17 @@ from __future__ import annotations
 
 import base64
 import json
-from types import SimpleNamespace
 
 import pytest
 from fastapi.testclient import TestClient
 
+from infra.invoke import context
 from infra.make_events import BOUNDARY, http_v2, multipart
 from tests.hostile_corpus import HOSTILE_KEYS, corpus
 from tests.integration.conftest import BUCKET, s3_event
 
 CASES = corpus()
-CTX = SimpleNamespace(function_name="f", memory_limit_in_mb=2048, aws_request_id="r",
-                      invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:f")
+CTX = context("api")
 
 
 @pytest.fixture(scope="module")

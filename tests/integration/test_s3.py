@@ -4,15 +4,14 @@ from __future__ import annotations
 
 import json
 import urllib.parse
-from types import SimpleNamespace
 
 import pytest
 
+from infra.invoke import context
 from tests.conftest import EVENTS
 from tests.integration.conftest import BUCKET, s3_event
 
-CONTEXT = SimpleNamespace(function_name="ocr-s3", memory_limit_in_mb=2048, aws_request_id="req-s3",
-                          invoked_function_arn="arn:aws:lambda:us-east-1:123456789012:function:ocr-s3")
+CONTEXT = context("s3_ocr")
 
 
 def keys(client) -> set[str]:
@@ -57,8 +56,7 @@ def test_corrupt_image_gets_an_error_result_not_a_retry(s3):
 def test_a_failing_record_does_not_hide_the_others(s3, data_dir):
     client, module = s3
     client.put_object(Bucket=BUCKET, Key="a.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
-    event = s3_event("missing.png")
-    event["Records"].append(s3_event("a.png")["Records"][0])
+    event = s3_event("missing.png", "a.png")
     with pytest.raises(module.RecordFailed, match="missing.png"):
         module.handler(event, CONTEXT)
     assert "a.png.ocr.json" in keys(client)

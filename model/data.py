@@ -22,7 +22,7 @@ import numpy as np
 from ocr_engine.charset import encode, normalize_text
 from ocr_engine.decode import load_rgb
 from ocr_engine.labels import read_label_file
-from ocr_engine.preprocess import crop_to_input
+from ocr_engine.preprocess import batch_to_input
 
 from model.synth import WordSynth
 
@@ -92,9 +92,9 @@ class MixedWords(keras.utils.PyDataset):
                 img, label = synth.sample()
                 if not label:
                     continue
-            images.append(crop_to_input(img))
+            images.append(img)
             labels.append(label)
-        return np.stack(images), pad_labels(labels)
+        return batch_to_input(images), pad_labels(labels)
 
 
 def augment_real(synth: WordSynth, img: np.ndarray) -> np.ndarray:
@@ -112,4 +112,4 @@ def augment_real(synth: WordSynth, img: np.ndarray) -> np.ndarray:
 
 
 def holdout_arrays(hold) -> tuple[np.ndarray, list[str]]:
-    return np.stack([crop_to_input(img) for img, _ in hold]), [label for _, label in hold]
+    return batch_to_input([img for img, _ in hold]), [label for _, label in hold]

@@ -16,7 +16,6 @@ import string
 import cv2
 import numpy as np
 from ocr_engine.charset import normalize_text
-from ocr_engine.preprocess import crop_to_input
 from PIL import Image, ImageDraw, ImageFont
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
@@ -236,13 +235,3 @@ class WordSynth:
     def sample(self) -> tuple[np.ndarray, str]:
         text = self.random_text()
         return self.render(text), normalize_text(text)
-
-    def batch(self, n: int) -> tuple[np.ndarray, list[str]]:
-        images, labels = [], []
-        while len(images) < n:
-            img, label = self.sample()
-            if not label:
-                continue
-            images.append(crop_to_input(img))
-            labels.append(label)
-        return np.stack(images), labels

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -22,9 +21,10 @@ from pathlib import Path
 
 import httpx
 
-REPO = Path(__file__).resolve().parents[2]
+from tests.conftest import DATA, REPO
+from tests.local_server import start_server, stop_server
+
 REPORT = REPO / "tests" / "reports" / "reliability.md"
-DATA = Path(os.environ.get("OCR_DATA_DIR", REPO.parent / "shared" / "data"))
 
 
 FAULTS = [
@@ -38,28 +38,6 @@ FAULTS = [
      "API logs 'model failed to load at cold start'; /api/health and OCR routes answer 503"),
     ("model file corrupt at cold start", "S3 function init fails with ModelUnavailable (a Lambda init error)"),
 ]
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_server() -> tuple[subprocess.Popen, str]:
-    port = _free_port()
-    proc = subprocess.Popen([sys.executable, "-m", "uvicorn", "functions.api.app:app", "--host", "127.0.0.1",
-                             "--port", str(port), "--log-level", "warning"], cwd=REPO,
-                            env={**os.environ, "PYTHONPATH": str(REPO)}, stdout=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}"
-    for _ in range(200):
-        try:
-            if httpx.get(url + "/api/health", timeout=1).status_code == 200:
-                return proc, url
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    proc.kill()
-    raise SystemExit("server did not start")
 
 
 def rss_mb(pid: int) -> float:
@@ -256,8 +234,7 @@ def main() -> int:
         print(f"soak: {soaked['requests']} requests, RSS {soaked['rss_after_warmup_mb']:.1f} -> "
               f"{soaked['rss_end_mb']:.1f} MB ({soaked['growth_pct']:+.1f}%)")
     finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+        stop_server(proc)
     write_report(levels, soaked, hostile_outcomes(), args)
     return 0
 

@@ -145,13 +145,9 @@ def lexicon_decode(probs: np.ndarray, lexicon: list[str]) -> Decoded:
     if not lexicon:
         raise ValueError("empty lexicon")
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
-    best_word, scores = "", []
-    for word in lexicon:
-        scores.append(sequence_log_prob(log_probs, encode(word)))
-    scores_arr = np.array(scores)
-    i = int(np.argmax(scores_arr))
-    best_word = lexicon[i]
-    share = float(np.exp(scores_arr[i] - np.logaddexp.reduce(scores_arr)))
-    return Decoded(best_word, share)
+    scores = np.array([sequence_log_prob(log_probs, encode(word)) for word in lexicon])
+    i = int(np.argmax(scores))
+    share = float(np.exp(scores[i] - np.logaddexp.reduce(scores)))
+    return Decoded(lexicon[i], share)
 
 

@@ -1,6 +1,7 @@
 """``ocr bench``: serving speed and footprint, with peers measured in the same run.
 
 - per-crop recognition latency at batch 1 and batch 8 on one thread (IIIT5K test crops);
+- one crop read against a lexicon of ``OCR_MAX_LEXICON`` words (the worst a request may ask);
 - full-image latency on svt_train scenes (decode + detect + recognize + CTC);
 - cold start: a fresh process imports the engine and loads the model (wall time, peak RSS),
   and whether TensorFlow got imported on the way;
@@ -72,6 +73,16 @@ def cold_start(runs: int = 3) -> dict:
     }
 
 
+def lexicon_of(size: int, seed: int = 0) -> list[str]:
+    """``size`` distinct lowercase words of 3-12 characters (a lexicon at OCR_MAX_LEXICON)."""
+    rng = np.random.default_rng(seed)
+    letters = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
+    words: dict[str, None] = {}
+    while len(words) < size:
+        words["".join(rng.choice(letters, int(rng.integers(3, 13))))] = None
+    return list(words)
+
+
 def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
     from ocr_engine.config import load_settings
     from ocr_engine.pipeline import OcrEngine
@@ -87,11 +98,14 @@ def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
     ms_b8 = _time_ms(lambda: [rec.predict(b) for b in b8], 3) / (8 * len(b8))
     # Recognition plus preprocessing and beam search, as `ocr eval` measures it.
     ms_crop_full = _time_ms(lambda: [engine.read_crops([c]) for c in crops[:50]], 1) / min(50, len(crops))
+    lexicon = lexicon_of(settings.max_lexicon)
+    ms_lexicon = _time_ms(lambda: engine.read_crops(crops[:1], lexicon=lexicon), 3)
     ms_scene = statistics.median(
         _time_ms(lambda data=data: engine.read(data, ReadOptions()), 1) for data in scenes
     ) if scenes else None
     return {"recognize_ms_per_crop_batch1": round(ms_b1, 2), "recognize_ms_per_crop_batch8": round(ms_b8, 2),
             "read_crop_ms_beam10": round(ms_crop_full, 2),
+            f"read_crop_ms_lexicon_{len(lexicon)}_words": round(ms_lexicon, 1),
             "full_image_ms": round(ms_scene, 1) if ms_scene else None}
 
 

@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode, normalize_text
-from ocr_engine.ctc import beam_search, greedy_decode, lexicon_decode, sequence_log_prob
+from ocr_engine.ctc import beam_search, greedy_decode, lexicon_decode, sequence_log_prob, sequence_log_probs
 
 
 def peaked(path: list[int], sharp: float = 0.97) -> np.ndarray:
@@ -69,6 +69,26 @@ def test_forward_algorithm_matches_brute_force():
                 want += float(np.prod(probs[np.arange(4), list(path)]))
         got = np.exp(sequence_log_prob(np.log(probs), encode(target)))
         assert got == pytest.approx(want, rel=1e-6)
+
+
+def test_scoring_many_words_at_once_matches_scoring_each_alone():
+    # Padding the short words to the longest must not change their scores; a word that
+    # needs more steps than there are scores -inf (in 5 steps "aaa" fits as a-_-a-_-a,
+    # "aaaa" does not).
+    rng = np.random.default_rng(1)
+    logits = rng.normal(size=(5, NUM_CLASSES)) * 2
+    log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
+    words = ["", "a", "ab", "aa", "aaa", "abc", "aaaa", "abcdef", "x" * 10_000]
+    together = sequence_log_probs(log_probs, [encode(w) for w in words])
+    alone = [sequence_log_probs(log_probs, [encode(w)])[0] for w in words]
+    assert np.all(np.isfinite(together[:6]))
+    assert together[:6] == pytest.approx(alone[:6], rel=1e-9)
+    assert np.all(together[6:] == -np.inf)
+
+
+def test_a_lexicon_no_path_can_spell_gets_zero_confidence_not_nan():
+    d = lexicon_decode(peaked(path_for("a")), ["x" * 40, "y" * 50])
+    assert d.confidence == 0.0
 
 
 def test_lexicon_picks_the_nearest_word_even_when_the_raw_read_is_wrong():

@@ -4,6 +4,7 @@ CTC decoding. Bounded budgets keep them to a few seconds."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import arrays
@@ -73,4 +74,4 @@ def test_lexicon_choice_is_the_most_probable_word(probs, words):
     chosen = lexicon_decode(probs, words)
     logp = np.log(probs)
     best = max(sequence_log_prob(logp, encode(w)) for w in words)
-    assert sequence_log_prob(logp, encode(chosen.text)) == best
+    assert sequence_log_prob(logp, encode(chosen.text)) == pytest.approx(best, rel=1e-9)  # ties

@@ -89,7 +89,7 @@ class OcrEngine:
             words = _whole_image_or_detected(words)
         words = [w for w in words if w.text and w.confidence >= min_conf]
         if options.detect:
-            words = _best_in_reading_order(words, max_regions)
+            words = _best_in_reading_order(_without_fragments(words), max_regions)
         t3 = time.perf_counter()
         timings.update(detect=(t1 - t0) * 1000, recognize=(t2 - t1) * 1000, ctc=(t3 - t2) * 1000)
         timings["total"] = sum(timings.values())
@@ -124,6 +124,31 @@ def _whole_image_or_detected(words: list[Word]) -> list[Word]:
     if whole.text and whole.confidence > max((w.confidence for w in detected if w.text), default=0.0):
         return [whole]
     return detected
+
+
+def _without_fragments(words: list[Word], inside: float = 0.8) -> list[Word]:
+    """Drop a word lying inside a surer word's box whose reading already contains it.
+
+    Overlapping candidates read the same letters twice ("theaters", then "ea" and "ters"
+    from boxes within it); the fragment says nothing new and would take a slot that
+    another word could have.
+    """
+    def fragment_of(small: Word, big: Word) -> bool:
+        return small.text in big.text and _overlap_share(small.bbox, big.bbox) >= inside
+
+    kept: list[Word] = []  # surest first, so a word is only ever dropped for a surer one
+    for word in sorted(words, key=lambda w: -w.confidence):
+        if not any(fragment_of(word, k) for k in kept):
+            kept.append(word)
+    return [w for w in words if any(w is k for k in kept)]
+
+
+def _overlap_share(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
+    """The share of box ``a``'s area that lies inside box ``b``."""
+    ix = max(0, min(a[2], b[2]) - max(a[0], b[0]))
+    iy = max(0, min(a[3], b[3]) - max(a[1], b[1]))
+    area = (a[2] - a[0]) * (a[3] - a[1])
+    return ix * iy / area if area > 0 else 0.0
 
 
 def _best_in_reading_order(words: list[Word], limit: int) -> list[Word]:

@@ -1,0 +1,28 @@
+"""How the engine chooses among the words its candidate regions read."""
+
+from __future__ import annotations
+
+from ocr_engine.pipeline import _without_fragments
+from ocr_engine.schemas import Word
+
+
+def test_a_fragment_inside_a_surer_word_that_contains_its_text_is_dropped():
+    theaters = Word("theaters", 0.9, (10, 10, 110, 40))
+    ea = Word("ea", 0.8, (35, 12, 55, 38))
+    ters = Word("ters", 0.7, (60, 10, 110, 40))
+    assert _without_fragments([ea, theaters, ters]) == [theaters]
+
+
+def test_words_that_are_not_fragments_stay():
+    theaters = Word("theaters", 0.9, (10, 10, 110, 40))
+    other_text = Word("xy", 0.8, (35, 12, 55, 38))  # inside, but a different reading
+    elsewhere = Word("the", 0.8, (200, 10, 240, 40))  # its text is contained, its box is not
+    surer = Word("ters", 0.95, (60, 10, 110, 40))  # surer than the word around it
+    words = [theaters, other_text, elsewhere, surer]
+    assert _without_fragments(words) == words
+
+
+def test_of_two_identical_readings_in_one_place_one_stays():
+    a = Word("open", 0.9, (0, 0, 50, 20))
+    b = Word("open", 0.9, (0, 0, 50, 20))
+    assert len(_without_fragments([a, b])) == 1

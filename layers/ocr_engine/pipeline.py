@@ -17,6 +17,7 @@ from ocr_engine.config import Settings, load_settings
 from ocr_engine.decode import DecodedImage, decode_image
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import InvalidOption
+from ocr_engine.preprocess import with_margin
 from ocr_engine.recognize import Recognizer
 from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
 
@@ -71,17 +72,18 @@ class OcrEngine:
         beam, max_regions, min_conf, lexicon = self.resolve(options)
         timings = dict(timings or {})
         t0 = time.perf_counter()
+        whole = whole_image_region(image.rgb)
+        regions = []
         if options.detect:
             regions = detect_candidates(
                 image.rgb, max_candidates=max_regions * CANDIDATES_PER_REGION, max_side=self.settings.detect_max_side
             )
-            # The whole image competes too: an upload that is one word (a crop, a label)
-            # has no word *inside* it for the detector to find.
-            regions.append(whole_image_region(image.rgb))
-        else:
-            regions = [whole_image_region(image.rgb)]
+        # The whole image competes too (last): an upload that is one word (a crop, a
+        # label) has no word *inside* it for the detector to find.
+        regions.append(whole)
         t1 = time.perf_counter()
-        crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in regions)]
+        crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in regions[:-1])]
+        crops.append(with_margin(image.rgb))
         probs = self.recognizer.predict_crops(crops)
         t2 = time.perf_counter()
         words = self._decode(regions, probs, beam, lexicon)
@@ -99,7 +101,7 @@ class OcrEngine:
                    lexicon: Sequence[str] | None = None) -> list[ctc.Decoded]:
         """Already-cropped words (evaluation, benchmarks) -> decoded texts."""
         beam = self.settings.beam_width if beam_width is None else beam_width
-        probs = self.recognizer.predict_crops(list(crops))
+        probs = self.recognizer.predict_crops([with_margin(c) for c in crops])
         return [_decode_one(p, beam, tuple(lexicon) if lexicon else None) for p in probs]
 
     @staticmethod

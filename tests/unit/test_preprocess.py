@@ -1,6 +1,6 @@
 import numpy as np
 import pytest
-from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH, batch_to_input, crop_to_input
+from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH, batch_to_input, crop_to_input, with_margin
 
 
 @pytest.mark.parametrize("shape", [(10, 10), (50, 400, 3), (100, 30, 4), (1, 1)])
@@ -41,3 +41,17 @@ def test_decoded_colours_become_their_luminance(tmp_path):
     out = crop_to_input(load_rgb(path))[:, :, 0]
     assert out[16, 10] == pytest.approx(0.299, abs=0.01)
     assert out[16, 100] == pytest.approx(0.114, abs=0.01)
+
+
+def test_a_word_crop_gets_a_margin_of_its_own_background():
+    crop = np.full((40, 100, 3), 200, np.uint8)
+    crop[5:35, 10:90] = 0  # the "word", cut tight
+    out = with_margin(crop, 0.1)
+    assert out.shape == (48, 108, 3)  # 4 pixels (10% of 40) on every side
+    assert np.array_equal(out[4:44, 4:104], crop)
+    assert out[:4].min() == 200 and out[:, :4].min() == 200  # the background, repeated
+
+
+def test_a_crop_too_small_for_a_margin_is_left_as_it_is():
+    crop = np.zeros((3, 9), np.uint8)
+    assert with_margin(crop, 0.1) is crop

@@ -40,7 +40,7 @@ lint: setup
 PHASE ?= phase3
 train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it
 	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume \
-		--init-weights model/artifacts/crnn.weights.h5 --epochs 18 --lr 3e-4 --real-fraction 0.3
+		--init-weights model/artifacts/crnn.weights.h5 --epochs 30 --lr 5e-4 --real-fraction 0.4
 
 export: setup-train ## best weights of the phase -> model/artifacts (TFLite float32 + int8, Keras weights, crnn.json)
 	$(BIN)/python -m model.export --weights model/checkpoints/$(PHASE)/best.weights.h5

@@ -48,7 +48,7 @@ def build() -> Path:
     shutil.copytree(REPO / "layers" / "ocr_engine", ROOT / "opt" / "python" / "ocr_engine",
                     ignore=shutil.ignore_patterns("__pycache__"))
     (ROOT / "opt" / "model").mkdir(parents=True)
-    for name in ("crnn-int8.tflite", "crnn.json"):
+    for name in ("crnn-int8.tflite", "crnn.json", "charlm.npz"):  # as the Dockerfile copies them
         shutil.copy(REPO / "model" / "artifacts" / name, ROOT / "opt" / "model" / name)
     shutil.copytree(REPO / "functions", ROOT / "task" / "functions", ignore=shutil.ignore_patterns("__pycache__"))
     return py

@@ -13,6 +13,8 @@
 | OCR_MAX_BEAM_WIDTH | 50 | largest beam a request may ask for |
 | OCR_MIN_CONFIDENCE | 0.0 | default floor under which words are dropped |
 | OCR_MAX_LEXICON | 10000 | most words a lexicon may hold |
+| OCR_LM_FILE | charlm.npz | character language model in OCR_MODEL_DIR that steers beam search (empty: none) |
+| OCR_LM_WEIGHT | 0.3 | its weight in the beam (0: off; beam width 1 never uses it) |
 | OCR_NUM_THREADS | 1 | LiteRT interpreter threads |
 | OCR_DETECT_MAX_SIDE | 1600 | scenes are shrunk to this before detection |
 """
@@ -47,6 +49,8 @@ class Settings:
     max_beam_width: int = field(default_factory=lambda: _int("OCR_MAX_BEAM_WIDTH", 50))
     min_confidence: float = field(default_factory=lambda: _float("OCR_MIN_CONFIDENCE", 0.0))
     max_lexicon: int = field(default_factory=lambda: _int("OCR_MAX_LEXICON", 10_000))
+    lm_file: str = field(default_factory=lambda: os.environ.get("OCR_LM_FILE", "charlm.npz"))
+    lm_weight: float = field(default_factory=lambda: _float("OCR_LM_WEIGHT", 0.3))
     num_threads: int = field(default_factory=lambda: _int("OCR_NUM_THREADS", 1))
     detect_max_side: int = field(default_factory=lambda: _int("OCR_DETECT_MAX_SIDE", 1600))
 
@@ -57,6 +61,11 @@ class Settings:
     @property
     def metadata_path(self) -> Path:
         return self.model_dir / "crnn.json"
+
+    @property
+    def lm_path(self) -> Path | None:
+        """The language model to load, or None when it is switched off."""
+        return self.model_dir / self.lm_file if self.lm_file and self.lm_weight > 0 else None
 
 
 def load_settings() -> Settings:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ocr_engine.charset import BLANK_INDEX, decode_indices, encode
+from ocr_engine.lm import END, CharLM
 
 _NEG_INF = -np.inf
 
@@ -63,21 +64,35 @@ def _logsumexp(a: float, b: float) -> float:
     return a + math.log1p(math.exp(b - a))
 
 
-def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-4) -> Decoded:
-    """CTC prefix beam search (Hannun et al. 2014) without a language model.
+def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-4,
+                lm: CharLM | None = None, lm_weight: float = 0.0) -> Decoded:
+    """CTC prefix beam search (Hannun et al. 2014), optionally steered by a character LM.
 
-    Confidence: as greedy's when both agree, else P(text)^(1/characters).
+    With ``lm``, beams are ranked by log P_ctc(prefix) + lm_weight * log P_lm(prefix),
+    the end of the word included (shallow fusion); the CTC probabilities themselves stay
+    pure, so the confidence is the recognizer's alone: as greedy's when both agree, else
+    P_ctc(text)^(1/characters).
     """
     if beam_width <= 1:
         return greedy_decode(probs)
+    use_lm = lm is not None and lm_weight > 0
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
     # Per step, only the characters above the pruning floor, as plain (index, log p) pairs.
     steps = [
         [(int(c), float(log_probs[t, c])) for c in np.flatnonzero(probs[t] >= prune)]
         for t in range(log_probs.shape[0])
     ]
-    # prefix -> (log P ending in blank, log P ending in non-blank)
+    # prefix -> (log P ending in blank, log P ending in non-blank), and the prefix's LM score
     beams: dict[tuple[int, ...], tuple[float, float]] = {(): (0.0, _NEG_INF)}
+    lm_score: dict[tuple[int, ...], float] = {(): 0.0}
+
+    def extend(prefix: tuple[int, ...], c: int) -> tuple[int, ...]:
+        extended = (*prefix, c)
+        if extended not in lm_score:
+            bonus = lm_weight * float(lm.log_probs(decode_indices(list(prefix)))[c]) if use_lm else 0.0
+            lm_score[extended] = lm_score[prefix] + bonus
+        return extended
+
     for candidates in steps:
         nxt: dict[tuple[int, ...], list[float]] = defaultdict(lambda: [_NEG_INF, _NEG_INF])
         for prefix, (pb, pnb) in beams.items():
@@ -88,8 +103,7 @@ def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-4) ->
                     entry[0] = _logsumexp(entry[0], total + p)
                     continue
                 last = prefix[-1] if prefix else None
-                extended = (*prefix, c)
-                entry = nxt[extended]
+                entry = nxt[extend(prefix, c)]
                 if c == last:
                     # A repeat needs a blank between: only the blank-ending mass extends.
                     entry[1] = _logsumexp(entry[1], pb + p)
@@ -97,9 +111,17 @@ def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-4) ->
                     same[1] = _logsumexp(same[1], pnb + p)
                 else:
                     entry[1] = _logsumexp(entry[1], total + p)
-        ranked = sorted(nxt.items(), key=lambda kv: _logsumexp(*kv[1]), reverse=True)
+        ranked = sorted(nxt.items(), key=lambda kv: _logsumexp(*kv[1]) + lm_score[kv[0]], reverse=True)
         beams = {k: (v[0], v[1]) for k, v in ranked[:beam_width]}
-    best, (pb, pnb) = max(beams.items(), key=lambda kv: _logsumexp(*kv[1]))
+
+    def final_score(prefix: tuple[int, ...]) -> float:
+        score = _logsumexp(*beams[prefix]) + lm_score[prefix]
+        if use_lm:
+            score += lm_weight * float(lm.log_probs(decode_indices(list(prefix)))[END])
+        return score
+
+    best = max(beams, key=final_score)
+    pb, pnb = beams[best]
     text = decode_indices(list(best))
     if not text:
         return Decoded("", 0.0)

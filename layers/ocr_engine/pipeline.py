@@ -17,6 +17,7 @@ from ocr_engine.config import Settings, load_settings
 from ocr_engine.decode import DecodedImage, decode_image
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import InvalidOption
+from ocr_engine.lm import CharLM
 from ocr_engine.preprocess import with_margin
 from ocr_engine.recognize import Recognizer
 from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
@@ -25,9 +26,10 @@ CANDIDATES_PER_REGION = 3  # detection candidates recognized per region asked fo
 
 
 class OcrEngine:
-    def __init__(self, settings: Settings, recognizer: Recognizer):
+    def __init__(self, settings: Settings, recognizer: Recognizer, lm: CharLM | None = None):
         self.settings = settings
         self.recognizer = recognizer
+        self.lm = lm  # steers beam search (width > 1) when there is no lexicon
 
     @property
     def model_info(self) -> ModelInfo:
@@ -98,25 +100,27 @@ class OcrEngine:
         return OcrResult(words, (image.width, image.height), timings, self.model_info)
 
     def read_crops(self, crops: Sequence[np.ndarray], beam_width: int | None = None,
-                   lexicon: Sequence[str] | None = None) -> list[ctc.Decoded]:
+                   lexicon: Sequence[str] | None = None, lm_weight: float | None = None) -> list[ctc.Decoded]:
         """Already-cropped words (evaluation, benchmarks) -> decoded texts."""
         beam = self.settings.beam_width if beam_width is None else beam_width
         probs = self.recognizer.predict_crops([with_margin(c) for c in crops])
-        return [_decode_one(p, beam, tuple(lexicon) if lexicon else None) for p in probs]
+        return [self._decode_one(p, beam, tuple(lexicon) if lexicon else None, lm_weight) for p in probs]
 
-    @staticmethod
-    def _decode(regions: list[Region], probs: np.ndarray, beam: int, lexicon) -> list[Word]:
+    def _decode(self, regions: list[Region], probs: np.ndarray, beam: int, lexicon) -> list[Word]:
         out = []
         for region, p in zip(regions, probs, strict=True):
-            d = _decode_one(p, beam, lexicon)
+            d = self._decode_one(p, beam, lexicon)
             out.append(Word(d.text, d.confidence, region.bbox))
         return out
 
-
-def _decode_one(probs: np.ndarray, beam: int, lexicon: tuple[str, ...] | None) -> ctc.Decoded:
-    if lexicon:
-        return ctc.lexicon_decode(probs, list(lexicon))
-    return ctc.beam_search(probs, beam) if beam > 1 else ctc.greedy_decode(probs)
+    def _decode_one(self, probs: np.ndarray, beam: int, lexicon: tuple[str, ...] | None,
+                    lm_weight: float | None = None) -> ctc.Decoded:
+        if lexicon:
+            return ctc.lexicon_decode(probs, list(lexicon))
+        if beam <= 1:
+            return ctc.greedy_decode(probs)
+        weight = self.settings.lm_weight if lm_weight is None else lm_weight
+        return ctc.beam_search(probs, beam, lm=self.lm, lm_weight=weight)
 
 
 def _whole_image_or_detected(words: list[Word]) -> list[Word]:
@@ -166,4 +170,5 @@ def get_engine() -> OcrEngine:
     """The process-wide engine: settings read and the model loaded once (cold start)."""
     settings = load_settings()
     recognizer = Recognizer(settings.model_path, settings.metadata_path, settings.num_threads)
-    return OcrEngine(settings, recognizer)
+    lm = CharLM.load(settings.lm_path) if settings.lm_path else None
+    return OcrEngine(settings, recognizer, lm)

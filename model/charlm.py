@@ -1,0 +1,83 @@
+"""Build the character language model the engine's beam search uses:
+``python -m model.charlm`` -> ``model/artifacts/charlm.npz``.
+
+Word types (each word once, not weighted by frequency: a sign says "pharmacy" as
+often as "the") from wordfreq's English list, normalised to [0-9a-z]. Interpolated
+absolute discounting (Ney, Essen and Kneser 1994) down to a uniform distribution, so
+no symbol ever gets zero probability: names, codes and numbers stay readable, only
+less favoured. No labelled data (IIIT5K or other) goes into it.
+
+The order (4: three characters of context) and the weight in the beam
+(``OCR_LM_WEIGHT``) were chosen on IIIT5K *train* crops the recognizer had not been
+trained on (README, "Language model").
+"""
+
+from __future__ import annotations
+
+import argparse
+from collections import Counter, defaultdict
+from pathlib import Path
+
+import numpy as np
+from ocr_engine.charset import ALPHABET, NUM_CLASSES, normalize_text
+from ocr_engine.lm import END, START, CharLM
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+DISCOUNT = 0.75
+
+
+def english_words(n: int) -> list[str]:
+    from wordfreq import top_n_list
+
+    words = (normalize_text(w) for w in top_n_list("en", n) if w.isascii())
+    return [w for w in dict.fromkeys(words) if w]
+
+
+def count_ngrams(words: list[str], order: int) -> dict[str, Counter]:
+    """context (0..order-1 characters, START-padded) -> counts of the next symbol."""
+    symbol = {ch: i + 1 for i, ch in enumerate(ALPHABET)}
+    counts: dict[str, Counter] = defaultdict(Counter)
+    pad = START * (order - 1)
+    for word in words:
+        text = pad + word
+        for i in range(len(pad), len(text) + 1):
+            nxt = symbol[text[i]] if i < len(text) else END
+            for k in range(order):
+                counts[text[i - k : i]][nxt] += 1
+    return counts
+
+
+def smoothed(counts: dict[str, Counter]) -> dict[str, np.ndarray]:
+    """Each context's distribution, interpolated with its one-shorter suffix's."""
+    dists: dict[str, np.ndarray] = {}
+    for context in sorted(counts, key=len):  # shorter contexts first: their suffixes are ready
+        lower = dists[context[1:]] if context else np.full(NUM_CLASSES, 1.0 / NUM_CLASSES)
+        seen = counts[context]
+        total = sum(seen.values())
+        p = (DISCOUNT * len(seen) / total) * lower
+        for symbol, n in seen.items():
+            p[symbol] += (n - DISCOUNT) / total
+        dists[context] = p
+    return dists
+
+
+def build(words: list[str], order: int = 4) -> CharLM:
+    dists = smoothed(count_ngrams(words, order))
+    contexts = sorted(dists)
+    return CharLM(contexts, np.log(np.stack([dists[c] for c in contexts])))
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--words", type=int, default=100_000, help="most frequent English words to learn from")
+    p.add_argument("--order", type=int, default=4)
+    p.add_argument("--out", type=Path, default=ARTIFACTS / "charlm.npz")
+    args = p.parse_args(argv)
+    words = english_words(args.words)
+    lm = build(words, args.order)
+    lm.save(args.out)
+    print(f"wrote {args.out}: order {args.order}, {len(words)} words, {args.out.stat().st_size / 1e6:.2f} MB")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,83 @@
+"""The character language model and the beam search it steers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode
+from ocr_engine.ctc import beam_search, greedy_decode
+from ocr_engine.errors import ModelUnavailable
+from ocr_engine.lm import END, CharLM
+
+from model.charlm import build
+
+WORDS = ["hello", "help", "world", "quiz", "queen", "quote"]
+
+
+def symbol(ch: str) -> int:
+    return ALPHABET.index(ch) + 1
+
+
+@pytest.fixture(scope="module")
+def lm() -> CharLM:
+    return build(WORDS, order=4)
+
+
+def test_every_context_is_a_distribution(lm):
+    for prefix in ("", "q", "hel", "zzz9", "helloworld"):
+        assert np.exp(lm.log_probs(prefix)).sum() == pytest.approx(1.0, abs=1e-3)
+
+
+def test_it_has_learned_the_words(lm):
+    assert np.argmax(lm.log_probs("q")) == symbol("u")
+    assert np.argmax(lm.log_probs("hell")) == symbol("o")
+    assert np.argmax(lm.log_probs("hello")) == END
+
+
+def test_nothing_is_impossible(lm):
+    # Names, codes and numbers must stay readable: smoothing leaves every symbol some mass.
+    assert np.all(np.isfinite(lm.log_probs("x7")))
+
+
+def test_it_survives_a_round_trip_through_its_file(lm, tmp_path):
+    lm.save(tmp_path / "lm.npz")
+    again = CharLM.load(tmp_path / "lm.npz")
+    assert np.allclose(again.log_probs("hel"), lm.log_probs("hel"), atol=1e-2)  # stored as float16
+
+
+def test_a_broken_file_is_a_clear_error(tmp_path):
+    (tmp_path / "lm.npz").write_bytes(b"not a model")
+    with pytest.raises(ModelUnavailable):
+        CharLM.load(tmp_path / "lm.npz")
+
+
+def ambiguous_hello() -> np.ndarray:
+    """Each letter of 'hello' sure, except the second: 'c' 0.5 against 'e' 0.4."""
+    path = []
+    for i in encode("hello"):
+        path += [i, BLANK_INDEX]
+    probs = np.full((len(path), NUM_CLASSES), 0.01 / (NUM_CLASSES - 1))
+    probs[np.arange(len(path)), path] = 0.99
+    probs[2] = 0.1 / (NUM_CLASSES - 2)
+    probs[2, symbol("c")], probs[2, symbol("e")] = 0.5, 0.4
+    return probs
+
+
+def test_the_language_model_corrects_a_close_call(lm):
+    probs = ambiguous_hello()
+    assert greedy_decode(probs).text == "hcllo"
+    assert beam_search(probs, 10).text == "hcllo"
+    assert beam_search(probs, 10, lm=lm, lm_weight=0.0).text == "hcllo"
+    read = beam_search(probs, 10, lm=lm, lm_weight=0.3)
+    assert read.text == "hello"
+    # The confidence stays the recognizer's own: 'e' had 0.4 there, so well below certain.
+    assert 0.5 < read.confidence < 0.95
+
+
+def test_the_language_model_does_not_overrule_a_clear_reading(lm):
+    path = []
+    for i in encode("hxllo"):
+        path += [i, BLANK_INDEX]
+    probs = np.full((len(path), NUM_CLASSES), 0.01 / (NUM_CLASSES - 1))
+    probs[np.arange(len(path)), path] = 0.99
+    assert beam_search(probs, 10, lm=lm, lm_weight=0.3).text == "hxllo"

@@ -3,7 +3,7 @@
 Backend-agnostic Keras 3 (only ``keras.layers`` and ``keras.ops``), so the same code
 trains with TensorFlow on a CPU and with JAX on a lent GPU.
 
-Width choice (measured on the 2-core CPU, see model/README.md): the seed widths
+Width choice (measured on the 2-core CPU, see README.md, "The model"): the seed widths
 (64-128-256-256-512-512, LSTM 256; 7.1M parameters) train about 4× slower than half
 width (32-64-128-128-256-256, LSTM 128; 1.8M parameters) and serve 2-4× slower, and
 CPU time is what limits training here, so the shipped model is ``width=0.5``.

@@ -20,6 +20,29 @@ from PIL import Image, ImageDraw, ImageFont
 
 FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
 MAX_LABEL_LEN = 24  # CTC needs T=32 >= label length + repeats; keep a margin
+# Share of words set on an arc, as on round signs, plaques and logos: the phase-2 model's
+# IIIT5K test errors on large crops were mostly curved or script lettering (from phase 4).
+CURVED = 0.12
+
+
+def curve(img: np.ndarray, box: np.ndarray, bend: float) -> tuple[np.ndarray, np.ndarray]:
+    """Bend the text line in ``box`` into an arc whose middle rises by ``bend`` pixels
+    (sinks, when negative) while its ends stay; -> (image, the text's new box).
+
+    The image grows by |bend| above and below so nothing leaves it.
+    """
+    pad = int(np.ceil(abs(bend))) + 1
+    img = cv2.copyMakeBorder(img, pad, pad, 0, 0, cv2.BORDER_REPLICATE)
+    h, w = img.shape[:2]
+    half = max(1.0, (box[2] - box[0]) / 2)
+    u = np.clip((np.arange(w, dtype=np.float32) - (box[0] + box[2]) / 2) / half, -1.0, 1.0)
+    rise = bend * (1.0 - u**2)  # 0 at the ends of the text, ``bend`` in its middle
+    map_x = np.tile(np.arange(w, dtype=np.float32), (h, 1))
+    map_y = np.arange(h, dtype=np.float32)[:, None] + rise[None, :]  # each column moves up by rise
+    out = cv2.remap(img, map_x, map_y, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+    top = box[1] + pad - max(bend, 0.0)
+    bottom = box[3] + pad + max(-bend, 0.0)
+    return out, np.float32([box[0], top, box[2], bottom])
 
 
 @functools.cache
@@ -157,6 +180,9 @@ class WordSynth:
         self._draw_text(draw, (pad_x, pad_y), text, font, fg_t, spacing, stroke, stroke_fill)
         img = np.asarray(canvas)
         box = np.array([pad_x, pad_y, pad_x + text_w, pad_y + text_h], np.float32)
+        if self.rng.random() < CURVED:
+            bend = self.rng.uniform(0.15, 0.6) * (box[3] - box[1]) * self.rng.choice([-1.0, 1.0])
+            img, box = curve(img, box, float(bend))
         img, box = self._geometric(img, box)
         img = self._crop(img, box)
         return self._photometric(img)

@@ -18,7 +18,10 @@ import numpy as np
 from ocr_engine.charset import normalize_text
 from PIL import Image, ImageDraw, ImageFont
 
-FONT_DIRS = ("/usr/share/fonts", "/usr/local/share/fonts")
+# Fonts and words come from Debian's font packages and wordfreq; a machine with neither
+# (a lent GPU has no network) points these at a bundle made by model/device_bundle.py.
+FONT_DIRS = tuple(os.environ.get("OCR_FONT_DIRS", "/usr/share/fonts:/usr/local/share/fonts").split(os.pathsep))
+WORDS_FILE = os.environ.get("OCR_WORDS_FILE")
 MAX_LABEL_LEN = 24  # CTC needs T=32 >= label length + repeats; keep a margin
 # Share of words set on an arc, as on round signs, plaques and logos: the phase-2 model's
 # IIIT5K test errors on large crops were mostly curved or script lettering (from phase 4).
@@ -71,10 +74,15 @@ def find_fonts() -> tuple[str, ...]:
 
 @functools.cache
 def word_list() -> tuple[str, ...]:
-    """English words by frequency (wordfreq), letters and digits only."""
-    from wordfreq import top_n_list
+    """English words by frequency (wordfreq, or OCR_WORDS_FILE: one a line), letters and digits only."""
+    if WORDS_FILE:
+        with open(WORDS_FILE, encoding="utf-8") as f:
+            words = [line.strip() for line in f]
+    else:
+        from wordfreq import top_n_list
 
-    words = [w for w in top_n_list("en", 60000) if w.isascii() and w.isalnum()]
+        words = top_n_list("en", 60000)
+    words = [w for w in words if w.isascii() and w.isalnum()]
     return tuple(w for w in words if 1 <= len(w) <= MAX_LABEL_LEN)
 
 

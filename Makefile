@@ -42,8 +42,10 @@ train: setup-train ## the next fine-tuning phase from the shipped weights; run a
 	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume \
 		--init-weights model/artifacts/crnn.weights.h5 --epochs 30 --lr 5e-4 --real-fraction 0.4
 
-export: setup-train ## best weights of the phase -> model/artifacts (TFLite float32 + int8, Keras weights, crnn.json)
-	$(BIN)/python -m model.export --weights model/checkpoints/$(PHASE)/best.weights.h5
+WEIGHTS ?= best
+export: setup-train ## the phase's best (or WEIGHTS=last) weights -> model/artifacts (TFLite float32 + int8, Keras weights, crnn.json)
+	$(BIN)/python -m model.export --version $$(date +%Y.%m.%d)-$(PHASE) \
+		--weights model/checkpoints/$(PHASE)/$(if $(filter last,$(WEIGHTS)),last.keras,best.weights.h5)
 	$(BIN)/python -m model.evaluate
 	$(BIN)/python -m model.plot_curves
 

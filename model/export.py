@@ -23,6 +23,20 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "checkpoints" / "best.weights.h5"
 
 
+def weights_file(path: Path, scratch: Path) -> Path:
+    """A ``.weights.h5`` for ``path``: itself, or the layers' weights of a full training
+    checkpoint (``last.keras``: model + optimizer state) written to ``scratch``."""
+    if path.suffix != ".keras":
+        return path
+    import keras
+
+    import model.crnn  # noqa: F401 - registers ctc_loss, which the checkpoint names
+
+    out = scratch / "from-checkpoint.weights.h5"
+    keras.saving.load_model(path).save_weights(out)
+    return out
+
+
 def convert(weights: Path, width: float, quantize: bool) -> bytes:
     import tensorflow as tf  # export only; serving never imports TensorFlow
 
@@ -62,17 +76,20 @@ def write_metadata(out: Path, version: str, width: float, metrics: dict | None =
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS)
+    p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
+                   help="a .weights.h5 (best.weights.h5) or a training checkpoint (last.keras)")
     p.add_argument("--out", type=Path, default=ARTIFACTS)
     p.add_argument("--width", type=float, default=0.5)
     p.add_argument("--version", default=time.strftime("%Y.%m.%d"))
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
-    for name, quantize in (("crnn.tflite", False), ("crnn-int8.tflite", True)):
-        data = convert(args.weights, args.width, quantize)
-        (args.out / name).write_bytes(data)
-        print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
-    save_training_weights(args.weights, args.width, args.out / "crnn.weights.h5")
+    with tempfile.TemporaryDirectory() as scratch:
+        weights = weights_file(args.weights, Path(scratch))
+        for name, quantize in (("crnn.tflite", False), ("crnn-int8.tflite", True)):
+            data = convert(weights, args.width, quantize)
+            (args.out / name).write_bytes(data)
+            print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
+        save_training_weights(weights, args.width, args.out / "crnn.weights.h5")
     print(f"wrote {args.out / 'crnn.weights.h5'}")
     write_metadata(args.out / "crnn.json", args.version, args.width)
     print(f"wrote {args.out / 'crnn.json'}")

@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import shutil
@@ -85,14 +86,11 @@ def lexicon_of(size: int, seed: int = 0) -> list[str]:
 
 def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
     from ocr_engine.config import load_settings
-    from ocr_engine.lm import CharLM
     from ocr_engine.pipeline import OcrEngine
-    from ocr_engine.recognize import Recognizer
     from ocr_engine.schemas import ReadOptions
 
-    settings = load_settings()
-    lm = CharLM.load(settings.lm_path) if settings.lm_path else None
-    engine = OcrEngine(settings, Recognizer(settings.model_path, settings.metadata_path, num_threads=1), lm)
+    settings = dataclasses.replace(load_settings(), num_threads=1)
+    engine = OcrEngine.from_settings(settings)
     rec = engine.recognizer
     b1 = [batch_to_input([c]) for c in crops]
     b8 = [batch_to_input(crops[i : i + 8]) for i in range(0, len(crops) - 7, 8)]

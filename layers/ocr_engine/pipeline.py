@@ -31,6 +31,12 @@ class OcrEngine:
         self.recognizer = recognizer
         self.lm = lm  # steers beam search (width > 1) when there is no lexicon
 
+    @classmethod
+    def from_settings(cls, settings: Settings) -> OcrEngine:
+        """The model (and the language model, unless switched off) that ``settings`` name."""
+        recognizer = Recognizer(settings.model_path, settings.metadata_path, settings.num_threads)
+        return cls(settings, recognizer, CharLM.load(settings.lm_path) if settings.lm_path else None)
+
     @property
     def model_info(self) -> ModelInfo:
         return self.recognizer.metadata.info()
@@ -168,7 +174,4 @@ def _best_in_reading_order(words: list[Word], limit: int) -> list[Word]:
 @functools.cache
 def get_engine() -> OcrEngine:
     """The process-wide engine: settings read and the model loaded once (cold start)."""
-    settings = load_settings()
-    recognizer = Recognizer(settings.model_path, settings.metadata_path, settings.num_threads)
-    lm = CharLM.load(settings.lm_path) if settings.lm_path else None
-    return OcrEngine(settings, recognizer, lm)
+    return OcrEngine.from_settings(load_settings())

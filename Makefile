@@ -37,7 +37,7 @@ test: setup ## the whole test suite, as CI runs it
 lint: setup
 	$(BIN)/ruff check layers functions model tests infra
 
-PHASE ?= phase3
+PHASE ?= phase4
 train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it
 	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume \
 		--init-weights model/artifacts/crnn.weights.h5 --epochs 30 --lr 5e-4 --real-fraction 0.4

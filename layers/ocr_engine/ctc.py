@@ -6,8 +6,10 @@ Input is the recognizer's per-step probabilities, shape (T, C), with the blank a
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -192,7 +194,14 @@ def sequence_log_prob(log_probs: np.ndarray, labels: list[int]) -> float:
     return float(sequence_log_probs(log_probs, [labels])[0])
 
 
-def lexicon_decode(probs: np.ndarray, lexicon: list[str]) -> Decoded:
+@functools.lru_cache(maxsize=4)
+def _encoded(lexicon: tuple[str, ...]) -> list[list[int]]:
+    # A request's lexicon is scored once per region (up to 25 with detection on), and
+    # encoding 10,000 words costs ~20 ms: once per lexicon is enough.
+    return [encode(word) for word in lexicon]
+
+
+def lexicon_decode(probs: np.ndarray, lexicon: Sequence[str]) -> Decoded:
     """Pick the lexicon word with the highest CTC probability.
 
     Each word is scored exactly (forward algorithm over all alignments); words whose
@@ -201,12 +210,11 @@ def lexicon_decode(probs: np.ndarray, lexicon: list[str]) -> Decoded:
     """
     if not lexicon:
         raise ValueError("empty lexicon")
+    lexicon = tuple(lexicon)
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
-    scores = sequence_log_probs(log_probs, [encode(word) for word in lexicon])
+    scores = sequence_log_probs(log_probs, _encoded(lexicon))
     i = int(np.argmax(scores))
     if scores[i] == _NEG_INF:  # no word can be spelled in the steps there are
         return Decoded(lexicon[i], 0.0)
     share = float(np.exp(scores[i] - np.logaddexp.reduce(scores)))
     return Decoded(lexicon[i], share)
-
-

@@ -80,17 +80,14 @@ class OcrEngine:
         beam, max_regions, min_conf, lexicon = self.resolve(options)
         timings = dict(timings or {})
         t0 = time.perf_counter()
-        whole = whole_image_region(image.rgb)
-        regions = []
-        if options.detect:
-            regions = detect_candidates(
-                image.rgb, max_candidates=max_regions * CANDIDATES_PER_REGION, max_side=self.settings.detect_max_side
-            )
+        detected = detect_candidates(
+            image.rgb, max_candidates=max_regions * CANDIDATES_PER_REGION, max_side=self.settings.detect_max_side
+        ) if options.detect else []
         # The whole image competes too (last): an upload that is one word (a crop, a
-        # label) has no word *inside* it for the detector to find.
-        regions.append(whole)
+        # label) has no word *inside* it for the detector to find, and gets a margin.
+        regions = [*detected, whole_image_region(image.rgb)]
         t1 = time.perf_counter()
-        crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in regions[:-1])]
+        crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in detected)]
         crops.append(with_margin(image.rgb))
         probs = self.recognizer.predict_crops(crops)
         t2 = time.perf_counter()
@@ -122,7 +119,7 @@ class OcrEngine:
     def _decode_one(self, probs: np.ndarray, beam: int, lexicon: tuple[str, ...] | None,
                     lm_weight: float | None = None) -> ctc.Decoded:
         if lexicon:
-            return ctc.lexicon_decode(probs, list(lexicon))
+            return ctc.lexicon_decode(probs, lexicon)
         if beam <= 1:
             return ctc.greedy_decode(probs)
         weight = self.settings.lm_weight if lm_weight is None else lm_weight

@@ -38,9 +38,10 @@ lint: setup
 	$(BIN)/ruff check layers functions model tests infra
 
 PHASE ?= phase4
+EPOCHS ?= 30
 train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it
 	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume \
-		--init-weights model/artifacts/crnn.weights.h5 --epochs 30 --lr 5e-4 --real-fraction 0.4
+		--init-weights model/artifacts/crnn.weights.h5 --epochs $(EPOCHS) --lr 5e-4 --real-fraction 0.4
 
 WEIGHTS ?= best
 export: setup-train ## the phase's best (or WEIGHTS=last) weights -> model/artifacts (TFLite float32 + int8, Keras weights, crnn.json)

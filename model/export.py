@@ -59,11 +59,23 @@ def save_training_weights(weights: Path, width: float, out: Path) -> None:
     model.save_weights(out)
 
 
-def write_metadata(out: Path, version: str, width: float, metrics: dict | None = None) -> None:
+def training_data_description() -> str:
+    """What the weights were trained on, with the font count of this machine (export runs
+    where training ran; a lent GPU trains on the bundle's subset, which it names itself)."""
+    from model.synth import find_fonts
+
+    try:
+        return f"synthetic words ({len(find_fonts())} fonts) + IIIT5K train"
+    except RuntimeError:  # no fonts installed here: say no more than we know
+        return "synthetic words + IIIT5K train"
+
+
+def write_metadata(out: Path, version: str, width: float, metrics: dict | None = None,
+                   dataset: str | None = None) -> None:
     meta = {
         "name": f"crnn-w{width:g}",
         "version": version,
-        "dataset": "synthetic words (421 fonts) + IIIT5K train",
+        "dataset": dataset or training_data_description(),
         "alphabet": ALPHABET,
         "blank_index": BLANK_INDEX,
         "input_height": INPUT_HEIGHT,
@@ -81,6 +93,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", type=Path, default=ARTIFACTS)
     p.add_argument("--width", type=float, default=0.5)
     p.add_argument("--version", default=time.strftime("%Y.%m.%d"))
+    p.add_argument("--dataset", help="training data, for crnn.json (default: counts this machine's fonts)")
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
@@ -91,7 +104,7 @@ def main(argv=None) -> None:
             print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
         save_training_weights(weights, args.width, args.out / "crnn.weights.h5")
     print(f"wrote {args.out / 'crnn.weights.h5'}")
-    write_metadata(args.out / "crnn.json", args.version, args.width)
+    write_metadata(args.out / "crnn.json", args.version, args.width, dataset=args.dataset)
     print(f"wrote {args.out / 'crnn.json'}")
 
 

@@ -66,7 +66,8 @@ def cmd_eval(args) -> int:
             labels.append(label)
             continue
         t = time.perf_counter()
-        decoded = engine.read_crops([img], beam_width=args.beam, lexicon=lexicon, lm_weight=args.lm_weight)[0]
+        decoded = engine.read_crops([img], beam_width=args.beam, lexicon=lexicon,
+                                     lm_weight=args.lm_weight, lm_bonus=args.lm_bonus)[0]
         ms.append((time.perf_counter() - t) * 1000)
         preds.append(decoded.text)
         labels.append(label)
@@ -125,6 +126,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--beam", type=int, default=None)
     e.add_argument("--lm-weight", type=float, default=None,
                    help="weight of the character language model in the beam (default OCR_LM_WEIGHT; 0: off)")
+    e.add_argument("--lm-bonus", type=float, default=None,
+                   help="log-score per character while the language model steers (default OCR_LM_BONUS)")
     e.add_argument("--lexicon", nargs="*", help="allowed words")
     e.add_argument("--lexicon-file", help="allowed words, one a line")
     e.add_argument("--limit", type=int, default=0, help="only the first N lines")

@@ -67,11 +67,13 @@ def _logsumexp(a: float, b: float) -> float:
 
 
 def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-2, per_step: int = 8,
-                lm: CharLM | None = None, lm_weight: float = 0.0) -> Decoded:
+                lm: CharLM | None = None, lm_weight: float = 0.0, lm_bonus: float = 0.0) -> Decoded:
     """CTC prefix beam search (Hannun et al. 2014), optionally steered by a character LM.
 
-    With ``lm``, beams are ranked by log P_ctc(prefix) + lm_weight * log P_lm(prefix),
-    the end of the word included (shallow fusion); the CTC probabilities themselves stay
+    With ``lm``, beams are ranked by log P_ctc(prefix) + lm_weight * log P_lm(prefix)
+    + lm_bonus * characters, the end of the word included (shallow fusion). Every
+    character costs LM probability, so without the bonus the fusion favours readings
+    that drop a letter; the bonus pays that back. The CTC probabilities themselves stay
     pure, so the confidence is the recognizer's alone: as greedy's when both agree, else
     P_ctc(text)^(1/characters).
     """
@@ -94,8 +96,8 @@ def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-2, pe
     def extend(prefix: tuple[int, ...], c: int) -> tuple[int, ...]:
         extended = (*prefix, c)
         if extended not in lm_score:
-            bonus = lm_weight * float(lm.log_probs(decode_indices(list(prefix)))[c]) if use_lm else 0.0
-            lm_score[extended] = lm_score[prefix] + bonus
+            fused = lm_weight * float(lm.log_probs(decode_indices(list(prefix)))[c]) + lm_bonus if use_lm else 0.0
+            lm_score[extended] = lm_score[prefix] + fused
         return extended
 
     for candidates in steps:

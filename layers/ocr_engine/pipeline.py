@@ -103,11 +103,13 @@ class OcrEngine:
         return OcrResult(words, (image.width, image.height), timings, self.model_info)
 
     def read_crops(self, crops: Sequence[np.ndarray], beam_width: int | None = None,
-                   lexicon: Sequence[str] | None = None, lm_weight: float | None = None) -> list[ctc.Decoded]:
+                   lexicon: Sequence[str] | None = None, lm_weight: float | None = None,
+                   lm_bonus: float | None = None) -> list[ctc.Decoded]:
         """Already-cropped words (evaluation, benchmarks) -> decoded texts."""
         beam = self.settings.beam_width if beam_width is None else beam_width
         probs = self.recognizer.predict_crops([with_margin(c) for c in crops])
-        return [self._decode_one(p, beam, tuple(lexicon) if lexicon else None, lm_weight) for p in probs]
+        lexicon = tuple(lexicon) if lexicon else None
+        return [self._decode_one(p, beam, lexicon, lm_weight, lm_bonus) for p in probs]
 
     def _decode(self, regions: list[Region], probs: np.ndarray, beam: int, lexicon) -> list[Word]:
         out = []
@@ -117,13 +119,14 @@ class OcrEngine:
         return out
 
     def _decode_one(self, probs: np.ndarray, beam: int, lexicon: tuple[str, ...] | None,
-                    lm_weight: float | None = None) -> ctc.Decoded:
+                    lm_weight: float | None = None, lm_bonus: float | None = None) -> ctc.Decoded:
         if lexicon:
             return ctc.lexicon_decode(probs, lexicon)
         if beam <= 1:
             return ctc.greedy_decode(probs)
         weight = self.settings.lm_weight if lm_weight is None else lm_weight
-        return ctc.beam_search(probs, beam, lm=self.lm, lm_weight=weight)
+        bonus = self.settings.lm_bonus if lm_bonus is None else lm_bonus
+        return ctc.beam_search(probs, beam, lm=self.lm, lm_weight=weight, lm_bonus=bonus)
 
 
 def _whole_image_or_detected(words: list[Word]) -> list[Word]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode
-from ocr_engine.ctc import beam_search, greedy_decode
+from ocr_engine.ctc import beam_search, greedy_decode, sequence_log_prob
 from ocr_engine.errors import ModelUnavailable
 from ocr_engine.lm import END, CharLM
 
@@ -81,3 +81,31 @@ def test_the_language_model_does_not_overrule_a_clear_reading(lm):
     probs = np.full((len(path), NUM_CLASSES), 0.01 / (NUM_CLASSES - 1))
     probs[np.arange(len(path)), path] = 0.99
     assert beam_search(probs, 10, lm=lm, lm_weight=0.3).text == "hxllo"
+
+
+def faint_last_letter(word: str, p_last: float) -> np.ndarray:
+    """Every letter of ``word`` sure except the last, seen with probability ``p_last``
+    against the blank: the recognizer is unsure whether the letter is there at all."""
+    path = []
+    for i in encode(word):
+        path += [i, BLANK_INDEX]
+    probs = np.full((len(path), NUM_CLASSES), 0.01 / (NUM_CLASSES - 1))
+    probs[np.arange(len(path)), path] = 0.99
+    last = len(path) - 2
+    probs[last] = 0.0
+    probs[last, path[last]], probs[last, BLANK_INDEX] = p_last, 1.0 - p_last
+    return probs
+
+
+def test_the_bonus_pays_back_what_each_letter_costs_under_the_language_model(lm):
+    # 'help' is a word of the LM, 'hel' is not one: with a weak 'p' the plain CTC reading
+    # drops it; each letter's bonus keeps it. The bonus changes nothing without the LM.
+    probs = faint_last_letter("help", 0.3)
+    assert beam_search(probs, 10).text == "hel"
+    assert beam_search(probs, 10, lm_bonus=5.0).text == "hel"
+    assert beam_search(probs, 10, lm=lm, lm_weight=0.3).text == "hel"
+    boosted = beam_search(probs, 10, lm=lm, lm_weight=0.3, lm_bonus=1.0)
+    assert boosted.text == "help"
+    # The confidence stays the recognizer's own: P_ctc('help') per character.
+    p_help = np.exp(sequence_log_prob(np.log(np.clip(probs, 1e-12, 1.0)), encode("help")) / 4)
+    assert boosted.confidence == pytest.approx(p_help, rel=0.01)

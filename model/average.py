@@ -1,0 +1,51 @@
+"""Average the weights of several checkpoints of one run: ``python -m model.average``.
+
+    python -m model.average CKPT... --out model/checkpoints/phase4/averaged.weights.h5
+
+Checkpoints from the low-learning-rate tail of one run lie in one basin; their mean
+often reads better than any of them (stochastic weight averaging, Izmailov et al. 2018).
+BatchNorm's moving statistics are averaged too: the checkpoints are close enough that
+recomputing them changes little. Each input is a ``.weights.h5`` or a ``.keras``
+training checkpoint; the output is a ``.weights.h5`` that ``model.export`` takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+from pathlib import Path
+
+import numpy as np
+
+from model.crnn import build_crnn
+from model.export import weights_file
+
+
+def average_weights(checkpoints: list[Path], width: float = 0.5) -> list[np.ndarray]:
+    """The element-wise mean of every variable (trainable or not) over ``checkpoints``."""
+    if not checkpoints:
+        raise ValueError("nothing to average")
+    model = build_crnn(width=width)
+    total: list[np.ndarray] | None = None
+    with tempfile.TemporaryDirectory() as scratch:
+        for path in checkpoints:
+            model.load_weights(weights_file(path, Path(scratch)))
+            weights = [w.astype(np.float64) for w in model.get_weights()]
+            total = weights if total is None else [t + w for t, w in zip(total, weights, strict=True)]
+    return [(t / len(checkpoints)).astype(np.float32) for t in total]
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("checkpoints", nargs="+", type=Path)
+    p.add_argument("--out", type=Path, required=True, help="a .weights.h5 file")
+    p.add_argument("--width", type=float, default=0.5)
+    args = p.parse_args(argv)
+    model = build_crnn(width=args.width)
+    model.set_weights(average_weights(args.checkpoints, args.width))
+    model.save_weights(args.out)
+    print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,100 @@
+"""Choose the language model's weight and per-character bonus on held-out real crops.
+
+    python -m model.tune_decoding [--weights W.weights.h5] [--data ../shared/data]
+
+Never on IIIT5K test. The dev crops are the labelled word boxes of svt_train (street
+scenes no model here has trained on) and the IIIT5K *train* crops the image hold-out
+keeps out of training. Each (weight, bonus) pair of the grid is scored on both, and
+against the engine's current settings (OCR_LM_WEIGHT, OCR_LM_BONUS) word by word.
+Without ``--weights`` it reads with the shipped TFLite model, as the engine serves.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+from pathlib import Path
+
+import numpy as np
+from ocr_engine import ctc
+from ocr_engine.charset import normalize_text
+from ocr_engine.config import load_settings
+from ocr_engine.decode import load_rgb
+from ocr_engine.labels import read_scenes
+from ocr_engine.pipeline import OcrEngine
+from ocr_engine.preprocess import batch_to_input, with_margin
+
+from model.data import DEFAULT_DATA_DIR, load_iiit5k_train
+
+WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
+BONUSES = (0.0, 0.5, 1.0, 1.5)
+
+
+def svt_word_crops(folder: Path) -> tuple[list[np.ndarray], list[str]]:
+    crops, labels = [], []
+    for image_path, words in read_scenes(folder):
+        img = load_rgb(image_path)
+        for (x1, y1, x2, y2), text in words:
+            crop = img[max(0, int(y1)) : int(y2), max(0, int(x1)) : int(x2)]
+            if crop.size and normalize_text(text):
+                crops.append(crop)
+                labels.append(normalize_text(text))
+    return crops, labels
+
+
+def dev_sets(data: Path) -> dict[str, tuple[list[np.ndarray], list[str]]]:
+    _, hold = load_iiit5k_train(data, "image")
+    return {
+        "svt_words": svt_word_crops(data / "svt_train"),
+        "iiit5k_holdout": ([img for img, _ in hold], [label for _, label in hold]),
+    }
+
+
+def keras_probs(weights: Path, width: float):
+    from model.crnn import build_crnn
+
+    model = build_crnn(width=width)
+    model.load_weights(weights)
+    return lambda crops: np.asarray(model.predict(batch_to_input(crops), batch_size=64, verbose=0))
+
+
+def correct(probs: np.ndarray, labels: list[str], engine: OcrEngine, weight: float, bonus: float) -> np.ndarray:
+    reads = [ctc.beam_search(p, engine.settings.beam_width, lm=engine.lm, lm_weight=weight, lm_bonus=bonus).text
+             for p in probs]
+    return np.array([normalize_text(r) == label for r, label in zip(reads, labels, strict=True)])
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--weights", type=Path, help="Keras weights to read with (default: the shipped TFLite model)")
+    p.add_argument("--width", type=float, default=0.5)
+    args = p.parse_args(argv)
+
+    settings = load_settings()
+    engine = OcrEngine.from_settings(settings)  # its LM, and its recognizer unless --weights
+    predict = keras_probs(args.weights, args.width) if args.weights else engine.recognizer.predict_crops
+    sets = dev_sets(args.data)
+    probs = {name: predict([with_margin(c) for c in crops]) for name, (crops, _) in sets.items()}
+
+    def score(weight: float, bonus: float) -> dict[str, np.ndarray]:
+        return {name: correct(probs[name], labels, engine, weight, bonus) for name, (_, labels) in sets.items()}
+
+    current = score(settings.lm_weight, settings.lm_bonus)
+    n = sum(len(labels) for _, labels in sets.values())
+    print(f"dev crops: {', '.join(f'{k} {len(v[1])}' for k, v in sets.items())}; "
+          f"against the current weight {settings.lm_weight}, bonus {settings.lm_bonus}")
+    print(f"{'weight':>6} {'bonus':>5} " + " ".join(f"{k:>15}" for k in sets) + "  combined  won lost")
+    for weight, bonus in itertools.product(WEIGHTS, BONUSES):
+        if weight == 0 and bonus:
+            continue  # the bonus only acts with the LM
+        got = score(weight, bonus)
+        won = sum(int((got[k] & ~current[k]).sum()) for k in got)
+        lost = sum(int((~got[k] & current[k]).sum()) for k in got)
+        total = sum(int(v.sum()) for v in got.values())
+        print(f"{weight:6.1f} {bonus:5.1f} " + " ".join(f"{v.mean():15.3f}" for v in got.values())
+              + f"  {total / n:8.3f}  {won:3d} {lost:4d}", flush=True)
+
+
+if __name__ == "__main__":
+    main()

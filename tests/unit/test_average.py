@@ -1,0 +1,28 @@
+"""Weight averaging: the mean of checkpoints, variable by variable."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from model.average import average_weights
+from model.crnn import build_crnn
+
+
+def test_the_average_of_two_checkpoints_is_their_mean_and_of_one_is_itself(tmp_path):
+    a, b = build_crnn(width=0.25), build_crnn(width=0.25)
+    rng = np.random.default_rng(0)
+    b.set_weights([w + rng.normal(size=w.shape).astype(np.float32) for w in b.get_weights()])
+    a.save_weights(tmp_path / "a.weights.h5")
+    b.save_weights(tmp_path / "b.weights.h5")
+
+    mean = average_weights([tmp_path / "a.weights.h5", tmp_path / "b.weights.h5"], width=0.25)
+    for m, wa, wb in zip(mean, a.get_weights(), b.get_weights(), strict=True):
+        assert np.allclose(m, (wa + wb) / 2, atol=1e-6)
+    one = average_weights([tmp_path / "a.weights.h5"], width=0.25)
+    assert all(np.array_equal(m, w) for m, w in zip(one, a.get_weights(), strict=True))
+
+
+def test_nothing_to_average_is_an_error():
+    with pytest.raises(ValueError):
+        average_weights([])

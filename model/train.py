@@ -46,18 +46,29 @@ class HoldoutAccuracy(keras.callbacks.Callback):
 
 
 class SaveState(keras.callbacks.Callback):
-    """Full state for resuming, plus the epoch counter beside it."""
+    """Full state for resuming, plus the epoch counter beside it, and the weights of the
+    last ``keep`` epochs in ``epochs/`` (for ``model.average``)."""
 
-    def __init__(self, out: Path, holdout: str):
+    def __init__(self, out: Path, holdout: str, keep: int = 5):
         super().__init__()
-        self.out, self.holdout = out, holdout
+        self.out, self.holdout, self.keep = out, holdout, keep
 
     def on_epoch_end(self, epoch, logs=None):
         tmp = self.out / "last.tmp.keras"
         self.model.save(tmp)
         tmp.replace(self.out / "last.keras")
+        self._keep_epoch_weights(epoch + 1)
         meta = {"epoch": epoch + 1, "holdout": self.holdout, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         (self.out / "state.json").write_text(json.dumps(meta))
+
+    def _keep_epoch_weights(self, epoch: int) -> None:
+        if self.keep <= 0:
+            return
+        folder = self.out / "epochs"
+        folder.mkdir(exist_ok=True)
+        self.model.save_weights(folder / f"epoch{epoch:03d}.weights.h5")
+        for old in sorted(folder.glob("epoch*.weights.h5"))[: -self.keep]:
+            old.unlink()
 
 
 def best_accuracy(out: Path) -> float:
@@ -92,6 +103,8 @@ def main(argv=None) -> None:
     p.add_argument("--resume", action="store_true", help="continue from --out/last.keras")
     p.add_argument("--init-weights", type=Path, help="start from these weights (fine-tuning)")
     p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--keep-epochs", type=int, default=5,
+                   help="keep the weights of the last N epochs in --out/epochs (model.average)")
     p.add_argument("--holdout", choices=["image", "line"], default="image",
                    help="hold out whole source images (default) or every tenth line; a resumed run keeps its own")
     args = p.parse_args(argv)
@@ -121,7 +134,7 @@ def main(argv=None) -> None:
                       workers=args.workers, use_multiprocessing=args.workers > 0)
     callbacks = [
         HoldoutAccuracy(x_val, y_val, args.out / "best.weights.h5", best_accuracy(args.out)),
-        SaveState(args.out, holdout),
+        SaveState(args.out, holdout, args.keep_epochs),
         keras.callbacks.CSVLogger(str(args.out / "history.csv"), append=True),
     ]
     model.fit(data, epochs=args.epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=1)

@@ -26,3 +26,21 @@ def test_the_average_of_two_checkpoints_is_their_mean_and_of_one_is_itself(tmp_p
 def test_nothing_to_average_is_an_error():
     with pytest.raises(ValueError):
         average_weights([])
+
+
+def test_training_keeps_the_weights_of_its_last_epochs_for_averaging(tmp_path):
+    import json
+
+    import keras
+
+    from model.train import SaveState
+
+    model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
+    saver = SaveState(tmp_path, "image", keep=3)
+    saver.set_model(model)
+    for epoch in range(7):
+        saver.on_epoch_end(epoch)
+    kept = sorted(p.name for p in (tmp_path / "epochs").iterdir())
+    assert kept == ["epoch005.weights.h5", "epoch006.weights.h5", "epoch007.weights.h5"]
+    assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 7
+    assert (tmp_path / "last.keras").exists()

@@ -3,7 +3,14 @@ import itertools
 import numpy as np
 import pytest
 from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode, normalize_text
-from ocr_engine.ctc import beam_search, greedy_decode, lexicon_decode, sequence_log_prob, sequence_log_probs
+from ocr_engine.ctc import (
+    beam_search,
+    greedy_decode,
+    lexicon_decode,
+    sequence_log_prob,
+    sequence_log_probs,
+    shortlist,
+)
 
 
 def peaked(path: list[int], sharp: float = 0.97) -> np.ndarray:
@@ -100,6 +107,37 @@ def test_lexicon_picks_the_nearest_word_even_when_the_raw_read_is_wrong():
 
 def test_lexicon_keeps_the_callers_spelling():
     assert lexicon_decode(peaked(path_for("cafe")), ["Café", "Bar"]).text == "Café"
+
+
+def random_words(n: int, seed: int = 0) -> list[str]:
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list("abcdefghijklmnopqrstuvwxyz"), int(rng.integers(6, 12)))) for _ in range(n)]
+
+
+def test_a_large_lexicon_is_narrowed_to_the_words_near_the_reading_and_still_finds_the_word():
+    lexicon = (*random_words(3000), "hello", "hallo", "help")
+    probs = peaked(path_for("hcllo"), sharp=0.7)
+    near = shortlist(probs, lexicon)
+    assert {lexicon[i] for i in near} >= {"hello", "hallo", "help"}
+    assert len(near) < 50  # random 6-11 letter words are rarely within 3 edits of 'hcllo'
+    assert lexicon_decode(probs, lexicon).text == "hello"
+    # The same choice as scoring every word.
+    assert lexicon_decode(probs, lexicon, shortlist_above=10**9).text == "hello"
+
+
+def test_a_short_reading_keeps_only_the_nearest_words():
+    lexicon = tuple(f"{a}{b}" for a in "abcdefghij" for b in "0123456789")  # 100 two-character words
+    lexicon = (*lexicon, *random_words(1000, seed=1))
+    near = shortlist(peaked(path_for("a1")), lexicon, most=20)
+    assert len(near) == 20 and lexicon.index("a1") in near
+
+
+def test_a_reading_near_no_word_scores_the_whole_lexicon():
+    lexicon = tuple(random_words(600, seed=2))
+    probs = peaked(path_for("0123456789"))
+    assert shortlist(probs, lexicon) == list(range(600))
+    chosen = lexicon_decode(probs, lexicon)
+    assert chosen.text in lexicon and 0.0 <= chosen.confidence <= 1.0
 
 
 def test_empty_lexicon_is_an_error():

@@ -7,9 +7,9 @@ absolute discounting (Ney, Essen and Kneser 1994) down to a uniform distribution
 no symbol ever gets zero probability: names, codes and numbers stay readable, only
 less favoured. No labelled data (IIIT5K or other) goes into it.
 
-The order (4: three characters of context) and the weight in the beam
-(``OCR_LM_WEIGHT``) were chosen on IIIT5K *train* crops the recognizer had not been
-trained on (README, "Language model").
+The order (4: three characters of context) was chosen on IIIT5K *train* crops the
+recognizer had not been trained on; its weight and per-character bonus in the beam
+(``OCR_LM_WEIGHT``, ``OCR_LM_BONUS``) by ``python -m model.tune_decoding`` (README).
 """
 
 from __future__ import annotations

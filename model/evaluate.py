@@ -89,7 +89,7 @@ def main(argv=None) -> None:
     qualitative_grid(rows, images, shipped["predictions"], args.artifacts / "qualitative.png")
     summary = {name: {k: v for k, v in r.items() if k != "predictions"} for name, r in results.items()}
     summary["protocol"] = ("IIIT5K test (3000 crops), case-insensitive over [0-9a-z], the engine defaults: 10% margin, "
-                           "beam 10 steered by the character LM (OCR_LM_WEIGHT), one thread")
+                           "beam 10 steered by the character LM (OCR_LM_WEIGHT, OCR_LM_BONUS), one thread")
     summary["shipped"] = args.ship
     (args.artifacts / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     meta_path = args.artifacts / "crnn.json"

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import itertools
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -51,10 +52,13 @@ def dev_sets(data: Path) -> dict[str, tuple[list[np.ndarray], list[str]]]:
 
 
 def keras_probs(weights: Path, width: float):
+    """Reads with Keras weights: a ``.weights.h5`` or a ``.keras`` training checkpoint."""
     from model.crnn import build_crnn
+    from model.export import weights_file
 
     model = build_crnn(width=width)
-    model.load_weights(weights)
+    with tempfile.TemporaryDirectory() as scratch:
+        model.load_weights(weights_file(weights, Path(scratch)))
     return lambda crops: np.asarray(model.predict(batch_to_input(crops), batch_size=64, verbose=0))
 
 

@@ -14,8 +14,8 @@
 | OCR_MIN_CONFIDENCE | 0.0 | default floor under which words are dropped |
 | OCR_MAX_LEXICON | 10000 | most words a lexicon may hold |
 | OCR_LM_FILE | charlm.npz | character language model in OCR_MODEL_DIR that steers beam search (empty: none) |
-| OCR_LM_WEIGHT | 0.3 | its weight in the beam (0: off; beam width 1 never uses it) |
-| OCR_LM_BONUS | 0.0 | log-score added per character read while the LM steers (offsets its cost per letter) |
+| OCR_LM_WEIGHT | 0.4 | its weight in the beam (0: off; beam width 1 never uses it) |
+| OCR_LM_BONUS | 1.0 | log-score added per character read while the LM steers (offsets its cost per letter) |
 | OCR_NUM_THREADS | 1 | LiteRT interpreter threads |
 | OCR_DETECT_MAX_SIDE | 1600 | scenes are shrunk to this before detection |
 """
@@ -51,8 +51,8 @@ class Settings:
     min_confidence: float = field(default_factory=lambda: _float("OCR_MIN_CONFIDENCE", 0.0))
     max_lexicon: int = field(default_factory=lambda: _int("OCR_MAX_LEXICON", 10_000))
     lm_file: str = field(default_factory=lambda: os.environ.get("OCR_LM_FILE", "charlm.npz"))
-    lm_weight: float = field(default_factory=lambda: _float("OCR_LM_WEIGHT", 0.3))
-    lm_bonus: float = field(default_factory=lambda: _float("OCR_LM_BONUS", 0.0))
+    lm_weight: float = field(default_factory=lambda: _float("OCR_LM_WEIGHT", 0.4))
+    lm_bonus: float = field(default_factory=lambda: _float("OCR_LM_BONUS", 1.0))
     num_threads: int = field(default_factory=lambda: _int("OCR_NUM_THREADS", 1))
     detect_max_side: int = field(default_factory=lambda: _int("OCR_DETECT_MAX_SIDE", 1600))
 

@@ -17,8 +17,6 @@ from pathlib import Path
 from ocr_engine.charset import ALPHABET, BLANK_INDEX
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 
-from model.crnn import build_crnn
-
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "checkpoints" / "best.weights.h5"
 
@@ -40,6 +38,8 @@ def weights_file(path: Path, scratch: Path) -> Path:
 def convert(weights: Path, width: float, quantize: bool) -> bytes:
     import tensorflow as tf  # export only; serving never imports TensorFlow
 
+    from model.crnn import build_crnn
+
     model = build_crnn(width=width, unroll=True)
     model.load_weights(weights)
     with tempfile.TemporaryDirectory() as tmp:
@@ -54,6 +54,8 @@ def convert(weights: Path, width: float, quantize: bool) -> bytes:
 def save_training_weights(weights: Path, width: float, out: Path) -> None:
     """The layers' weights alone (no optimizer state: a third of the checkpoint's size),
     shipped beside the TFLite models as the start of any later fine-tuning."""
+    from model.crnn import build_crnn  # Keras: training set-up only; the metadata needs none
+
     model = build_crnn(width=width)
     model.load_weights(weights)
     model.save_weights(out)

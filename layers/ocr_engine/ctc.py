@@ -13,8 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
 
 from ocr_engine.charset import BLANK_INDEX, decode_indices, encode
 from ocr_engine.lm import END, CharLM
@@ -218,6 +216,11 @@ def shortlist(probs: np.ndarray, lexicon: tuple[str, ...], max_edits: int = SHOR
               most: int = SHORTLIST_MOST) -> list[int]:
     """Indices of the (at most ``most``) lexicon words nearest the greedy reading, within
     ``max_edits`` (compared as the recognizer spells them); all of them when none is."""
+    # Imported here: 30-70 ms and 5 MB that every cold start would pay for a path only
+    # long lexicons take.
+    from rapidfuzz import process
+    from rapidfuzz.distance import Levenshtein
+
     reading = greedy_decode(probs).text
     near = process.extract(reading, _encoded(lexicon)[1], scorer=Levenshtein.distance,
                            score_cutoff=max_edits, limit=most)

@@ -37,7 +37,7 @@ test: setup ## the whole test suite, as CI runs it
 lint: setup
 	$(BIN)/ruff check layers functions model tests infra
 
-PHASE ?= phase4
+PHASE ?= phase5
 EPOCHS ?= 30
 train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it
 	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume \

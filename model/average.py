@@ -1,6 +1,6 @@
 """Average the weights of several checkpoints of one run: ``python -m model.average``.
 
-    python -m model.average CKPT... --out model/checkpoints/phase4/averaged.weights.h5
+    python -m model.average CKPT... --out model/checkpoints/phase5/averaged.weights.h5
 
 Checkpoints from the low-learning-rate tail of one run lie in one basin; their mean
 often reads better than any of them (stochastic weight averaging, Izmailov et al. 2018).

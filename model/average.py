@@ -15,14 +15,16 @@ import argparse
 import tempfile
 from pathlib import Path
 
+import keras
 import numpy as np
 
 from model.crnn import build_crnn
 from model.export import weights_file
 
 
-def average_weights(checkpoints: list[Path], width: float = 0.5) -> list[np.ndarray]:
-    """The element-wise mean of every variable (trainable or not) over ``checkpoints``."""
+def average_weights(checkpoints: list[Path], width: float = 0.5) -> keras.Model:
+    """The CRNN holding the element-wise mean of every variable (trainable or not) over
+    ``checkpoints``."""
     if not checkpoints:
         raise ValueError("nothing to average")
     model = build_crnn(width=width)
@@ -32,7 +34,8 @@ def average_weights(checkpoints: list[Path], width: float = 0.5) -> list[np.ndar
             model.load_weights(weights_file(path, Path(scratch)))
             weights = [w.astype(np.float64) for w in model.get_weights()]
             total = weights if total is None else [t + w for t, w in zip(total, weights, strict=True)]
-    return [(t / len(checkpoints)).astype(np.float32) for t in total]
+    model.set_weights([(t / len(checkpoints)).astype(np.float32) for t in total])
+    return model
 
 
 def main(argv=None) -> None:
@@ -41,9 +44,7 @@ def main(argv=None) -> None:
     p.add_argument("--out", type=Path, required=True, help="a .weights.h5 file")
     p.add_argument("--width", type=float, default=0.5)
     args = p.parse_args(argv)
-    model = build_crnn(width=args.width)
-    model.set_weights(average_weights(args.checkpoints, args.width))
-    model.save_weights(args.out)
+    average_weights(args.checkpoints, args.width).save_weights(args.out)
     print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints")
 
 

@@ -205,11 +205,16 @@ SHORTLIST_MOST = 200  # a short reading is within 3 edits of thousands of words:
 
 
 @functools.lru_cache(maxsize=4)
-def _encoded(lexicon: tuple[str, ...]) -> tuple[list[list[int]], list[str]]:
+def _encoded(lexicon: tuple[str, ...]) -> list[list[int]]:
     # A request's lexicon is scored once per region (up to 25 with detection on), and
     # encoding 10,000 words costs ~20 ms: once per lexicon is enough.
-    labels = [encode(word) for word in lexicon]
-    return labels, [decode_indices(label) for label in labels]
+    return [encode(word) for word in lexicon]
+
+
+@functools.lru_cache(maxsize=4)
+def _spellings(lexicon: tuple[str, ...]) -> list[str]:
+    """The words as the recognizer spells them (normalised), for the shortlist only."""
+    return [decode_indices(label) for label in _encoded(lexicon)]
 
 
 def shortlist(probs: np.ndarray, lexicon: tuple[str, ...], max_edits: int = SHORTLIST_EDITS,
@@ -222,7 +227,7 @@ def shortlist(probs: np.ndarray, lexicon: tuple[str, ...], max_edits: int = SHOR
     from rapidfuzz.distance import Levenshtein
 
     reading = greedy_decode(probs).text
-    near = process.extract(reading, _encoded(lexicon)[1], scorer=Levenshtein.distance,
+    near = process.extract(reading, _spellings(lexicon), scorer=Levenshtein.distance,
                            score_cutoff=max_edits, limit=most)
     return sorted(index for _, _, index in near) or list(range(len(lexicon)))
 
@@ -239,7 +244,7 @@ def lexicon_decode(probs: np.ndarray, lexicon: Sequence[str], shortlist_above: i
     if not lexicon:
         raise ValueError("empty lexicon")
     lexicon = tuple(lexicon)
-    labels = _encoded(lexicon)[0]
+    labels = _encoded(lexicon)
     scored = shortlist(probs, lexicon) if len(lexicon) > shortlist_above else range(len(lexicon))
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
     scores = sequence_log_probs(log_probs, [labels[i] for i in scored])

@@ -20,10 +20,10 @@ def test_the_average_of_two_checkpoints_is_their_mean_and_of_one_is_itself(tmp_p
     a.save_weights(tmp_path / "a.weights.h5")
     b.save_weights(tmp_path / "b.weights.h5")
 
-    mean = average_weights([tmp_path / "a.weights.h5", tmp_path / "b.weights.h5"], width=0.25)
+    mean = average_weights([tmp_path / "a.weights.h5", tmp_path / "b.weights.h5"], width=0.25).get_weights()
     for m, wa, wb in zip(mean, a.get_weights(), b.get_weights(), strict=True):
         assert np.allclose(m, (wa + wb) / 2, atol=1e-6)
-    one = average_weights([tmp_path / "a.weights.h5"], width=0.25)
+    one = average_weights([tmp_path / "a.weights.h5"], width=0.25).get_weights()
     assert all(np.array_equal(m, w) for m, w in zip(one, a.get_weights(), strict=True))
 
 

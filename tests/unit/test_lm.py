@@ -51,13 +51,19 @@ def test_a_broken_file_is_a_clear_error(tmp_path):
         CharLM.load(tmp_path / "lm.npz")
 
 
-def ambiguous_hello() -> np.ndarray:
-    """Each letter of 'hello' sure, except the second: 'c' 0.5 against 'e' 0.4."""
+def sure_reading(word: str) -> np.ndarray:
+    """Steps alternating each letter of ``word`` and the blank, each at 0.99."""
     path = []
-    for i in encode("hello"):
+    for i in encode(word):
         path += [i, BLANK_INDEX]
     probs = np.full((len(path), NUM_CLASSES), 0.01 / (NUM_CLASSES - 1))
     probs[np.arange(len(path)), path] = 0.99
+    return probs
+
+
+def ambiguous_hello() -> np.ndarray:
+    """Each letter of 'hello' sure, except the second: 'c' 0.5 against 'e' 0.4."""
+    probs = sure_reading("hello")
     probs[2] = 0.1 / (NUM_CLASSES - 2)
     probs[2, symbol("c")], probs[2, symbol("e")] = 0.5, 0.4
     return probs
@@ -75,25 +81,16 @@ def test_the_language_model_corrects_a_close_call(lm):
 
 
 def test_the_language_model_does_not_overrule_a_clear_reading(lm):
-    path = []
-    for i in encode("hxllo"):
-        path += [i, BLANK_INDEX]
-    probs = np.full((len(path), NUM_CLASSES), 0.01 / (NUM_CLASSES - 1))
-    probs[np.arange(len(path)), path] = 0.99
-    assert beam_search(probs, 10, lm=lm, lm_weight=0.3).text == "hxllo"
+    assert beam_search(sure_reading("hxllo"), 10, lm=lm, lm_weight=0.3).text == "hxllo"
 
 
 def faint_last_letter(word: str, p_last: float) -> np.ndarray:
     """Every letter of ``word`` sure except the last, seen with probability ``p_last``
     against the blank: the recognizer is unsure whether the letter is there at all."""
-    path = []
-    for i in encode(word):
-        path += [i, BLANK_INDEX]
-    probs = np.full((len(path), NUM_CLASSES), 0.01 / (NUM_CLASSES - 1))
-    probs[np.arange(len(path)), path] = 0.99
-    last = len(path) - 2
+    probs = sure_reading(word)
+    last = len(probs) - 2  # the last letter's step (a blank follows it)
     probs[last] = 0.0
-    probs[last, path[last]], probs[last, BLANK_INDEX] = p_last, 1.0 - p_last
+    probs[last, encode(word)[-1]], probs[last, BLANK_INDEX] = p_last, 1.0 - p_last
     return probs
 
 

@@ -39,9 +39,10 @@ lint: setup
 
 PHASE ?= phase5
 EPOCHS ?= 30
+LR ?= 5e-4
 train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it
 	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume \
-		--init-weights model/artifacts/crnn.weights.h5 --epochs $(EPOCHS) --lr 5e-4 --real-fraction 0.4
+		--init-weights model/artifacts/crnn.weights.h5 --epochs $(EPOCHS) --lr $(LR) --real-fraction 0.4
 
 WEIGHTS ?= best
 export: setup-train ## the phase's best (or WEIGHTS=last) weights -> model/artifacts (TFLite float32 + int8, Keras weights, crnn.json)

@@ -37,7 +37,7 @@ test: setup ## the whole test suite, as CI runs it
 lint: setup
 	$(BIN)/ruff check layers functions model tests infra
 
-PHASE ?= phase6
+PHASE ?= phase7
 EPOCHS ?= 30
 LR ?= 5e-4
 train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it

@@ -25,6 +25,7 @@ from ocr_engine.decode import load_rgb
 from ocr_engine.evaluate import recognition_report
 from ocr_engine.labels import read_label_file
 from ocr_engine.pipeline import OcrEngine
+from ocr_engine.preprocess import WORD_MARGIN
 from tqdm import tqdm
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -71,6 +72,14 @@ def qualitative_grid(rows, images, preds, out: Path, per_side: int = 10) -> None
     cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
 
 
+def protocol(settings: Settings, n: int) -> str:
+    """How the figures were read, with the decoding values in force (they move with the model)."""
+    return (f"IIIT5K test ({n} crops), case-insensitive over [0-9a-z], the engine's settings: "
+            f"{WORD_MARGIN:.0%} margin, "
+            f"beam {settings.beam_width} steered by the character LM (OCR_LM_WEIGHT {settings.lm_weight}, "
+            f"OCR_LM_BONUS {settings.lm_bonus}), one thread")
+
+
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
@@ -88,8 +97,7 @@ def main(argv=None) -> None:
     shipped = results[args.ship]
     qualitative_grid(rows, images, shipped["predictions"], args.artifacts / "qualitative.png")
     summary = {name: {k: v for k, v in r.items() if k != "predictions"} for name, r in results.items()}
-    summary["protocol"] = ("IIIT5K test (3000 crops), case-insensitive over [0-9a-z], the engine defaults: 10% margin, "
-                           "beam 10 steered by the character LM (OCR_LM_WEIGHT, OCR_LM_BONUS), one thread")
+    summary["protocol"] = protocol(Settings(), len(rows))
     summary["shipped"] = args.ship
     (args.artifacts / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     meta_path = args.artifacts / "crnn.json"

@@ -81,6 +81,16 @@ def best_accuracy(out: Path) -> float:
     return max(values, default=-1.0)
 
 
+def unresumable_run(out: Path) -> str | None:
+    """Why a fresh run must not start in ``out``: an earlier run's epochs are recorded there
+    but its ``last.keras`` is gone (a cut-off session), so a new run would append to that
+    history and take its best hold-out figure as the one to beat. None when ``out`` is free."""
+    if (out / "last.keras").exists() or best_accuracy(out) < 0:
+        return None
+    return (f"{out} holds an earlier run's history.csv but no last.keras to resume from: "
+            "train into a fresh --out folder, or remove history.csv and state.json there")
+
+
 def make_model(args) -> keras.Model:
     model = build_crnn(width=args.width, dropout=0.1)
     lr = keras.optimizers.schedules.CosineDecay(
@@ -113,6 +123,8 @@ def main(argv=None) -> None:
 
     last = args.out / "last.keras"
     resuming = args.resume and last.exists()
+    if not resuming and (why := unresumable_run(args.out)):
+        raise SystemExit(why)
     state = json.loads((args.out / "state.json").read_text()) if resuming else {}
     holdout = state.get("holdout", "line") if resuming else args.holdout  # runs before the option used "line"
     real, hold = load_iiit5k_train(args.data, holdout)

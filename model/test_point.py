@@ -1,0 +1,62 @@
+"""Record an IIIT5K *test* point for training weights: ``python -m model.test_point --weights W
+--phase P --epoch E`` appends a row to ``checkpoints/test_points.csv`` (plotted by
+``model.plot_curves``).
+
+For the record only, never to choose weights or decoding (``model.tune_decoding`` does that
+on dev crops). Reads as the engine serves, with the margin and the beam steered by the
+character LM at the engine's settings, and once without the LM for the learning curve.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+from pathlib import Path
+
+from ocr_engine import ctc
+from ocr_engine.config import load_settings
+from ocr_engine.decode import load_rgb
+from ocr_engine.evaluate import recognition_score
+from ocr_engine.labels import read_label_file
+from ocr_engine.pipeline import OcrEngine
+from ocr_engine.preprocess import WORD_MARGIN, with_margin
+
+from model.data import DEFAULT_DATA_DIR
+from model.plot_curves import CHECKPOINTS
+from model.tune_decoding import keras_probs
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--weights", type=Path, required=True, help="a .weights.h5 or a .keras training checkpoint")
+    p.add_argument("--phase", required=True, help="the phase folder's name, e.g. phase6")
+    p.add_argument("--epoch", type=int, required=True, help="epochs done in that phase")
+    p.add_argument("--note", default="float32 Keras", help="what else the row should say")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--width", type=float, default=0.5)
+    p.add_argument("--out", type=Path, default=CHECKPOINTS / "test_points.csv")
+    args = p.parse_args(argv)
+
+    settings = load_settings()
+    engine = OcrEngine.from_settings(settings)  # for its LM only: the network is --weights
+    rows = read_label_file(args.data / "iiit5k" / "test.tsv")
+    probs = keras_probs(args.weights, args.width)([with_margin(load_rgb(path)) for path, _ in rows])
+    labels = [label for _, label in rows]
+
+    def score(weight: float, bonus: float):
+        reads = [ctc.beam_search(q, settings.beam_width, lm=engine.lm, lm_weight=weight, lm_bonus=bonus).text
+                 for q in probs]
+        return recognition_score(reads, labels)
+
+    plain, fused = score(0.0, 0.0), score(settings.lm_weight, settings.lm_bonus)
+    print(f"IIIT5K test, n={fused.n}: without the LM {plain.word_accuracy:.2%} (CER {plain.cer:.2%}); "
+          f"with it {fused.word_accuracy:.2%} (CER {fused.cer:.2%})")
+    decoding = (f"beam {settings.beam_width} + {WORD_MARGIN:.0%} margin + char LM {settings.lm_weight} "
+                f"+ bonus {settings.lm_bonus} ({args.note}; without the LM {plain.word_accuracy:.4f})")
+    with args.out.open("a", newline="") as f:
+        csv.writer(f).writerow([args.phase, args.epoch, fused.n, f"{fused.word_accuracy:.4f}", decoding])
+    print(f"appended to {args.out}")
+
+
+if __name__ == "__main__":
+    main()

@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup browser setup-train serve test test-fast lint cfn-lint train export eval eval-scenes bench invoke drop image-check validate checkov reliability clean
+.PHONY: setup browser setup-train serve test test-fast screenshots lint cfn-lint train export eval eval-scenes bench invoke drop image-check validate checkov reliability clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -33,6 +33,9 @@ test: setup ## the whole test suite, as CI runs it
 	$(BIN)/ruff check layers functions model tests infra
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/pytest
+
+screenshots: setup ## refresh the page screenshots the README shows (tests/e2e/screenshots)
+	OCR_E2E_SCREENSHOTS=tests/e2e/screenshots $(BIN)/pytest -q tests/e2e -k screenshots
 
 lint: setup
 	$(BIN)/ruff check layers functions model tests infra

@@ -7,9 +7,12 @@ absolute discounting (Ney, Essen and Kneser 1994) down to a uniform distribution
 no symbol ever gets zero probability: names, codes and numbers stay readable, only
 less favoured. No labelled data (IIIT5K or other) goes into it.
 
-The order (4: three characters of context) was chosen on IIIT5K *train* crops the
-recognizer had not been trained on; its weight and per-character bonus in the beam
-(``OCR_LM_WEIGHT``, ``OCR_LM_BONUS``) by ``python -m model.tune_decoding`` (README).
+The order (6: five characters of context) and the word list (the 20,000 most frequent
+words) were chosen with the beam's weight and bonus on dev crops no model here trained
+on: ``python -m model.tune_decoding --lm-words … --lm-orders …`` (README). A short, deep
+model of common words beat a long list at a shallow order: it knows whole words, where a
+4-gram of 100,000 knows only their pieces, and it leaves names and codes readable through
+the smoothing.
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from ocr_engine.lm import END, START, CharLM
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DISCOUNT = 0.75
+DEFAULT_WORDS = 20_000
+DEFAULT_ORDER = 6
 
 
 def english_words(n: int) -> list[str]:
@@ -61,7 +66,7 @@ def smoothed(counts: dict[str, Counter]) -> dict[str, np.ndarray]:
     return dists
 
 
-def build(words: list[str], order: int = 4) -> CharLM:
+def build(words: list[str], order: int = DEFAULT_ORDER) -> CharLM:
     dists = smoothed(count_ngrams(words, order))
     contexts = sorted(dists)
     return CharLM(contexts, np.log(np.stack([dists[c] for c in contexts])))
@@ -69,8 +74,8 @@ def build(words: list[str], order: int = 4) -> CharLM:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--words", type=int, default=100_000, help="most frequent English words to learn from")
-    p.add_argument("--order", type=int, default=4)
+    p.add_argument("--words", type=int, default=DEFAULT_WORDS, help="most frequent English words to learn from")
+    p.add_argument("--order", type=int, default=DEFAULT_ORDER)
     p.add_argument("--out", type=Path, default=ARTIFACTS / "charlm.npz")
     args = p.parse_args(argv)
     words = english_words(args.words)

@@ -1,12 +1,16 @@
 """Choose the language model's weight and per-character bonus on held-out real crops.
 
     python -m model.tune_decoding [--weights W.weights.h5] [--data ../shared/data]
+                                  [--lm-words 20000 50000 --lm-orders 5 6]
 
 Never on IIIT5K test. The dev crops are the labelled word boxes of svt_train (street
 scenes no model here has trained on) and the IIIT5K *train* crops the image hold-out
 keeps out of training. Each (weight, bonus) pair of the grid is scored on both, and
 against the engine's current settings (OCR_LM_WEIGHT, OCR_LM_BONUS) word by word.
 Without ``--weights`` it reads with the shipped TFLite model, as the engine serves.
+With ``--lm-words``/``--lm-orders`` it builds each such language model (``model.charlm``)
+and scores the grid with each in turn, against the shipped one: how its order and word
+list were chosen.
 """
 
 from __future__ import annotations
@@ -22,9 +26,11 @@ from ocr_engine.charset import normalize_text
 from ocr_engine.config import load_settings
 from ocr_engine.decode import load_rgb
 from ocr_engine.labels import read_scenes
+from ocr_engine.lm import CharLM
 from ocr_engine.pipeline import OcrEngine
 from ocr_engine.preprocess import batch_to_input, with_margin
 
+from model import charlm
 from model.data import DEFAULT_DATA_DIR, load_iiit5k_train
 
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
@@ -62,9 +68,9 @@ def keras_probs(weights: Path, width: float):
     return lambda crops: np.asarray(model.predict(batch_to_input(crops), batch_size=64, verbose=0))
 
 
-def correct(probs: np.ndarray, labels: list[str], engine: OcrEngine, weight: float, bonus: float) -> np.ndarray:
-    reads = [ctc.beam_search(p, engine.settings.beam_width, lm=engine.lm, lm_weight=weight, lm_bonus=bonus).text
-             for p in probs]
+def correct(probs: np.ndarray, labels: list[str], beam: int, lm: CharLM | None, weight: float,
+            bonus: float) -> np.ndarray:
+    reads = [ctc.beam_search(p, beam, lm=lm, lm_weight=weight, lm_bonus=bonus).text for p in probs]
     return np.array([normalize_text(r) == label for r, label in zip(reads, labels, strict=True)])
 
 
@@ -73,6 +79,8 @@ def main(argv=None) -> None:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     p.add_argument("--weights", type=Path, help="Keras weights to read with (default: the shipped TFLite model)")
     p.add_argument("--width", type=float, default=0.5)
+    p.add_argument("--lm-words", type=int, nargs="+", help="build LMs from this many top English words")
+    p.add_argument("--lm-orders", type=int, nargs="+", default=[charlm.DEFAULT_ORDER], help="... of these orders")
     args = p.parse_args(argv)
 
     settings = load_settings()
@@ -81,24 +89,38 @@ def main(argv=None) -> None:
     sets = dev_sets(args.data)
     probs = {name: predict([with_margin(c) for c in crops]) for name, (crops, _) in sets.items()}
 
-    def score(weight: float, bonus: float) -> dict[str, np.ndarray]:
-        return {name: correct(probs[name], labels, engine, weight, bonus) for name, (_, labels) in sets.items()}
+    def score(lm: CharLM | None, weight: float, bonus: float) -> dict[str, np.ndarray]:
+        return {name: correct(probs[name], labels, settings.beam_width, lm, weight, bonus)
+                for name, (_, labels) in sets.items()}
 
-    current = score(settings.lm_weight, settings.lm_bonus)
+    current = score(engine.lm, settings.lm_weight, settings.lm_bonus)
     n = sum(len(labels) for _, labels in sets.values())
-    print(f"dev crops: {', '.join(f'{k} {len(v[1])}' for k, v in sets.items())}; "
-          f"against the current weight {settings.lm_weight}, bonus {settings.lm_bonus}")
-    print(f"{'weight':>6} {'bonus':>5} " + " ".join(f"{k:>15}" for k in sets) + "  combined  won lost")
-    for weight, bonus in itertools.product(WEIGHTS, BONUSES):
-        if weight == 0 and bonus:
-            continue  # the bonus only acts with the LM
-        got = score(weight, bonus)
-        won = sum(int((got[k] & ~current[k]).sum()) for k in got)
-        lost = sum(int((~got[k] & current[k]).sum()) for k in got)
-        total = sum(int(v.sum()) for v in got.values())
-        print(f"{weight:6.1f} {bonus:5.1f} " + " ".join(f"{v.mean():15.3f}" for v in got.values())
-              + f"  {total / n:8.3f}  {won:3d} {lost:4d}", flush=True)
+    print(f"dev crops: {', '.join(f'{k} {len(v[1])}' for k, v in sets.items())}; against the shipped LM "
+          f"at weight {settings.lm_weight}, bonus {settings.lm_bonus}: {sum(int(v.sum()) for v in current.values())}")
+    for label, lm in candidate_lms(engine.lm, args.lm_words, args.lm_orders):
+        print(f"\n{label}")
+        print(f"{'weight':>6} {'bonus':>5} " + " ".join(f"{k:>15}" for k in sets) + "  combined  won lost")
+        for weight, bonus in itertools.product(WEIGHTS, BONUSES):
+            if weight == 0 and bonus:
+                continue  # the bonus only acts with the LM
+            got = score(lm, weight, bonus)
+            won = sum(int((got[k] & ~current[k]).sum()) for k in got)
+            lost = sum(int((~got[k] & current[k]).sum()) for k in got)
+            total = sum(int(v.sum()) for v in got.values())
+            print(f"{weight:6.1f} {bonus:5.1f} " + " ".join(f"{v.mean():15.3f}" for v in got.values())
+                  + f"  {total / n:8.3f}  {won:3d} {lost:4d}", flush=True)
 
+
+def candidate_lms(shipped: CharLM | None, words: list[int] | None, orders: list[int]):
+    """The shipped LM, or else each (word count, order) LM built as ``model.charlm`` would."""
+    if not words:
+        yield "the shipped LM", shipped
+        return
+    for count in words:
+        vocabulary = charlm.english_words(count)
+        for order in orders:
+            yield f"LM of order {order} from the top {count} words ({len(vocabulary)} types)", \
+                charlm.build(vocabulary, order)
 
 if __name__ == "__main__":
     main()

@@ -32,14 +32,15 @@ class CharLM:
         if log_probs.shape != (len(contexts), NUM_CLASSES) or "" not in contexts:
             raise ValueError("a language model needs one distribution per context, the empty one included")
         self.order = max(len(c) for c in contexts) + 1
-        self._rows = {ctx: i for i, ctx in enumerate(contexts)}
+        self._rows = dict(zip(contexts, range(len(contexts)), strict=True))
         self._log_probs = log_probs.astype(np.float32)
 
     @classmethod
     def load(cls, path: Path) -> CharLM:
         try:
             with np.load(path, allow_pickle=False) as data:
-                return cls([str(c) for c in data["contexts"]], data["log_probs"])
+                # tolist(): an order of magnitude faster than str() per element at cold start
+                return cls(data["contexts"].tolist(), data["log_probs"])
         except (OSError, KeyError, ValueError) as exc:
             raise ModelUnavailable(f"language model {path} is missing or unreadable: {exc}") from exc
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -70,6 +71,14 @@ def build(words: list[str], order: int = DEFAULT_ORDER) -> CharLM:
     dists = smoothed(count_ngrams(words, order))
     contexts = sorted(dists)
     return CharLM(contexts, np.log(np.stack([dists[c] for c in contexts])))
+
+
+def candidates(word_counts: list[int], orders: list[int]) -> Iterator[tuple[str, CharLM]]:
+    """(description, LM) for each word count and order, built as ``main`` would build it."""
+    for count in word_counts:
+        words = english_words(count)
+        for order in orders:
+            yield f"LM of order {order} from the top {count} words ({len(words)} types)", build(words, order)
 
 
 def main(argv=None) -> None:

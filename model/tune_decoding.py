@@ -97,7 +97,8 @@ def main(argv=None) -> None:
     n = sum(len(labels) for _, labels in sets.values())
     print(f"dev crops: {', '.join(f'{k} {len(v[1])}' for k, v in sets.items())}; against the shipped LM "
           f"at weight {settings.lm_weight}, bonus {settings.lm_bonus}: {sum(int(v.sum()) for v in current.values())}")
-    for label, lm in candidate_lms(engine.lm, args.lm_words, args.lm_orders):
+    lms = charlm.candidates(args.lm_words, args.lm_orders) if args.lm_words else [("the shipped LM", engine.lm)]
+    for label, lm in lms:
         print(f"\n{label}")
         print(f"{'weight':>6} {'bonus':>5} " + " ".join(f"{k:>15}" for k in sets) + "  combined  won lost")
         for weight, bonus in itertools.product(WEIGHTS, BONUSES):
@@ -110,17 +111,6 @@ def main(argv=None) -> None:
             print(f"{weight:6.1f} {bonus:5.1f} " + " ".join(f"{v.mean():15.3f}" for v in got.values())
                   + f"  {total / n:8.3f}  {won:3d} {lost:4d}", flush=True)
 
-
-def candidate_lms(shipped: CharLM | None, words: list[int] | None, orders: list[int]):
-    """The shipped LM, or else each (word count, order) LM built as ``model.charlm`` would."""
-    if not words:
-        yield "the shipped LM", shipped
-        return
-    for count in words:
-        vocabulary = charlm.english_words(count)
-        for order in orders:
-            yield f"LM of order {order} from the top {count} words ({len(vocabulary)} types)", \
-                charlm.build(vocabulary, order)
 
 if __name__ == "__main__":
     main()

@@ -9,6 +9,7 @@ from ocr_engine.ctc import beam_search, greedy_decode, sequence_log_prob
 from ocr_engine.errors import ModelUnavailable
 from ocr_engine.lm import END, CharLM
 
+from model import charlm
 from model.charlm import build
 
 WORDS = ["hello", "help", "world", "quiz", "queen", "quote"]
@@ -106,3 +107,16 @@ def test_the_bonus_pays_back_what_each_letter_costs_under_the_language_model(lm)
     # The confidence stays the recognizer's own: P_ctc('help') per character.
     p_help = np.exp(sequence_log_prob(np.log(np.clip(probs, 1e-12, 1.0)), encode("help")) / 4)
     assert boosted.confidence == pytest.approx(p_help, rel=0.01)
+
+
+def test_the_candidate_lms_cover_every_word_count_and_order(monkeypatch):
+    # As model.tune_decoding compares them; the word list stands in for wordfreq's.
+    monkeypatch.setattr(charlm, "english_words", lambda n: WORDS[:n])
+    built = list(charlm.candidates([2, 6], [3, 5]))
+    assert [label for label, _ in built] == [
+        "LM of order 3 from the top 2 words (2 types)", "LM of order 5 from the top 2 words (2 types)",
+        "LM of order 3 from the top 6 words (6 types)", "LM of order 5 from the top 6 words (6 types)"]
+    assert [lm.order for _, lm in built] == [3, 5, 3, 5]
+    # The two-word LM has never seen "quiz"; the six-word one has.
+    assert np.argmax(built[0][1].log_probs("q")) != symbol("u")
+    assert np.argmax(built[2][1].log_probs("q")) == symbol("u")

@@ -10,13 +10,16 @@ against the engine's current settings (OCR_LM_WEIGHT, OCR_LM_BONUS) word by word
 Without ``--weights`` it reads with the shipped TFLite model, as the engine serves.
 With ``--lm-words``/``--lm-orders`` it builds each such language model (``model.charlm``)
 and scores the grid with each in turn, against the shipped one: how its order and word
-list were chosen.
+list were chosen. ``--record TITLE`` appends the table, under that title and the command
+line, to ``model/artifacts/decoding_choice.txt``, the record of every such choice.
 """
 
 from __future__ import annotations
 
 import argparse
+import datetime
 import itertools
+import sys
 import tempfile
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from ocr_engine.preprocess import batch_to_input, with_margin
 from model import charlm
 from model.data import DEFAULT_DATA_DIR, load_iiit5k_train
 
+RECORD = Path(__file__).resolve().parent / "artifacts" / "decoding_choice.txt"
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 BONUSES = (0.0, 0.5, 1.0, 1.5)
 
@@ -81,7 +85,13 @@ def main(argv=None) -> None:
     p.add_argument("--width", type=float, default=0.5)
     p.add_argument("--lm-words", type=int, nargs="+", help="build LMs from this many top English words")
     p.add_argument("--lm-orders", type=int, nargs="+", default=[charlm.DEFAULT_ORDER], help="... of these orders")
+    p.add_argument("--record", metavar="TITLE", help=f"append the table to {RECORD.name} under this title")
     args = p.parse_args(argv)
+    lines: list[str] = []
+
+    def emit(line: str) -> None:
+        print(line, flush=True)
+        lines.append(line)
 
     settings = load_settings()
     engine = OcrEngine.from_settings(settings)  # its LM, and its recognizer unless --weights
@@ -95,12 +105,12 @@ def main(argv=None) -> None:
 
     current = score(engine.lm, settings.lm_weight, settings.lm_bonus)
     n = sum(len(labels) for _, labels in sets.values())
-    print(f"dev crops: {', '.join(f'{k} {len(v[1])}' for k, v in sets.items())}; against the shipped LM "
-          f"at weight {settings.lm_weight}, bonus {settings.lm_bonus}: {sum(int(v.sum()) for v in current.values())}")
+    emit(f"dev crops: {', '.join(f'{k} {len(v[1])}' for k, v in sets.items())}; against the shipped LM "
+         f"at weight {settings.lm_weight}, bonus {settings.lm_bonus}: {sum(int(v.sum()) for v in current.values())}")
     lms = charlm.candidates(args.lm_words, args.lm_orders) if args.lm_words else [("the shipped LM", engine.lm)]
     for label, lm in lms:
-        print(f"\n{label}")
-        print(f"{'weight':>6} {'bonus':>5} " + " ".join(f"{k:>15}" for k in sets) + "  combined  won lost")
+        emit(f"\n{label}")
+        emit(f"{'weight':>6} {'bonus':>5} " + " ".join(f"{k:>15}" for k in sets) + "  combined  won lost")
         for weight, bonus in itertools.product(WEIGHTS, BONUSES):
             if weight == 0 and bonus:
                 continue  # the bonus only acts with the LM
@@ -108,8 +118,16 @@ def main(argv=None) -> None:
             won = sum(int((got[k] & ~current[k]).sum()) for k in got)
             lost = sum(int((~got[k] & current[k]).sum()) for k in got)
             total = sum(int(v.sum()) for v in got.values())
-            print(f"{weight:6.1f} {bonus:5.1f} " + " ".join(f"{v.mean():15.3f}" for v in got.values())
-                  + f"  {total / n:8.3f}  {won:3d} {lost:4d}", flush=True)
+            emit(f"{weight:6.1f} {bonus:5.1f} " + " ".join(f"{v.mean():15.3f}" for v in got.values())
+                 + f"  {total / n:8.3f}  {won:3d} {lost:4d}")
+    if args.record:
+        record(RECORD, args.record, sys.argv[1:] if argv is None else argv, lines)
+
+
+def record(path: Path, title: str, argv: list[str], lines: list[str]) -> None:
+    command = " ".join(["python -m model.tune_decoding", *argv])
+    with path.open("a", encoding="utf-8") as f:
+        f.write(f"\n## {title}\n# {command}, {datetime.date.today().isoformat()}\n" + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

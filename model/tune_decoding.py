@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import itertools
+import shlex
 import sys
 import tempfile
 from pathlib import Path
@@ -125,7 +126,7 @@ def main(argv=None) -> None:
 
 
 def record(path: Path, title: str, argv: list[str], lines: list[str]) -> None:
-    command = " ".join(["python -m model.tune_decoding", *argv])
+    command = shlex.join(["python", "-m", "model.tune_decoding", *argv])
     with path.open("a", encoding="utf-8") as f:
         f.write(f"\n## {title}\n# {command}, {datetime.date.today().isoformat()}\n" + "\n".join(lines) + "\n")
 

@@ -40,7 +40,7 @@ screenshots: setup ## refresh the page screenshots the README shows (tests/e2e/s
 lint: setup
 	$(BIN)/ruff check layers functions model tests infra
 
-PHASE ?= phase7
+PHASE ?= phase8
 EPOCHS ?= 30
 LR ?= 5e-4
 train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it

@@ -85,9 +85,11 @@ def main(argv=None) -> None:
     p.add_argument("--weights", type=Path, help="Keras weights to read with (default: the shipped TFLite model)")
     p.add_argument("--width", type=float, default=0.5)
     p.add_argument("--lm-words", type=int, nargs="+", help="build LMs from this many top English words")
-    p.add_argument("--lm-orders", type=int, nargs="+", default=[charlm.DEFAULT_ORDER], help="... of these orders")
+    p.add_argument("--lm-orders", type=int, nargs="+", help=f"... of these orders (default {charlm.DEFAULT_ORDER})")
     p.add_argument("--record", metavar="TITLE", help=f"append the table to {RECORD.name} under this title")
     args = p.parse_args(argv)
+    if args.lm_orders and not args.lm_words:
+        p.error("--lm-orders needs --lm-words")
     lines: list[str] = []
 
     def emit(line: str) -> None:
@@ -108,7 +110,8 @@ def main(argv=None) -> None:
     n = sum(len(labels) for _, labels in sets.values())
     emit(f"dev crops: {', '.join(f'{k} {len(v[1])}' for k, v in sets.items())}; against the shipped LM "
          f"at weight {settings.lm_weight}, bonus {settings.lm_bonus}: {sum(int(v.sum()) for v in current.values())}")
-    lms = charlm.candidates(args.lm_words, args.lm_orders) if args.lm_words else [("the shipped LM", engine.lm)]
+    lms = ([("the shipped LM", engine.lm)] if not args.lm_words
+           else charlm.candidates(args.lm_words, args.lm_orders or [charlm.DEFAULT_ORDER]))
     for label, lm in lms:
         emit(f"\n{label}")
         emit(f"{'weight':>6} {'bonus':>5} " + " ".join(f"{k:>15}" for k in sets) + "  combined  won lost")

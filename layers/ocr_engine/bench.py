@@ -95,8 +95,9 @@ def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
     rec = engine.recognizer
     b1 = [batch_to_input([c]) for c in crops]
     b8 = [batch_to_input(crops[i : i + 8]) for i in range(0, len(crops) - 7, 8)]
-    ms_b1 = _time_ms(lambda: [rec.predict(b) for b in b1], 3) / len(b1)
-    ms_b8 = _time_ms(lambda: [rec.predict(b) for b in b8], 3) / (8 * len(b8))
+    # Nine passes: on a shared machine three left the median a point either side of the budget.
+    ms_b1 = _time_ms(lambda: [rec.predict(b) for b in b1], 9) / len(b1)
+    ms_b8 = _time_ms(lambda: [rec.predict(b) for b in b8], 9) / (8 * len(b8))
     # Recognition plus preprocessing and beam search, as `ocr eval` measures it.
     ms_crop_full = _time_ms(lambda: [engine.read_crops([c]) for c in crops[:50]], 1) / min(50, len(crops))
     lexicon = lexicon_of(settings.max_lexicon)

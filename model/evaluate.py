@@ -25,7 +25,6 @@ from ocr_engine.decode import load_rgb
 from ocr_engine.evaluate import recognition_report
 from ocr_engine.labels import read_label_file
 from ocr_engine.pipeline import OcrEngine
-from ocr_engine.preprocess import WORD_MARGIN
 from tqdm import tqdm
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
@@ -33,10 +32,9 @@ ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_DATA_DIR = Path(os.environ.get("OCR_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 
 
-def evaluate(artifacts: Path, model_file: str, rows, images) -> dict:
-    engine = OcrEngine.from_settings(Settings(model_dir=artifacts, model_file=model_file, num_threads=1))
+def evaluate(engine: OcrEngine, rows, images) -> dict:
     preds, ms = [], []
-    for img in tqdm(images, desc=model_file, unit="crop"):
+    for img in tqdm(images, desc=engine.settings.model_file, unit="crop"):
         t = time.perf_counter()
         preds.append(engine.read_crops([img])[0].text)
         ms.append((time.perf_counter() - t) * 1000)
@@ -72,12 +70,10 @@ def qualitative_grid(rows, images, preds, out: Path, per_side: int = 10) -> None
     cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
 
 
-def protocol(settings: Settings, n: int) -> str:
-    """How the figures were read, with the decoding values in force (they move with the model)."""
-    return (f"IIIT5K test ({n} crops), case-insensitive over [0-9a-z], the engine's settings: "
-            f"{WORD_MARGIN:.0%} margin, "
-            f"beam {settings.beam_width} steered by the character LM (OCR_LM_WEIGHT {settings.lm_weight}, "
-            f"OCR_LM_BONUS {settings.lm_bonus}), one thread")
+def protocol(engine: OcrEngine, n: int) -> str:
+    """How the figures were read, with the decoding in force (it moves with the model and the LM)."""
+    return (f"IIIT5K test ({n} crops), case-insensitive over [0-9a-z], "
+            f"the engine's settings: {engine.decoding}, one thread")
 
 
 def main(argv=None) -> None:
@@ -89,15 +85,16 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     rows = read_label_file(args.data / "iiit5k" / "test.tsv")[: args.limit or None]
     images = [load_rgb(path) for path, _ in rows]
-    results = {name: evaluate(args.artifacts, name, rows, images) for name in ("crnn.tflite", "crnn-int8.tflite")
-               if (args.artifacts / name).exists()}
+    engines = {name: OcrEngine.from_settings(Settings(model_dir=args.artifacts, model_file=name, num_threads=1))
+               for name in ("crnn.tflite", "crnn-int8.tflite") if (args.artifacts / name).exists()}
+    results = {name: evaluate(engine, rows, images) for name, engine in engines.items()}
     for name, r in results.items():
         print(f"{name}: n={r['n']} word accuracy {r['word_accuracy']:.2%} CER {r['cer']:.2%} "
               f"{r['ms_per_crop']:.1f} ms/crop")
     shipped = results[args.ship]
     qualitative_grid(rows, images, shipped["predictions"], args.artifacts / "qualitative.png")
     summary = {name: {k: v for k, v in r.items() if k != "predictions"} for name, r in results.items()}
-    summary["protocol"] = protocol(Settings(), len(rows))
+    summary["protocol"] = protocol(engines[args.ship], len(rows))
     summary["shipped"] = args.ship
     (args.artifacts / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
     meta_path = args.artifacts / "crnn.json"

@@ -13,13 +13,12 @@ import argparse
 import csv
 from pathlib import Path
 
-from ocr_engine import ctc
 from ocr_engine.config import load_settings
 from ocr_engine.decode import load_rgb
 from ocr_engine.evaluate import recognition_score
 from ocr_engine.labels import read_label_file
 from ocr_engine.pipeline import OcrEngine
-from ocr_engine.preprocess import WORD_MARGIN, with_margin
+from ocr_engine.preprocess import with_margin
 
 from model.data import DEFAULT_DATA_DIR
 from model.plot_curves import CHECKPOINTS
@@ -44,15 +43,12 @@ def main(argv=None) -> None:
     labels = [label for _, label in rows]
 
     def score(weight: float, bonus: float):
-        reads = [ctc.beam_search(q, settings.beam_width, lm=engine.lm, lm_weight=weight, lm_bonus=bonus).text
-                 for q in probs]
-        return recognition_score(reads, labels)
+        return recognition_score([r.text for r in engine.decode_probs(probs, lm_weight=weight, lm_bonus=bonus)], labels)
 
     plain, fused = score(0.0, 0.0), score(settings.lm_weight, settings.lm_bonus)
     print(f"IIIT5K test, n={fused.n}: without the LM {plain.word_accuracy:.2%} (CER {plain.cer:.2%}); "
           f"with it {fused.word_accuracy:.2%} (CER {fused.cer:.2%})")
-    decoding = (f"beam {settings.beam_width} + {WORD_MARGIN:.0%} margin + char LM {settings.lm_weight} "
-                f"+ bonus {settings.lm_bonus} ({args.note}; without the LM {plain.word_accuracy:.4f})")
+    decoding = f"{engine.decoding} ({args.note}; without the LM {plain.word_accuracy:.4f})"
     with args.out.open("a", newline="") as f:
         csv.writer(f).writerow([args.phase, args.epoch, fused.n, f"{fused.word_accuracy:.4f}", decoding])
     print(f"appended to {args.out}")

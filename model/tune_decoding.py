@@ -25,7 +25,6 @@ import tempfile
 from pathlib import Path
 
 import numpy as np
-from ocr_engine import ctc
 from ocr_engine.charset import normalize_text
 from ocr_engine.config import load_settings
 from ocr_engine.decode import load_rgb
@@ -73,10 +72,9 @@ def keras_probs(weights: Path, width: float):
     return lambda crops: np.asarray(model.predict(batch_to_input(crops), batch_size=64, verbose=0))
 
 
-def correct(probs: np.ndarray, labels: list[str], beam: int, lm: CharLM | None, weight: float,
-            bonus: float) -> np.ndarray:
-    reads = [ctc.beam_search(p, beam, lm=lm, lm_weight=weight, lm_bonus=bonus).text for p in probs]
-    return np.array([normalize_text(r) == label for r, label in zip(reads, labels, strict=True)])
+def correct(probs: np.ndarray, labels: list[str], engine: OcrEngine, weight: float, bonus: float) -> np.ndarray:
+    reads = engine.decode_probs(probs, lm_weight=weight, lm_bonus=bonus)
+    return np.array([normalize_text(r.text) == label for r, label in zip(reads, labels, strict=True)])
 
 
 def main(argv=None) -> None:
@@ -103,8 +101,8 @@ def main(argv=None) -> None:
     probs = {name: predict([with_margin(c) for c in crops]) for name, (crops, _) in sets.items()}
 
     def score(lm: CharLM | None, weight: float, bonus: float) -> dict[str, np.ndarray]:
-        return {name: correct(probs[name], labels, settings.beam_width, lm, weight, bonus)
-                for name, (_, labels) in sets.items()}
+        reader = OcrEngine(settings, engine.recognizer, lm)  # decodes as the engine would with this LM
+        return {name: correct(probs[name], labels, reader, weight, bonus) for name, (_, labels) in sets.items()}
 
     current = score(engine.lm, settings.lm_weight, settings.lm_bonus)
     n = sum(len(labels) for _, labels in sets.values())

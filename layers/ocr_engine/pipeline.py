@@ -18,7 +18,7 @@ from ocr_engine.decode import DecodedImage, decode_image
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import InvalidOption
 from ocr_engine.lm import CharLM
-from ocr_engine.preprocess import with_margin
+from ocr_engine.preprocess import WORD_MARGIN, with_margin
 from ocr_engine.recognize import Recognizer
 from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
 
@@ -40,6 +40,19 @@ class OcrEngine:
     @property
     def model_info(self) -> ModelInfo:
         return self.recognizer.metadata.info()
+
+    @property
+    def decoding(self) -> str:
+        """How a word crop is read by default, for the records of what was measured."""
+        s = self.settings
+        if s.beam_width <= 1:
+            steer = "greedy"
+        elif self.lm is None:
+            steer = f"beam {s.beam_width}, no language model"
+        else:
+            steer = (f"beam {s.beam_width} steered by the order-{self.lm.order} character LM {s.lm_file} "
+                     f"(weight {s.lm_weight}, bonus {s.lm_bonus})")
+        return f"{WORD_MARGIN:.0%} margin, {steer}"
 
     # -- options ----------------------------------------------------------------------
     def resolve(self, options: ReadOptions) -> tuple[int, int, float, tuple[str, ...] | None]:
@@ -106,8 +119,14 @@ class OcrEngine:
                    lexicon: Sequence[str] | None = None, lm_weight: float | None = None,
                    lm_bonus: float | None = None) -> list[ctc.Decoded]:
         """Already-cropped words (evaluation, benchmarks) -> decoded texts."""
-        beam = self.settings.beam_width if beam_width is None else beam_width
         probs = self.recognizer.predict_crops([with_margin(c) for c in crops])
+        return self.decode_probs(probs, beam_width, lexicon, lm_weight, lm_bonus)
+
+    def decode_probs(self, probs: Sequence[np.ndarray], beam_width: int | None = None,
+                     lexicon: Sequence[str] | None = None, lm_weight: float | None = None,
+                     lm_bonus: float | None = None) -> list[ctc.Decoded]:
+        """The recognizer's per-crop probabilities -> decoded texts (the settings where not given)."""
+        beam = self.settings.beam_width if beam_width is None else beam_width
         lexicon = tuple(lexicon) if lexicon else None
         return [self._decode_one(p, beam, lexicon, lm_weight, lm_bonus) for p in probs]
 

@@ -61,3 +61,25 @@ def test_a_word_crop_is_read_with_detection_on_too(sample, plain_texts):
     detected = [t.replace(" ", "") for t in _read_all(sample, ReadOptions(detect=True))]
     plain = recognition_score(plain_texts, labels).word_accuracy
     assert recognition_score(detected, labels).word_accuracy >= plain - 0.05
+
+
+def test_decoding_probabilities_reads_as_the_engine_reads_crops(data_dir):
+    # The tools that tune and record decoding (model.tune_decoding, model.test_point) decode
+    # the recognizer's output with decode_probs: it must give what read_crops gives.
+    from ocr_engine.decode import load_rgb
+    from ocr_engine.preprocess import with_margin
+
+    engine = get_engine()
+    crops = [load_rgb(path) for path, _ in read_label_file(data_dir / "iiit5k" / "test.tsv")[:20]]
+    probs = engine.recognizer.predict_crops([with_margin(c) for c in crops])
+    assert [d.text for d in engine.decode_probs(probs)] == [d.text for d in engine.read_crops(crops)]
+    no_lm = [d.text for d in engine.decode_probs(probs, lm_weight=0.0, lm_bonus=0.0)]
+    assert no_lm == [d.text for d in engine.read_crops(crops, lm_weight=0.0, lm_bonus=0.0)]
+
+
+def test_the_records_name_the_decoding_and_its_language_model():
+    engine = get_engine()
+    described = engine.decoding
+    assert f"beam {engine.settings.beam_width}" in described
+    assert f"order-{engine.lm.order} character LM {engine.settings.lm_file}" in described
+    assert f"weight {engine.settings.lm_weight}, bonus {engine.settings.lm_bonus}" in described

@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup browser setup-train serve test test-fast screenshots lint cfn-lint train export eval eval-scenes bench invoke drop image-check validate checkov reliability clean
+.PHONY: setup browser setup-train serve test test-fast screenshots lint cfn-lint train export eval eval-scenes bench invoke drop image-check validate checkov reliability fuzz clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -92,6 +92,11 @@ checkov: .venv-checkov/bin/checkov ## checkov on template.yaml (each skipped che
 
 reliability: setup .venv-checkov/bin/checkov ## load, soak, hostile input, faults, bandit, pip-audit, checkov -> tests/reports/reliability.md
 	$(BIN)/python -m tests.benchmarks.reliability
+
+FUZZ_CASES ?= 3000
+FUZZ_SEED ?= 20261126
+fuzz: setup ## a longer mutation-fuzzer run (the suite runs 150): make fuzz FUZZ_CASES=10000 FUZZ_SEED=7
+	OCR_FUZZ_CASES=$(FUZZ_CASES) OCR_FUZZ_SEED=$(FUZZ_SEED) $(BIN)/pytest -q tests/integration/test_fuzz.py
 
 clean:
 	rm -rf $(VENV) .venv-checkov .venv-sam .image-check .pytest_cache .ruff_cache

@@ -52,7 +52,12 @@ def drop(image: Path, key: str, endpoint: str) -> dict:
     sys.stderr.write(run.stderr[-3000:])
     if run.returncode != 0:
         raise SystemExit(f"the S3 handler failed (exit {run.returncode})")
-    return json.loads(s3.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
+    try:
+        return json.loads(s3.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        # The handler drops what can never have a result (a key too long for ``.ocr.json``):
+        # it says why in its log above.
+        raise SystemExit(f"no result was written for {key!r}: the S3 handler dropped it (see its log)") from None
 
 
 def main(argv=None) -> int:

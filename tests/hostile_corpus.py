@@ -57,6 +57,24 @@ def _exif_rotated() -> bytes:
     return _enc(_word(200, 60), "JPEG", exif=exif.tobytes())
 
 
+def _exif_with_a_mistyped_tag() -> bytes:
+    """The outside test's 700-byte JPEG: EXIF orientation 6, and XResolution (a RATIONAL)
+    stored as ASCII. ``ImageOps.exif_transpose`` raised TypeError on it (a 500)."""
+    entries = [(0x0112, 3, 1, struct.pack("<HH", 6, 0)), (0x011A, 2, 4, b"abc\0")]
+    ifd = struct.pack("<H", len(entries)) + b"".join(
+        struct.pack("<HHI", tag, kind, count) + value for tag, kind, count, value in entries) + b"\0\0\0\0"
+    return _enc(_word(60, 20), "JPEG", exif=b"Exif\0\0II*\x00" + struct.pack("<I", 8) + ifd)
+
+
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A few hundred bytes of JPEG whose header claims ``width``×``height`` (libjpeg would
+    fill all but the first blocks with grey)."""
+    data = bytearray(_enc(Image.new("L", (64, 64), 128), "JPEG"))
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    return bytes(data)
+
+
 def corpus(max_bytes: int = 10 * 1024 * 1024) -> list[Case]:
     png = _enc(_word(), "PNG")
     jpeg = _enc(Image.effect_noise((300, 200), 50).convert("RGB"), "JPEG")
@@ -81,6 +99,9 @@ def corpus(max_bytes: int = 10 * 1024 * 1024) -> list[Case]:
         Case("animated GIF", _animated("GIF"), "anim.gif", 200),
         Case("animated WebP", _animated("WEBP"), "anim.webp", 200),
         Case("EXIF-rotated JPEG", _exif_rotated(), "rotated.jpg", 200),
+        Case("EXIF with a RATIONAL tag stored as ASCII", _exif_with_a_mistyped_tag(), "crafted.jpg", 200),
+        Case("JPEG claiming 19999x1999 in a few hundred bytes", _jpeg_claiming(19999, 1999), "short.jpg", 400,
+             "invalid_image"),
         Case("TIFF", _enc(_word(), "TIFF"), "scan.tiff", 200),
         Case("BMP", _enc(_word(), "BMP"), "old.bmp", 200),
     ]

@@ -1,31 +1,43 @@
 """The HTTP API: FastAPI routes, served by Mangum in Lambda and by uvicorn locally.
 
 Routes stay thin: parse the request, call the engine, shape the response. Engine errors
-become HTTP statuses in one place (``errors.py``).
+become HTTP statuses in one place (``errors.py``); anything unexpected is a JSON 500, never
+a plain-text one.
+
+The OCR routes read images off the event loop, in worker threads, at most
+``OCR_API_CONCURRENCY`` (default 2) at once per event loop: the server keeps answering
+(``/api/health``, the page) while images are read, and a burst of uploads queues instead of
+decoding all at once (each read may take a few hundred MB at the pixel limits). In Lambda
+a container serves one request at a time, so the bound only matters for the local server.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import binascii
 import os
 import re
 import time
 import uuid
+import weakref
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import FileResponse, JSONResponse
 from mangum import Mangum
 from ocr_engine import __version__
-from ocr_engine.annotate import annotate
+from ocr_engine.annotate import render
 from ocr_engine.errors import ImageTooLarge, InvalidImage, ModelUnavailable, OcrError
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.api import stats
@@ -47,6 +59,7 @@ except OcrError as exc:  # a deployment fault: log loudly, answer 503 until fixe
     logger.error("model failed to load at cold start", extra={"error": str(exc)})
 _LOAD_MS = (time.perf_counter() - _load_started) * 1000
 _state = {"cold": True}
+READ_CONCURRENCY = max(1, int(os.environ.get("OCR_API_CONCURRENCY", "2")))
 
 app = FastAPI(
     title="Serverless OCR",
@@ -88,6 +101,8 @@ class OcrResponse(BaseModel):
     timings_ms: dict[str, float]
     model_info: ModelInfoOut
     annotated_b64: str | None = None
+    annotated_mime: str | None = None
+    annotation_note: str | None = None
 
 
 class ErrorResponse(BaseModel):
@@ -97,6 +112,10 @@ class ErrorResponse(BaseModel):
 
 
 class Base64Request(BaseModel):
+    # Strict: JSON types are taken as they are (``beam_width: true`` or ``detect: "yes"``
+    # is a 422, not coerced); a number is still accepted for ``min_confidence``.
+    model_config = ConfigDict(strict=True)
+
     image: str = Field(description="base64 image bytes, or a data URL (data:image/png;base64,...)")
     filename: str | None = Field(None, max_length=1024)
     detect: bool = True
@@ -130,6 +149,14 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
     return JSONResponse(error_body("invalid_request", detail, _request_id(request)), status_code=422)
 
 
+@app.exception_handler(Exception)
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug, not the caller's fault: logged with its traceback, answered in the error shape."""
+    logger.exception("unexpected error", extra={"path": request.url.path})
+    return JSONResponse(error_body("internal_error", "an unexpected error occurred; it has been logged",
+                                   _request_id(request)), status_code=500)
+
+
 @app.exception_handler(StarletteHTTPException)
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
     """FastAPI's own errors (unparseable body, 404, 405) in the documented error shape."""
@@ -154,13 +181,27 @@ def _engine() -> OcrEngine:
     return _ENGINE
 
 
+_T = TypeVar("_T")
+_read_slots: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, anyio.CapacityLimiter] = weakref.WeakKeyDictionary()
+
+
+async def _off_loop(fn: Callable[..., _T], *args) -> _T:
+    """Run CPU work in a worker thread, at most READ_CONCURRENCY at once on this event loop;
+    the others wait without holding a thread."""
+    loop = asyncio.get_running_loop()
+    slots = _read_slots.get(loop)
+    if slots is None:
+        slots = _read_slots[loop] = anyio.CapacityLimiter(READ_CONCURRENCY)
+    return await anyio.to_thread.run_sync(fn, *args, limiter=slots)
+
+
 @tracer.capture_method
-def _read(data: bytes, filename: str | None, options: ReadOptions, want_annotated: bool, request: Request) -> dict:
+def _read(data: bytes, filename: str | None, options: ReadOptions, want_annotated: bool, request_id: str) -> dict:
     image, result = _engine().read_with_image(data, options)
-    png = annotate(image.rgb, result.words) if want_annotated else None
+    annotation = render(image.rgb, result.words) if want_annotated else None
     record_reading(result)
     _state["cold"] = False
-    return result_payload(result, _request_id(request), filename, png)
+    return result_payload(result, request_id, filename, annotation)
 
 
 def _options(detect, beam_width, max_regions, min_confidence, lexicon) -> ReadOptions:
@@ -194,12 +235,17 @@ async def ocr_upload(
     annotate_f: Annotated[bool | None, Form(alias="annotate")] = None,
     lexicon_f: Annotated[list[str] | None, Form(alias="lexicon")] = None,
 ) -> dict:
+    parts = (await request.form()).getlist("file")  # the form FastAPI has parsed already
+    if len(parts) > 1:
+        raise RequestValidationError([{"loc": ("body", "file"), "type": "too_many_files",
+                                       "msg": f"send one image per request, not {len(parts)} file parts"}])
     limit = _engine().settings.max_image_bytes
     data = await file.read(limit + 1)  # never hold more than the limit + 1 byte
     options = _options(_first(detect_f, detect, True), _first(beam_width_f, beam_width),
                        _first(max_regions_f, max_regions), _first(min_confidence_f, min_confidence),
                        _first(lexicon_f, lexicon))
-    return _read(data, file.filename, options, bool(_first(annotate_f, annotate_q, False)), request)
+    return await _off_loop(_read, data, file.filename, options, bool(_first(annotate_f, annotate_q, False)),
+                           _request_id(request))
 
 
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w/+.-]+)?(?:;[\w=-]+)*;base64,", re.IGNORECASE)
@@ -220,13 +266,17 @@ def _b64_bytes(text: str) -> bytes:
 
 @app.post("/api/ocr/base64", response_model=OcrResponse, response_model_exclude_none=True, responses=_responses,
           summary="Read a base64 image or data URL (JSON body)")
-def ocr_base64(request: Request, body: Base64Request) -> dict:
+async def ocr_base64(request: Request, body: Base64Request) -> dict:
     limit = _engine().settings.max_image_bytes
     if len(body.image) > limit * 4 // 3 + 1024:  # base64 is 4/3 the bytes
         raise ImageTooLarge(f"the base64 image is over the {limit:,}-byte limit")
-    data = _b64_bytes(body.image)
     options = _options(body.detect, body.beam_width, body.max_regions, body.min_confidence, body.lexicon)
-    return _read(data, body.filename, options, body.annotate, request)
+    return await _off_loop(_read_base64, body.image, body.filename, options, body.annotate, _request_id(request))
+
+
+def _read_base64(text: str, filename: str | None, options: ReadOptions, want_annotated: bool,
+                 request_id: str) -> dict:
+    return _read(_b64_bytes(text), filename, options, want_annotated, request_id)
 
 
 # -- service -----------------------------------------------------------------------------

@@ -37,5 +37,6 @@ ERROR_RESPONSES = {
     413: {"description": "Image too large (bytes, pixels or side)"},
     415: {"description": "Not a supported image type"},
     422: {"description": "An option is out of range or malformed"},
+    500: {"description": "An unexpected error (a bug: logged with its traceback)"},
     503: {"description": "The model is not loaded"},
 }

@@ -31,3 +31,9 @@ def record_reading(result: OcrResult) -> None:
 def record_error() -> None:
     """An image refused or an S3 fault."""
     metrics.add_metric(name="Errors", unit="Count", value=1)
+
+
+def record_dropped() -> None:
+    """An S3 record given up for good (the object is gone, or its key cannot take a
+    result): counted apart from Errors, since no retry or alarm can help it."""
+    metrics.add_metric(name="RecordsDropped", unit="Count", value=1)

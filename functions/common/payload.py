@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import base64
-
+from ocr_engine.annotate import Annotation
 from ocr_engine.schemas import OcrResult
 
 
 def result_payload(result: OcrResult, request_id: str, filename: str | None,
-                   annotated_png: bytes | None = None) -> dict:
+                   annotation: Annotation | None = None) -> dict:
     payload = {
         "request_id": request_id,
         "filename": filename,
@@ -20,6 +19,6 @@ def result_payload(result: OcrResult, request_id: str, filename: str | None,
         "timings_ms": {k: round(v, 2) for k, v in result.timings_ms.items()},
         "model_info": result.model.to_dict(),
     }
-    if annotated_png is not None:
-        payload["annotated_b64"] = base64.b64encode(annotated_png).decode("ascii")
+    if annotation is not None:
+        payload.update(annotation.fields())  # the image and its type, or why there is none
     return payload

@@ -1,34 +1,130 @@
-"""Draw numbered word boxes and their readings on the image, as PNG bytes."""
+"""Draw numbered word boxes and their readings on the image, compressed to fit a response.
+
+A Lambda response carries at most 6,291,456 bytes and the annotated image travels in it
+base64-encoded, so the image is a JPEG (a PNG only when the source has transparency to
+keep), shrunk to ``annotate_max_side`` and then, quality and size step by step, until it
+fits ``max_annotated_bytes`` (config.py). When even the smallest step does not fit, there
+is no image and ``Annotation.note`` says why; the caller reports that instead.
+"""
 
 from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 
+from ocr_engine.config import load_settings
 from ocr_engine.schemas import Word
 
 _BOX = (0, 200, 255)  # BGR: amber boxes read on dark and light scenes
 _TEXT_BG = (30, 30, 30)
+_QUALITIES = (85, 70, 50)  # JPEG quality ladder, tried at each size before shrinking
+_SHRINK = 0.75  # each further size step, times the longest side
+MIN_SIDE = 160  # below this the boxes and labels are unreadable: drop the image instead
 
 
-def annotate(rgb: np.ndarray, words: list[Word], max_side: int = 1600) -> bytes:
-    """-> PNG bytes of the image (shrunk to ``max_side``) with numbered boxes."""
-    h, w = rgb.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
-    bgr = cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR)
+@dataclass(frozen=True)
+class Annotation:
+    """The annotated image (None when it could not fit) and what was done to it."""
+
+    data: bytes | None = field(repr=False)
+    mime: str | None
+    width: int = 0
+    height: int = 0
+    note: str | None = None
+
+    def fields(self) -> dict:
+        """Response fields: the image as ``annotated_b64`` and its type, or the reason there is none."""
+        if self.data is None:
+            return {"annotation_note": self.note}
+        out = {"annotated_b64": base64.b64encode(self.data).decode("ascii"), "annotated_mime": self.mime}
+        if self.note:
+            out["annotation_note"] = self.note
+        return out
+
+
+def _needs_alpha(img: np.ndarray) -> bool:
+    return img.ndim == 3 and img.shape[2] == 4 and bool((img[..., 3] < 255).any())
+
+
+def _draw(src: np.ndarray, words: list[Word], side: int, alpha: bool) -> tuple[np.ndarray, float]:
+    """-> (BGR or BGRA image with its longest side at most ``side``, the scale applied)."""
+    h, w = src.shape[:2]
+    scale = min(1.0, side / max(h, w))
+    if src.ndim == 2:
+        src = cv2.cvtColor(src, cv2.COLOR_GRAY2RGB)
+    if alpha:
+        img = cv2.cvtColor(src, cv2.COLOR_RGBA2BGRA)
+        box, bg = (*_BOX, 255), (*_TEXT_BG, 255)
+    else:
+        img = cv2.cvtColor(src[..., :3], cv2.COLOR_RGB2BGR)
+        box, bg = _BOX, _TEXT_BG
     if scale < 1.0:
-        bgr = cv2.resize(bgr, (round(w * scale), round(h * scale)), interpolation=cv2.INTER_AREA)
-    thick = max(1, round(max(bgr.shape[:2]) / 400))
-    font_scale = max(0.4, max(bgr.shape[:2]) / 1200)
+        img = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    thick = max(1, round(max(img.shape[:2]) / 400))
+    font_scale = max(0.4, max(img.shape[:2]) / 1200)
     for i, word in enumerate(words, start=1):
         x1, y1, x2, y2 = (round(v * scale) for v in word.bbox)
-        cv2.rectangle(bgr, (x1, y1), (x2, y2), _BOX, thick)
+        cv2.rectangle(img, (x1, y1), (x2, y2), box, thick)
         label = f"{i} {word.text}"
         (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thick)
-        ty = y1 - 4 if y1 - th - base - 4 > 0 else min(bgr.shape[0] - 1, y2 + th + 4)
-        cv2.rectangle(bgr, (x1, ty - th - base), (x1 + tw + 4, ty + base), _TEXT_BG, -1)
-        cv2.putText(bgr, label, (x1 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, _BOX, thick, cv2.LINE_AA)
-    ok, png = cv2.imencode(".png", bgr)
+        ty = y1 - 4 if y1 - th - base - 4 > 0 else min(img.shape[0] - 1, y2 + th + 4)
+        cv2.rectangle(img, (x1, ty - th - base), (x1 + tw + 4, ty + base), bg, -1)
+        cv2.putText(img, label, (x1 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, box, thick, cv2.LINE_AA)
+    return img, scale
+
+
+def _encode(img: np.ndarray, alpha: bool, quality: int) -> bytes:
+    if alpha:
+        ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 6])
+    else:
+        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1])
     if not ok:
-        raise RuntimeError("PNG encoding failed")
-    return png.tobytes()
+        raise RuntimeError("encoding the annotated image failed")
+    return buf.tobytes()
+
+
+def render(rgb: np.ndarray, words: list[Word], max_side: int | None = None,
+           max_bytes: int | None = None) -> Annotation:
+    """The image with numbered boxes, at most ``max_side`` long and ``max_bytes`` big.
+
+    ``rgb`` is H×W×3 RGB (or H×W×4 RGBA: kept as a PNG when any pixel is transparent).
+    Defaults come from the settings (OCR_ANNOTATE_MAX_SIDE, OCR_MAX_ANNOTATED_BYTES).
+    """
+    if max_side is None or max_bytes is None:
+        settings = load_settings()
+        max_side = settings.annotate_max_side if max_side is None else max_side
+        max_bytes = settings.max_annotated_bytes if max_bytes is None else max_bytes
+    alpha = _needs_alpha(rgb)
+    mime = "image/png" if alpha else "image/jpeg"
+    longest = max(rgb.shape[:2])
+    side = min(max_side, longest)
+    qualities = (0,) if alpha else _QUALITIES
+    smallest = 0
+    while True:
+        img, _ = _draw(rgb, words, side, alpha)
+        for quality in qualities:
+            data = _encode(img, alpha, quality)
+            if len(data) <= max_bytes:
+                h, w = img.shape[:2]
+                shrunk = max(h, w) < min(max_side, longest)
+                note = (f"the annotated image was shrunk to {w}x{h} to fit {max_bytes:,} bytes"
+                        if shrunk else None)
+                return Annotation(data, mime, w, h, note)
+            smallest = len(data)
+        if side <= MIN_SIDE:
+            break
+        # Bytes grow about with the area: aim straight at the budget, but shrink at least a step.
+        side = max(MIN_SIDE, min(round(side * _SHRINK), round(side * (max_bytes / smallest) ** 0.5)))
+    return Annotation(None, None, note=(
+        f"annotation dropped: even at {side} px on its longest side the annotated image takes "
+        f"{smallest:,} bytes, over the {max_bytes:,}-byte budget of a response"))
+
+
+def annotate(rgb: np.ndarray, words: list[Word], max_side: int | None = None,
+             max_bytes: int | None = None) -> bytes | None:
+    """-> the annotated image's bytes (JPEG, or PNG for a transparent source), or None when
+    it cannot fit ``max_bytes``; ``render`` says which type and why."""
+    return render(rgb, words, max_side, max_bytes).data

@@ -4,8 +4,8 @@
 |---|---|---|
 | OCR_MODEL_DIR | model/artifacts of the repo (/opt/model in the image) | folder with crnn.tflite and crnn.json |
 | OCR_MODEL_FILE | crnn-int8.tflite | model file in OCR_MODEL_DIR (int8 weights: same accuracy, less memory; README) |
-| OCR_MAX_IMAGE_BYTES | 10485760 (10 MiB) | larger uploads are refused |
-| OCR_MAX_PIXELS | 40000000 | width × height limit, checked before decoding (bombs) |
+| OCR_MAX_IMAGE_BYTES | 3000000 | larger images are refused (fits a Lambda event; below) |
+| OCR_MAX_PIXELS | 40000000 | width × height limit, checked before decoding (bombs); decoded bytes: 3 × this at most |
 | OCR_MAX_SIDE | 20000 | longest side limit, checked before decoding |
 | OCR_MAX_REGIONS | 8 | default cap on word regions per image |
 | OCR_MAX_REGIONS_LIMIT | 64 | largest cap a request may ask for |
@@ -18,6 +18,22 @@
 | OCR_LM_BONUS | 1.0 | log-score added per character read while the LM steers (offsets its cost per letter) |
 | OCR_NUM_THREADS | 1 | LiteRT interpreter threads |
 | OCR_DETECT_MAX_SIDE | 1600 | scenes are shrunk to this before detection |
+| OCR_ANNOTATE_MAX_SIDE | 1600 | the annotated image is at most this long on its longest side |
+| OCR_MAX_ANNOTATED_BYTES | 3000000 | most bytes of the annotated image (it is shrunk, then dropped, to fit) |
+| OCR_API_CONCURRENCY | 2 | images the API reads at once per process, off the event loop (functions/api/app.py) |
+
+Why 3,000,000 bytes: a synchronous Lambda invocation carries at most 6,291,456 bytes
+(``LAMBDA_PAYLOAD_LIMIT``), request and response alike, and API Gateway hands the body over
+base64-encoded (4/3). The worst case is the JSON route: the image is base64 inside JSON
+(4,000,000 characters), and API Gateway may base64 that body again (a request without a
+text Content-Type): 4/3 x 4/3 = 16/9, 5,333,334 bytes, plus the JSON keys, headers (API
+Gateway allows 10,240 bytes of them) and the request context: about 5.35 MB, 0.94 MB
+(15%) under the limit. A multipart upload is 4/3 x (image + envelope) = about 4.0 MB.
+The headroom is there for form fields such as a lexicon. The S3 function fetches its
+objects itself, so template.yaml gives it a larger limit.
+
+The annotated image in a response: 3,000,000 bytes are 4,000,000 base64 characters,
+which leaves 2.29 MB of the 6,291,456 for the rest of the JSON (at most a few kB).
 """
 
 from __future__ import annotations
@@ -27,6 +43,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "model" / "artifacts"
+
+LAMBDA_PAYLOAD_LIMIT = 6_291_456
+"""Bytes of a synchronous Lambda invocation's event, and of its response."""
+DEFAULT_MAX_IMAGE_BYTES = 3_000_000
+DEFAULT_MAX_ANNOTATED_BYTES = 3_000_000
 
 
 def _int(name: str, default: int) -> int:
@@ -41,7 +62,7 @@ def _float(name: str, default: float) -> float:
 class Settings:
     model_dir: Path = field(default_factory=lambda: Path(os.environ.get("OCR_MODEL_DIR", _REPO_MODEL_DIR)))
     model_file: str = field(default_factory=lambda: os.environ.get("OCR_MODEL_FILE", "crnn-int8.tflite"))
-    max_image_bytes: int = field(default_factory=lambda: _int("OCR_MAX_IMAGE_BYTES", 10 * 1024 * 1024))
+    max_image_bytes: int = field(default_factory=lambda: _int("OCR_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES))
     max_pixels: int = field(default_factory=lambda: _int("OCR_MAX_PIXELS", 40_000_000))
     max_side: int = field(default_factory=lambda: _int("OCR_MAX_SIDE", 20_000))
     max_regions: int = field(default_factory=lambda: _int("OCR_MAX_REGIONS", 8))
@@ -55,6 +76,9 @@ class Settings:
     lm_bonus: float = field(default_factory=lambda: _float("OCR_LM_BONUS", 1.0))
     num_threads: int = field(default_factory=lambda: _int("OCR_NUM_THREADS", 1))
     detect_max_side: int = field(default_factory=lambda: _int("OCR_DETECT_MAX_SIDE", 1600))
+    annotate_max_side: int = field(default_factory=lambda: _int("OCR_ANNOTATE_MAX_SIDE", 1600))
+    max_annotated_bytes: int = field(
+        default_factory=lambda: _int("OCR_MAX_ANNOTATED_BYTES", DEFAULT_MAX_ANNOTATED_BYTES))
 
     @property
     def model_path(self) -> Path:

@@ -1,5 +1,24 @@
 """Bytes -> validated RGB array: format sniffing, size limits before decoding, EXIF
-orientation, and every pixel mode (16-bit, CMYK, palette, alpha) brought to 8-bit RGB."""
+orientation, and every pixel mode (16-bit, 32-bit, CMYK, palette, alpha) brought to 8-bit RGB.
+
+What is refused, and why:
+
+* too many bytes, pixels, too long a side, or too many *decoded* bytes: checked from the
+  header, before any pixel is decoded. The decoded size counts the bytes a pixel takes in
+  the file's own mode (16-bit gray 2, RGBA/CMYK/32-bit 4), so a 32-bit image may have
+  fewer pixels than an 8-bit one: ``max_pixels`` of 8-bit RGB is the budget;
+* data far too short for the header (a JPEG that claims 19999×1999 pixels in 600 bytes).
+  PIL raises for a truncated file (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays False), but
+  libjpeg fills a scan that ends early with grey and only warns, so a JPEG must also hold
+  at least one byte per ``JPEG_MAX_PIXELS_PER_BYTE`` pixels (see there);
+* anything else that fails while decoding, whatever the exception (PIL, libjpeg, libtiff,
+  a malformed EXIF block...): the bytes are not a decodable image, ``InvalidImage``.
+
+Memory: the work is done in 8-bit. 16- and 32-bit images are scaled to 8-bit a band of
+rows at a time (no whole-image float copy), other modes are converted to RGB a band at a
+time, EXIF orientation is applied to the 8-bit array, and gray images become RGB only at
+the end. Peak memory of a read, in a fresh process: tests/integration/test_memory.py.
+"""
 
 from __future__ import annotations
 
@@ -8,11 +27,16 @@ import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
+import cv2
 import numpy as np
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile
 
 from ocr_engine.config import Settings
-from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
+from ocr_engine.errors import ImageTooLarge, InvalidImage, OcrError, UnsupportedFormat
+
+# A truncated file must raise, never decode with its missing rows filled in. This is
+# PIL's default; it is a process-wide switch, so it is set here for every importer.
+ImageFile.LOAD_TRUNCATED_IMAGES = False
 
 # Magic numbers of the accepted formats (GIF: first frame only).
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
@@ -25,6 +49,20 @@ _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"GIF89a", "GIF"),
 )
 SUPPORTED_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
+
+# A Huffman-coded JPEG (baseline or progressive: what cameras and encoders write) spends
+# at least one bit on every 8×8 block of its first component, so it cannot describe more
+# than 512 pixels per byte of data. Past 8 times that, the data is far too short for the
+# header: libjpeg would fill the rest with grey. (Arithmetic-coded JPEGs can be denser;
+# they are rare, and one of a nearly blank picture past this ratio is refused.)
+JPEG_MAX_PIXELS_PER_BYTE = 4096
+
+# Bytes a pixel takes once decoded, by PIL mode (the decoded-size limit counts these).
+_BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16L": 2, "I;16B": 2,
+                    "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}  # others (RGBA, CMYK, I, F): 4
+_HIGH_DEPTH = ("I;16", "I;16L", "I;16B", "I;16N", "I", "F")
+_BAND_PIXELS = 1 << 20  # pixels converted at a time: bounds the temporary arrays
+_DETAIL_CHARS = 300  # of a decoder's own message, in the error
 
 
 @dataclass(frozen=True)
@@ -51,7 +89,8 @@ def sniff_format(data: bytes) -> str | None:
 
 
 def decode_image(data: bytes, settings: Settings) -> DecodedImage:
-    """Validate and decode; raises InvalidImage / UnsupportedFormat / ImageTooLarge."""
+    """Validate and decode; raises InvalidImage / UnsupportedFormat / ImageTooLarge, never
+    anything else for any input bytes."""
     if not data:
         raise InvalidImage("the image is empty (0 bytes)")
     if len(data) > settings.max_image_bytes:
@@ -67,18 +106,25 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             img = Image.open(io.BytesIO(data), formats=[fmt])
-            _check_dimensions(img.size, settings)  # header only: nothing decoded yet
+            _check_dimensions(img.size, img.mode, settings)  # header only: nothing decoded yet
+            _check_data_length(fmt, img.size, len(data))
             img.seek(0)
             img.load()
-            img = ImageOps.exif_transpose(img)
-            rgb = _to_rgb8(img)
-    except (ImageTooLarge, InvalidImage):
+            orientation = _orientation(img)
+            pixels = _to_uint8(img)
+            img.close()  # release the decoded (possibly 16/32-bit) image before the copies below
+            pixels = _oriented(pixels, orientation)
+            rgb = cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB) if pixels.ndim == 2 else pixels
+    except OcrError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
         raise ImageTooLarge(f"the image has too many pixels: {exc}") from exc
-    except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError) as exc:
-        raise InvalidImage(f"the {fmt} image is corrupt or truncated: {exc}") from exc
-    return DecodedImage(rgb=rgb, format=fmt)
+    except MemoryError as exc:
+        raise ImageTooLarge("the image needs more memory to decode than this function has") from exc
+    except Exception as exc:  # whatever a decoder raises, the bytes are not a usable image
+        reason = f"{type(exc).__name__}: {exc}"[:_DETAIL_CHARS]
+        raise InvalidImage(f"the {fmt} image is corrupt or truncated ({reason})") from exc
+    return DecodedImage(rgb=np.ascontiguousarray(rgb), format=fmt)
 
 
 def load_rgb(path: Path, settings: Settings | None = None) -> np.ndarray:
@@ -90,7 +136,7 @@ def load_rgb(path: Path, settings: Settings | None = None) -> np.ndarray:
     return decode_image(Path(path).read_bytes(), settings or Settings()).rgb
 
 
-def _check_dimensions(size: tuple[int, int], settings: Settings) -> None:
+def _check_dimensions(size: tuple[int, int], mode: str, settings: Settings) -> None:
     w, h = size
     if w < 1 or h < 1:
         raise InvalidImage(f"the image has no pixels ({w}×{h})")
@@ -98,22 +144,101 @@ def _check_dimensions(size: tuple[int, int], settings: Settings) -> None:
         raise ImageTooLarge(f"the image is {w}×{h}; the longest side may be {settings.max_side}")
     if w * h > settings.max_pixels:
         raise ImageTooLarge(f"the image is {w}×{h} = {w * h:,} pixels; the limit is {settings.max_pixels:,}")
+    decoded, budget = w * h * _BYTES_PER_PIXEL.get(mode, 4), settings.max_pixels * 3
+    if decoded > budget:
+        raise ImageTooLarge(f"the image is {w}×{h} in mode {mode}: {decoded:,} bytes decoded; "
+                            f"the limit is {budget:,} ({settings.max_pixels:,} pixels of 8-bit RGB)")
 
 
-def _to_rgb8(img: Image.Image) -> np.ndarray:
-    """Any PIL mode -> H×W×3 uint8; transparency is flattened onto white."""
-    if img.mode in ("I;16", "I;16B", "I;16L", "I"):
-        arr = np.asarray(img, dtype=np.float64)
-        hi = arr.max() or 1.0
-        gray = (arr * (255.0 / hi)).clip(0, 255).astype(np.uint8)
-        return np.repeat(gray[:, :, None], 3, axis=2)
-    if img.mode == "F":
-        arr = np.asarray(img, dtype=np.float64)
-        lo, hi = float(np.nanmin(arr)), float(np.nanmax(arr))
-        gray = ((arr - lo) * (255.0 / ((hi - lo) or 1.0))).clip(0, 255).astype(np.uint8)
-        return np.repeat(gray[:, :, None], 3, axis=2)
-    if img.mode in ("RGBA", "LA", "PA") or (img.mode == "P" and "transparency" in img.info):
-        rgba = img.convert("RGBA")
-        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        img = Image.alpha_composite(background, rgba)
-    return np.ascontiguousarray(np.asarray(img.convert("RGB"), dtype=np.uint8))
+def _check_data_length(fmt: str, size: tuple[int, int], n_bytes: int) -> None:
+    if fmt == "JPEG" and size[0] * size[1] > n_bytes * JPEG_MAX_PIXELS_PER_BYTE:
+        raise InvalidImage(f"the JPEG claims {size[0]}×{size[1]} pixels but holds {n_bytes:,} bytes: "
+                           "far too little data for its header (truncated or crafted)")
+
+
+def _orientation(img: Image.Image) -> int:
+    """The EXIF orientation (1-8); 1 when there is none or the EXIF block cannot be parsed:
+    orientation is metadata, and a viewer shows such a file unrotated too."""
+    try:
+        value = int(img.getexif().get(0x0112, 1))
+    except Exception:  # a malformed EXIF block leaves the pixels as they are
+        return 1
+    return value if 1 <= value <= 8 else 1
+
+
+def _oriented(pixels: np.ndarray, orientation: int) -> np.ndarray:
+    """Apply an EXIF orientation as ``ImageOps.exif_transpose`` does, on the 8-bit array."""
+    if orientation == 2:
+        return cv2.flip(pixels, 1)
+    if orientation == 3:
+        return cv2.rotate(pixels, cv2.ROTATE_180)
+    if orientation == 4:
+        return cv2.flip(pixels, 0)
+    if orientation == 5:
+        return cv2.transpose(pixels)
+    if orientation == 6:
+        return cv2.rotate(pixels, cv2.ROTATE_90_CLOCKWISE)
+    if orientation == 7:
+        return cv2.rotate(cv2.transpose(pixels), cv2.ROTATE_180)
+    if orientation == 8:
+        return cv2.rotate(pixels, cv2.ROTATE_90_COUNTERCLOCKWISE)
+    return pixels
+
+
+def _bands(img: Image.Image):
+    """Row bands of about ``_BAND_PIXELS`` pixels: (first row, last row + 1)."""
+    w, h = img.size
+    step = max(1, _BAND_PIXELS // w)
+    for y in range(0, h, step):
+        yield y, min(h, y + step)
+
+
+def _to_uint8(img: Image.Image) -> np.ndarray:
+    """Any PIL mode -> H×W uint8 (gray modes) or H×W×3 uint8 RGB; transparency is
+    flattened onto white. Converted a band of rows at a time: only the 8-bit result is
+    ever whole, next to the decoded image."""
+    if img.mode in _HIGH_DEPTH:
+        return _scaled_gray(img)
+    if img.mode == "L":
+        return np.array(img, dtype=np.uint8)
+    if img.mode == "1":
+        return np.array(img.convert("L"), dtype=np.uint8)
+    w, h = img.size
+    alpha = img.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (img.mode == "P" and "transparency" in img.info)
+    out = np.empty((h, w, 3), np.uint8)
+    for y0, y1 in _bands(img):
+        band = img.crop((0, y0, w, y1))
+        if alpha:
+            band = band.convert("RGBA")
+            band = Image.alpha_composite(Image.new("RGBA", band.size, (255, 255, 255, 255)), band)
+        out[y0:y1] = np.asarray(band if band.mode == "RGB" else band.convert("RGB"), dtype=np.uint8)
+    return out
+
+
+def _scaled_gray(img: Image.Image) -> np.ndarray:
+    """16-bit and 32-bit gray -> 8-bit: integers scaled by their maximum (0 stays black),
+    floats stretched from their smallest to their largest finite value; NaN is black."""
+    w, h = img.size
+    is_float = img.mode == "F"
+    lo, hi = np.inf, -np.inf
+    for y0, y1 in _bands(img):
+        band = np.asarray(img.crop((0, y0, w, y1)))
+        if is_float:
+            band = band[np.isfinite(band)]
+        if band.size:
+            lo, hi = min(lo, float(band.min())), max(hi, float(band.max()))
+    if not is_float or not np.isfinite(lo):
+        lo = 0.0
+    hi = hi if np.isfinite(hi) and hi > lo else lo + 1.0
+    scale = 255.0 / (hi - lo)
+    out = np.empty((h, w), np.uint8)
+    for y0, y1 in _bands(img):
+        with np.errstate(invalid="ignore"):  # a signalling NaN warns when cast; it is replaced below
+            band = np.asarray(img.crop((0, y0, w, y1))).astype(np.float64)  # one band: 8 MB at most
+        if is_float:
+            np.nan_to_num(band, copy=False, nan=lo, posinf=hi, neginf=lo)
+        band -= lo
+        band *= scale
+        np.clip(band, 0, 255, out=band)
+        out[y0:y1] = np.rint(band)
+    return out

@@ -10,6 +10,7 @@ import functools
 import time
 from collections.abc import Sequence
 
+import cv2
 import numpy as np
 
 from ocr_engine import ctc
@@ -23,6 +24,10 @@ from ocr_engine.recognize import Recognizer
 from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
 
 CANDIDATES_PER_REGION = 3  # detection candidates recognized per region asked for
+# The whole image is read as one word crop too: the recognizer sees 32 rows, so a taller
+# image is shrunk to this height before its margin is added (a 1×20000 strip padded by a
+# tenth of its height on every side would be 4001×24000 pixels: 288 MB for one reading).
+WHOLE_IMAGE_MAX_HEIGHT = 1024
 
 
 class OcrEngine:
@@ -101,7 +106,7 @@ class OcrEngine:
         regions = [*detected, whole_image_region(image.rgb)]
         t1 = time.perf_counter()
         crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in detected)]
-        crops.append(with_margin(image.rgb))
+        crops.append(with_margin(_shrunk_for_reading(image.rgb)))
         probs = self.recognizer.predict_crops(crops)
         t2 = time.perf_counter()
         words = self._decode(regions, probs, beam, lexicon)
@@ -146,6 +151,15 @@ class OcrEngine:
         weight = self.settings.lm_weight if lm_weight is None else lm_weight
         bonus = self.settings.lm_bonus if lm_bonus is None else lm_bonus
         return ctc.beam_search(probs, beam, lm=self.lm, lm_weight=weight, lm_bonus=bonus)
+
+
+def _shrunk_for_reading(rgb: np.ndarray) -> np.ndarray:
+    """The image at most ``WHOLE_IMAGE_MAX_HEIGHT`` rows high (same aspect), to be read whole."""
+    h, w = rgb.shape[:2]
+    if h <= WHOLE_IMAGE_MAX_HEIGHT:
+        return rgb
+    scale = WHOLE_IMAGE_MAX_HEIGHT / h
+    return cv2.resize(rgb, (max(1, round(w * scale)), WHOLE_IMAGE_MAX_HEIGHT), interpolation=cv2.INTER_AREA)
 
 
 def _whole_image_or_detected(words: list[Word]) -> list[Word]:

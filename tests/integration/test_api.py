@@ -62,7 +62,8 @@ def test_upload_response_has_the_documented_fields(api):
     assert {"request_id", "filename", "image_size", "regions", "full_text", "region_count",
             "inference_ms", "model_info", "annotated_b64"} <= body.keys()
     assert body["filename"] == "open-sign.png" and body["request_id"] == "evt-post-api-ocr"
-    assert base64.b64decode(body["annotated_b64"]).startswith(b"\x89PNG")
+    assert base64.b64decode(body["annotated_b64"]).startswith(b"\xff\xd8\xff")  # a JPEG
+    assert body["annotated_mime"] == "image/jpeg"
     assert body["model_info"]["name"].startswith("crnn")
 
 
@@ -107,3 +108,82 @@ def test_bad_options_are_422(api):
     assert r.status_code == 422 and "beam_width" in r.json()["detail"]  # refused by the schema's range
     r = client.post("/api/ocr/base64", json={"image": png, "lexicon": [f"w{i}" for i in range(10001)]})
     assert r.status_code == 422
+
+
+def _scene_jpeg(seed: int = 0) -> bytes:
+    import cv2
+
+    from tests.helpers import scene_with_words
+
+    rgb, _ = scene_with_words([("OPEN", 120, 300, 3.0), ("SHOP", 500, 600, 2.5), ("EXIT", 200, 800, 2.0)], seed=seed)
+    return cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
+
+
+def test_health_answers_while_uploads_are_read_and_reads_are_bounded(api, monkeypatch):
+    """Uploads held inside the engine until health has answered: were the reading done on
+    the event loop, health could not answer (and the test would fail after 20 s)."""
+    import threading
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    engine = api._engine()
+    read = engine.read_with_image
+    entered, release, lock = threading.Semaphore(0), threading.Event(), threading.Lock()
+    inside = {"now": 0, "most": 0}
+
+    def held(data, options=None):
+        with lock:
+            inside["now"] += 1
+            inside["most"] = max(inside["most"], inside["now"])
+        entered.release()
+        release.wait(timeout=20)
+        try:
+            return read(data, options)
+        finally:
+            with lock:
+                inside["now"] -= 1
+
+    monkeypatch.setattr(engine, "read_with_image", held)
+    scene = _scene_jpeg()
+    with TestClient(api.app) as client, ThreadPoolExecutor(6) as pool:  # one event loop, as uvicorn has
+        uploads = [pool.submit(client.post, "/api/ocr", files={"file": ("scene.jpg", scene, "image/jpeg")})
+                   for _ in range(6)]
+        for _ in range(api.READ_CONCURRENCY):
+            assert entered.acquire(timeout=20), "the uploads never reached the engine"
+        health = client.get("/api/health")
+        answered_while_reading = not any(u.done() for u in uploads)
+        release.set()
+        statuses = [u.result(timeout=120).status_code for u in uploads]
+    assert health.status_code == 200 and answered_while_reading
+    assert statuses == [200] * 6
+    assert inside["most"] == api.READ_CONCURRENCY  # the others waited their turn, without a thread each
+
+
+def test_health_is_prompt_while_scene_uploads_run(api):
+    """The same with real reading (CPU-bound, no hold): health answers before the uploads
+    are done, and within a generous bound."""
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from fastapi.testclient import TestClient
+
+    scenes = [_scene_jpeg(seed) for seed in range(8)]
+    done: list[float] = []
+    with TestClient(api.app) as client, ThreadPoolExecutor(8) as pool:
+        client.post("/api/ocr", files={"file": ("warm.jpg", scenes[0], "image/jpeg")})
+
+        def upload(data: bytes) -> int:
+            status = client.post("/api/ocr", files={"file": ("scene.jpg", data, "image/jpeg")}).status_code
+            done.append(time.perf_counter())
+            return status
+
+        uploads = [pool.submit(upload, data) for data in scenes]
+        time.sleep(0.05)  # let the uploads reach the server first
+        started = time.perf_counter()
+        health = client.get("/api/health")
+        health_done = time.perf_counter()
+        statuses = [u.result(timeout=300) for u in uploads]
+    assert health.status_code == 200 and statuses == [200] * 8
+    assert health_done < max(done), "health waited for every upload to finish"
+    assert health_done - started < 5.0

@@ -160,3 +160,51 @@ def test_api_answers_503_not_500_without_a_model(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
                          cwd=REPO, check=False)
     assert "STATUS 503 model_unavailable" in out.stdout, out.stderr[-1500:]
+
+
+@pytest.mark.parametrize("code", ["NoSuchKey", "NoSuchVersion"])
+def test_a_permanent_s3_error_is_dropped_not_retried(s3, code, capsys):
+    client, module = s3
+    seen = _inject(client, "GetObject", failures=100, code=code, status=404)
+    assert module.handler(s3_event("in/word.png"), CTX)["outcomes"] == {"in/word.png": "dropped"}
+    assert seen["calls"] == 1 and _keys(client) == {"in/word.png"}
+    assert '"RecordsDropped":[1.0]' in capsys.readouterr().out
+
+
+def test_a_failing_check_before_the_write_fails_the_invocation_and_writes_nothing(s3):
+    client, module = s3
+    _inject(client, "HeadObject", failures=100, code="AccessDenied", status=403)
+    with pytest.raises(module.RecordFailed, match="in/word.png"):
+        module.handler(s3_event("in/word.png"), CTX)
+    assert _keys(client) == {"in/word.png"}
+
+
+@pytest.fixture
+def broken_engine(monkeypatch):
+    """The API module with an engine whose reading raises an unexpected exception (a bug)."""
+    from functions.api import app as api
+
+    def bug(*_args, **_kwargs):
+        raise TypeError("a bug in the engine")
+
+    monkeypatch.setattr(api._engine(), "read_with_image", bug)
+    return api
+
+
+def test_an_unexpected_error_in_the_api_is_a_json_500(broken_engine):
+    import base64
+
+    from fastapi.testclient import TestClient
+
+    from infra.make_events import BOUNDARY, http_v2, multipart
+
+    png = (REPO / "tests" / "helpers.py").read_bytes()  # never decoded: the bug comes first
+    event = http_v2("POST", "/api/ocr", multipart("a.png", png, "image/png"),
+                    f"multipart/form-data; boundary={BOUNDARY}", b64=True)
+    resp = broken_engine.handler(event, context("api"))
+    assert resp["statusCode"] == 500 and resp["headers"]["content-type"] == "application/json"
+    assert json.loads(resp["body"]) == {"error": "internal_error", "request_id": "evt-post-api-ocr",
+                                        "detail": "an unexpected error occurred; it has been logged"}
+    client = TestClient(broken_engine.app, raise_server_exceptions=False)
+    r = client.post("/api/ocr/base64", json={"image": base64.b64encode(png).decode()})
+    assert r.status_code == 500 and r.json()["error"] == "internal_error"

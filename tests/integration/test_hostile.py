@@ -59,11 +59,50 @@ def test_base64_route(client, case):
     ({"image": ""}, 400),
     ({}, 422),
     ({"image": 12345}, 422),
+    # Strict JSON: no coercion from other types (bools, strings, floats for integers).
+    ({"image": "AAAA", "beam_width": True}, 422),
+    ({"image": "AAAA", "beam_width": 2.0}, 422),
+    ({"image": "AAAA", "max_regions": "3"}, 422),
+    ({"image": "AAAA", "detect": "yes"}, 422),
+    ({"image": "AAAA", "detect": 1}, 422),
+    ({"image": "AAAA", "annotate": "true"}, 422),
+    ({"image": "AAAA", "min_confidence": True}, 422),
+    ({"image": "AAAA", "lexicon": ["open", 7]}, 422),
+    ({"image": "AAAA", "filename": 7}, 422),
 ])
 def test_base64_errors(client, payload, status):
     r = client.post("/api/ocr/base64", json=payload)
     assert r.status_code == status, r.text
     assert r.json()["request_id"]
+
+
+def test_json_options_of_the_right_type_are_accepted(client):
+    png = next(c for c in CASES if c.name == "palette PNG")
+    r = client.post("/api/ocr/base64", json={"image": base64.b64encode(png.data).decode(), "detect": False,
+                                             "beam_width": 3, "max_regions": 2, "min_confidence": 0,
+                                             "annotate": False, "lexicon": ["open"], "filename": "a.png"})
+    assert r.status_code == 200, r.text
+    assert r.json()["filename"] == "a.png"
+
+
+def test_form_and_query_values_are_parsed_from_text_as_before(client):
+    png = next(c for c in CASES if c.name == "palette PNG")
+    r = client.post("/api/ocr?beam_width=2&annotate=true", files={"file": ("a.png", png.data)},
+                    data={"detect": "false", "max_regions": "3", "min_confidence": "0.0"})
+    assert r.status_code == 200, r.text
+    assert r.json()["annotated_b64"]
+
+
+def test_several_file_parts_are_refused(client, api):
+    png = next(c for c in CASES if c.name == "palette PNG").data
+    r = client.post("/api/ocr", files=[("file", ("a.png", png, "image/png")), ("file", ("b.png", png, "image/png"))])
+    assert r.status_code == 422 and r.json()["error"] == "invalid_request"
+    assert "one image per request" in r.json()["detail"]
+    closing = f"--{BOUNDARY}--\r\n".encode()
+    part = multipart("a.png", png, "image/png")[:-len(closing)]
+    body = part + part + closing  # the same file part twice, through API Gateway
+    resp = api.handler(http_v2("POST", "/api/ocr", body, f"multipart/form-data; boundary={BOUNDARY}", b64=True), CTX)
+    assert resp["statusCode"] == 422 and json.loads(resp["body"])["error"] == "invalid_request"
 
 
 def test_malformed_json_and_wrong_content_type(client):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import urllib.parse
 
+import botocore.awsrequest
 import pytest
 
 from infra.invoke import context
@@ -53,10 +54,155 @@ def test_corrupt_image_gets_an_error_result_not_a_retry(s3):
     assert result["error"]["code"] == "invalid_image"
 
 
-def test_a_failing_record_does_not_hide_the_others(s3, data_dir):
+def _fail_gets_of(client, key: str, code: str = "AccessDenied", status: int = 403) -> None:
+    """Every GetObject of ``key`` answers an S3 error (AccessDenied: not retried by the client)."""
+    quoted = urllib.parse.quote(key)
+
+    def before_send(request, **_):
+        if urllib.parse.unquote(request.url).endswith("/" + key) or request.url.endswith("/" + quoted):
+            body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
+            return botocore.awsrequest.AWSResponse(request.url, status, {}, _Raw(body))
+        return None
+
+    client.meta.events.register("before-send.s3.GetObject", before_send)
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+    def read(self, *_args, **_kwargs):
+        body, self._body = self._body, b""
+        return body
+
+
+def _result(client, key: str) -> dict:
+    return json.loads(client.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
+
+
+def _emf(capsys) -> str:
+    return "\n".join(line for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"'))
+
+
+def test_a_transient_fault_fails_the_event_after_every_other_record_had_its_turn(s3, data_dir):
+    client, module = s3
+    word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()
+    for key in ("a.png", "flaky.png", "c.png"):
+        client.put_object(Bucket=BUCKET, Key=key, Body=word)
+    client.put_object(Bucket=BUCKET, Key="bad.png", Body=b"\x89PNG\r\n\x1a\n broken")
+    _fail_gets_of(client, "flaky.png")
+    with pytest.raises(module.RecordFailed, match="1 record") as info:
+        module.handler(s3_event("a.png", "flaky.png", "bad.png", "c.png"), CONTEXT)
+    assert "flaky.png" in str(info.value) and "a.png" not in str(info.value)
+    assert "regions" in _result(client, "a.png") and "regions" in _result(client, "c.png")
+    assert _result(client, "bad.png")["error"]["code"] == "invalid_image"
+    assert "flaky.png.ocr.json" not in keys(client)
+
+
+def test_bad_images_in_a_batch_get_their_error_and_the_others_their_results(s3, data_dir):
+    client, module = s3
+    from tests.hostile_corpus import corpus
+
+    cases = {c.name: c for c in corpus()}
+    batch = {"good.png": (data_dir / "iiit5k/test/1002_1.png").read_bytes(),
+             "crafted.jpg": cases["EXIF with a RATIONAL tag stored as ASCII"].data,
+             "short.jpg": cases["JPEG claiming 19999x1999 in a few hundred bytes"].data,
+             "cut.png": cases["truncated PNG"].data,
+             "bomb.png": cases["decompression bomb (tiny file, 15000x15000)"].data}
+    for key, body in batch.items():
+        client.put_object(Bucket=BUCKET, Key=key, Body=body)
+    out = module.handler(s3_event(*batch), CONTEXT)
+    assert out["outcomes"] == {"good.png": "done", "crafted.jpg": "done", "short.jpg": "refused",
+                               "cut.png": "refused", "bomb.png": "refused"}
+    assert _result(client, "crafted.jpg")["image_size"] == {"width": 20, "height": 60}  # EXIF rotation applied
+    assert _result(client, "short.jpg")["error"]["code"] == "invalid_image"
+    assert _result(client, "bomb.png")["error"]["code"] == "image_too_large"
+
+
+def test_an_unexpected_error_reading_one_image_is_its_error_result_not_a_retry(s3, data_dir, monkeypatch):
+    client, module = s3
+    word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()
+    client.put_object(Bucket=BUCKET, Key="a.png", Body=word)
+    client.put_object(Bucket=BUCKET, Key="boom.png", Body=word + b"\0")
+    read = module._ENGINE.read
+
+    def read_or_fail(data, *args):
+        if data.endswith(b"\0"):
+            raise TypeError("a bug")
+        return read(data, *args)
+
+    monkeypatch.setattr(module._ENGINE, "read", read_or_fail)
+    out = module.handler(s3_event("boom.png", "a.png"), CONTEXT)
+    assert out["outcomes"] == {"boom.png": "refused", "a.png": "done"}
+    assert _result(client, "boom.png")["error"]["code"] == "internal_error"
+
+
+def test_a_missing_object_is_dropped_and_counted_not_retried(s3, data_dir, capsys):
     client, module = s3
     client.put_object(Bucket=BUCKET, Key="a.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
-    event = s3_event("missing.png", "a.png")
-    with pytest.raises(module.RecordFailed, match="missing.png"):
-        module.handler(event, CONTEXT)
-    assert "a.png.ocr.json" in keys(client)
+    out = module.handler(s3_event("missing.png", "a.png"), CONTEXT)
+    assert out["outcomes"] == {"missing.png": "dropped", "a.png": "done"}
+    assert keys(client) == {"a.png", "a.png.ocr.json"}
+    emf = _emf(capsys)
+    assert '"RecordsDropped":[1.0]' in emf and '"Errors"' not in emf  # counted apart: no alarm for it
+
+
+def test_a_key_too_long_for_its_result_is_dropped_without_fetching_it(s3, data_dir, capsys):
+    client, module = s3
+    word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()
+    fits = "in/" + "é" * 504 + ".png"  # 1,015 bytes: the result's key is exactly 1,024
+    too_long = "in/" + "é" * 504 + "x.png"  # 1,016 bytes
+    assert len(fits.encode()) + len(".ocr.json") == 1024
+    for key in (fits, too_long):
+        client.put_object(Bucket=BUCKET, Key=key, Body=word)
+    gets = []
+    client.meta.events.register("before-send.s3.GetObject", lambda request, **_: gets.append(request.url))
+    out = module.handler(s3_event(fits, too_long), CONTEXT)
+    assert out["outcomes"] == {fits: "done", too_long: "dropped"}
+    assert len(gets) == 1 and keys(client) == {fits, too_long, fits + ".ocr.json"}
+    assert '"RecordsDropped":[1.0]' in _emf(capsys)
+
+
+@pytest.fixture
+def versioned(s3):
+    client, module = s3
+    client.put_bucket_versioning(Bucket=BUCKET, VersioningConfiguration={"Status": "Enabled"})
+    return client, module
+
+
+def _versioned_event(key: str, version_id: str) -> dict:
+    event = s3_event(key)
+    event["Records"][0]["s3"]["object"]["versionId"] = version_id
+    return event
+
+
+def test_an_image_deleted_before_processing_gets_no_result(versioned, data_dir):
+    client, module = versioned
+    version = client.put_object(Bucket=BUCKET, Key="gone.png",
+                                Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())["VersionId"]
+    client.delete_object(Bucket=BUCKET, Key="gone.png")  # a delete marker: the version itself is still there
+    out = module.handler(_versioned_event("gone.png", version), CONTEXT)
+    assert out["outcomes"] == {"gone.png": "dropped"}
+    assert keys(client) == set()
+
+
+def test_an_image_replaced_before_processing_leaves_the_result_to_the_new_version(versioned, data_dir):
+    client, module = versioned
+    word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()
+    old = client.put_object(Bucket=BUCKET, Key="w.png", Body=word)["VersionId"]
+    new = client.put_object(Bucket=BUCKET, Key="w.png", Body=word + b"\0")["VersionId"]
+    assert module.handler(_versioned_event("w.png", old), CONTEXT)["outcomes"] == {"w.png": "dropped"}
+    assert module.handler(_versioned_event("w.png", new), CONTEXT)["outcomes"] == {"w.png": "done"}
+    assert _result(client, "w.png")["source"]["version_id"] == new
+
+
+def test_a_version_that_no_longer_exists_is_dropped(versioned, data_dir):
+    client, module = versioned
+    version = client.put_object(Bucket=BUCKET, Key="v.png",
+                                Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())["VersionId"]
+    client.delete_object(Bucket=BUCKET, Key="v.png", VersionId=version)  # deleted for good
+    assert module.handler(_versioned_event("v.png", version), CONTEXT)["outcomes"] == {"v.png": "dropped"}
+    assert keys(client) == set()

@@ -112,3 +112,162 @@ def test_animated_gif_uses_the_first_frame():
 def test_sniffing():
     assert sniff_format(b"RIFF\0\0\0\0WEBPVP8 ") == "WEBP"
     assert sniff_format(b"%PDF-1.7") is None
+
+
+# -- any decoder failure is InvalidImage -------------------------------------------------
+@pytest.mark.parametrize("exc", [TypeError("bad operand type for abs(): 'str'"), KeyError(7),
+                                 struct.error("required argument is not an integer"), RuntimeError("libfoo"),
+                                 IndexError("tuple index out of range"), ZeroDivisionError("division by zero")])
+def test_whatever_a_decoder_raises_becomes_invalid_image(monkeypatch, exc):
+    from ocr_engine import decode
+
+    def broken(img):
+        raise exc
+
+    monkeypatch.setattr(decode, "_to_uint8", broken)
+    with pytest.raises(InvalidImage, match=type(exc).__name__) as info:
+        decode_image(encode(rgb_image(), "PNG"), SETTINGS)
+    assert info.value.code == "invalid_image" and info.value.__cause__ is exc
+
+
+def test_running_out_of_memory_while_decoding_is_too_large(monkeypatch):
+    from ocr_engine import decode
+
+    def hungry(img):
+        raise MemoryError
+
+    monkeypatch.setattr(decode, "_to_uint8", hungry)
+    with pytest.raises(ImageTooLarge, match="memory"):
+        decode_image(encode(rgb_image(), "PNG"), SETTINGS)
+
+
+def _jpeg_with_exif(img: Image.Image, entries: list[tuple[int, int, int, bytes]]) -> bytes:
+    """A JPEG whose EXIF block holds exactly ``entries`` (tag, type, count, 4-byte value)."""
+    ifd = struct.pack("<H", len(entries)) + b"".join(
+        struct.pack("<HHI", tag, kind, count) + value for tag, kind, count, value in entries) + b"\0\0\0\0"
+    return encode(img, "JPEG", exif=b"Exif\0\0II*\x00" + struct.pack("<I", 8) + ifd)
+
+
+def test_a_malformed_exif_tag_does_not_stop_the_orientation():
+    # The outside test's file: orientation 6, and XResolution (a RATIONAL) stored as ASCII,
+    # which made ImageOps.exif_transpose raise TypeError (a 500). The orientation is still
+    # read and applied; the rest of the EXIF block is not needed.
+    data = _jpeg_with_exif(rgb_image(w=60, h=20), [(0x0112, 3, 1, struct.pack("<HH", 6, 0)),
+                                                   (0x011A, 2, 4, b"abc\0")])
+    out = decode_image(data, SETTINGS)
+    assert (out.width, out.height) == (20, 60)
+
+
+def test_an_unparseable_exif_block_leaves_the_image_unrotated():
+    data = encode(rgb_image(w=60, h=20), "JPEG", exif=b"Exif\0\0II*\x00\xff\xff\xff\x7f garbage")
+    assert decode_image(data, SETTINGS).rgb.shape == (20, 60, 3)
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_every_exif_orientation_matches_pil(orientation):
+    from PIL import ImageOps
+
+    rng = np.random.default_rng(orientation)
+    img = Image.fromarray(rng.integers(0, 256, (7, 11, 3), dtype=np.uint8))
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    data = encode(img, "PNG", exif=exif.tobytes())
+    expected = np.asarray(ImageOps.exif_transpose(Image.open(io.BytesIO(data))).convert("RGB"))
+    assert np.array_equal(decode_image(data, SETTINGS).rgb, expected)
+
+
+# -- data far too short for the header ---------------------------------------------------
+def _jpeg_claiming(width: int, height: int) -> bytes:
+    """A tiny valid JPEG whose frame header is rewritten to claim ``width``×``height``: libjpeg
+    decodes its one scan, finds the end marker, and fills the rest with grey."""
+    data = bytearray(encode(Image.new("L", (64, 64), 128), "JPEG"))
+    sof = data.find(b"\xff\xc0")
+    struct.pack_into(">HH", data, sof + 5, height, width)
+    return bytes(data)
+
+
+def test_a_jpeg_far_too_short_for_its_header_is_refused():
+    data = _jpeg_claiming(19999, 1999)
+    assert len(data) < 1000
+    with pytest.raises(InvalidImage, match="far too little data"):
+        decode_image(data, SETTINGS)
+
+
+def test_a_nearly_blank_but_real_jpeg_is_not_taken_for_a_short_one():
+    # The densest JPEGs an encoder writes (one colour, quality 1) hold ~256 pixels a byte,
+    # well inside the 4096 allowed.
+    data = encode(Image.new("RGB", (4000, 3000), (10, 200, 30)), "JPEG", quality=1, optimize=True)
+    assert decode_image(data, SETTINGS).rgb.shape == (3000, 4000, 3)
+
+
+def _gif_claiming(width: int, height: int) -> bytes:
+    data = bytearray(encode(Image.new("L", (64, 64), 100), "GIF"))
+    struct.pack_into("<HH", data, 6, width, height)  # logical screen
+    frame = data.find(b"\x2c")
+    struct.pack_into("<HH", data, frame + 5, width, height)  # image descriptor
+    return bytes(data)
+
+
+def _bmp_claiming(width: int, height: int) -> bytes:
+    data = bytearray(encode(rgb_image(64, 64), "BMP"))
+    struct.pack_into("<ii", data, 18, width, height)
+    return bytes(data)
+
+
+@pytest.mark.parametrize("data", [_png_header_only(6000, 6000), _gif_claiming(6000, 6000), _bmp_claiming(3000, 3000)],
+                         ids=["PNG", "GIF", "BMP"])
+def test_other_formats_short_for_their_header_are_refused_by_pil(data):
+    from PIL import ImageFile
+
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # set by decode.py; a truncated file must raise
+    with pytest.raises(InvalidImage, match="truncated"):
+        decode_image(data, SETTINGS)
+
+
+# -- memory: decoded bytes, 8-bit work ---------------------------------------------------
+@pytest.mark.parametrize("img,accepted", [
+    (Image.new("RGB", (100, 100)), True),  # 3 bytes a pixel: the budget exactly
+    (Image.new("L", (100, 100)), True),
+    (Image.fromarray(np.zeros((100, 100), np.uint16)), True),  # 16-bit: 2 bytes a pixel
+    (Image.new("RGBA", (100, 100)), False),  # 4 bytes a pixel
+    (Image.new("RGBA", (86, 86)), True),
+    (Image.fromarray(np.zeros((100, 100), np.float32)), False),  # 32-bit float
+    (Image.fromarray(np.zeros((100, 100), np.int32)), False),  # 32-bit integer
+    (Image.fromarray(np.zeros((86, 86), np.int32)), True),
+], ids=["RGB", "L", "16-bit", "RGBA", "RGBA-smaller", "float32", "int32", "int32-smaller"])
+def test_the_pixel_limit_counts_decoded_bytes(img, accepted):
+    settings = Settings(max_pixels=10_000)  # 30,000 bytes of 8-bit RGB
+    data = encode(img, "TIFF")
+    if accepted:
+        assert decode_image(data, settings).rgb.dtype == np.uint8
+    else:
+        with pytest.raises(ImageTooLarge, match="bytes decoded"):
+            decode_image(data, settings)
+
+
+def test_thirty_two_bit_images_are_stretched_to_eight_bits():
+    ints = np.array([[0, 1000, 2000], [-5, 4000, 4000]], np.int32)
+    out = decode_image(encode(Image.fromarray(ints), "TIFF"), SETTINGS).rgb[:, :, 0]
+    assert out.tolist() == [[0, 64, 128], [0, 255, 255]]  # scaled by the maximum; negatives are black
+    floats = np.array([[-1.0, 0.0, 1.0], [np.nan, np.inf, -np.inf]], np.float32)
+    out = decode_image(encode(Image.fromarray(floats), "TIFF"), SETTINGS).rgb[:, :, 0]
+    assert out.tolist() == [[0, 128, 255], [0, 255, 0]]  # from the smallest to the largest finite value
+
+
+@pytest.mark.parametrize("img", [
+    Image.effect_noise((300, 200), 80).convert("RGB").convert("RGBA"),
+    Image.effect_noise((300, 200), 80).convert("RGB").quantize(64),
+    Image.effect_noise((300, 200), 80).convert("RGB").convert("CMYK"),
+    Image.effect_noise((300, 200), 80).convert("LA"),
+    Image.fromarray((np.random.default_rng(1).random((200, 300)) * 65535).astype(np.uint16)),
+    Image.fromarray(np.random.default_rng(2).random((200, 300)).astype(np.float32)),
+], ids=["RGBA", "palette", "CMYK", "LA", "16-bit", "float32"])
+def test_converting_in_bands_equals_converting_whole(monkeypatch, img):
+    from ocr_engine import decode
+
+    if img.mode == "RGBA":
+        img.putalpha(Image.effect_noise(img.size, 90).convert("L"))
+    data = encode(img, "TIFF" if img.mode in ("CMYK", "F", "I;16") else "PNG")
+    whole = decode_image(data, SETTINGS).rgb
+    monkeypatch.setattr(decode, "_BAND_PIXELS", 1000)  # 3 rows a band
+    assert np.array_equal(decode_image(data, SETTINGS).rgb, whole)

@@ -77,7 +77,9 @@ async function readImage(file) {
 
 function render(body, roundTripMs) {
   $('result').hidden = false;
-  $('annotated').src = `data:image/png;base64,${body.annotated_b64}`;
+  $('annotated').src = body.annotated_b64
+    ? `data:${body.annotated_mime || 'image/jpeg'};base64,${body.annotated_b64}` : '';
+  $('annotated').alt = body.annotation_note || 'The image with numbered boxes around the words found';
   $('fulltext').textContent = body.full_text || '(no words found)';
   $('timing').textContent =
     `${body.inference_ms.toFixed(0)} ms on the server · ${roundTripMs.toFixed(0)} ms round trip · ` +
@@ -103,7 +105,7 @@ function render(body, roundTripMs) {
     li.append(word, meter, pct);
     return li;
   }));
-  $('raw').textContent = JSON.stringify({ ...body, annotated_b64: `(${body.annotated_b64.length} base64 characters)` }, null, 2);
+  $('raw').textContent = JSON.stringify({ ...body, annotated_b64: `(${(body.annotated_b64 || '').length} base64 characters)` }, null, 2);
 }
 
 async function loadHealth() {

@@ -1,0 +1,114 @@
+"""The annotated image: a JPEG (PNG only for transparency) that always fits a Lambda response."""
+
+from __future__ import annotations
+
+import base64
+
+import cv2
+import numpy as np
+import pytest
+from ocr_engine.annotate import MIN_SIDE, annotate, render
+from ocr_engine.config import DEFAULT_MAX_ANNOTATED_BYTES, LAMBDA_PAYLOAD_LIMIT, load_settings
+from ocr_engine.schemas import Word
+
+JPEG, PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
+
+
+def noisy_photo(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """Per-pixel noise: the worst case for any compressor (a real photo compresses far better)."""
+    return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def words_over(w: int, h: int, n: int = 8) -> list[Word]:
+    step = max(1, w // (n + 1))
+    return [Word(f"WORD{i}", 0.9, (i * step, h // 3, i * step + step // 2, h // 2)) for i in range(n)]
+
+
+def _decode(data: bytes, flags: int = cv2.IMREAD_COLOR) -> np.ndarray:
+    img = cv2.imdecode(np.frombuffer(data, np.uint8), flags)
+    assert img is not None
+    return img
+
+
+def test_large_noisy_photo_gives_a_jpeg_that_fits_a_response():
+    rgb = noisy_photo(3000, 4000)
+    png_size = len(cv2.imencode(".png", cv2.resize(rgb, (1600, 1200)))[1])
+    out = render(rgb, words_over(4000, 3000))
+    assert out.mime == "image/jpeg" and out.data.startswith(JPEG)
+    assert (out.width, out.height) == (1600, 1200) and out.note is None
+    assert _decode(out.data).shape == (1200, 1600, 3)
+    assert len(out.data) <= DEFAULT_MAX_ANNOTATED_BYTES
+    assert len(out.data) < png_size / 2  # what the PNG of before cost (7.6 MB responses)
+    # base64 in the response leaves room for the rest of the JSON under Lambda's 6 MB.
+    assert len(base64.b64encode(out.data)) + 256 * 1024 <= LAMBDA_PAYLOAD_LIMIT
+
+
+def test_default_budget_fits_the_response_with_room_for_the_rest():
+    assert DEFAULT_MAX_ANNOTATED_BYTES * 4 / 3 + 1024 * 1024 <= LAMBDA_PAYLOAD_LIMIT
+    assert load_settings().max_annotated_bytes == DEFAULT_MAX_ANNOTATED_BYTES
+
+
+@pytest.mark.parametrize("budget", [600_000, 150_000, 20_000])
+def test_noisy_photo_is_shrunk_until_it_fits_the_budget(budget):
+    rgb = noisy_photo(1200, 1600, seed=1)
+    out = render(rgb, words_over(1600, 1200), max_bytes=budget)
+    assert out.data is not None and len(out.data) <= budget
+    img = _decode(out.data)
+    assert img.shape[:2] == (out.height, out.width)
+    assert MIN_SIDE <= max(img.shape[:2]) < 1600
+    assert abs(img.shape[1] / img.shape[0] - 4 / 3) < 0.02  # the aspect ratio is kept
+    assert out.note and "shrunk" in out.note and f"{budget:,}" in out.note
+
+
+def test_boxes_are_drawn_at_the_shrunk_scale():
+    rgb = np.full((1200, 1600, 3), 255, np.uint8)
+    words = [Word("HELLO", 0.9, (400, 400, 1200, 800))]
+    out = render(rgb, words, max_side=800)
+    img = _decode(out.data)
+    # The box's left edge lands at x = 400 / 2 on the 800-wide image: amber (BGR 0, 200, 255).
+    b, g, r = (int(v) for v in img[300, 200])
+    assert b < 80 and g > 150 and r > 200
+    assert img[300, 100].min() > 230  # left of the box: still the white page
+
+
+def test_annotation_is_dropped_with_a_reason_when_nothing_fits():
+    out = render(noisy_photo(1200, 1600, seed=2), words_over(1600, 1200), max_bytes=1_000)
+    assert out.data is None and out.mime is None
+    assert "dropped" in out.note and "1,000-byte" in out.note
+    assert out.fields() == {"annotation_note": out.note}
+    assert annotate(noisy_photo(1200, 1600, seed=2), [], max_bytes=300) is None
+
+
+def test_fields_carry_the_image_and_its_type():
+    out = render(noisy_photo(120, 160), [])
+    fields = out.fields()
+    assert base64.b64decode(fields["annotated_b64"]) == out.data
+    assert fields["annotated_mime"] == "image/jpeg" and "annotation_note" not in fields
+
+
+def test_transparent_source_stays_a_png_with_its_alpha():
+    rgba = np.zeros((300, 400, 4), np.uint8)
+    rgba[..., :3] = 200
+    rgba[:, :200, 3] = 255  # left half opaque, right half transparent
+    out = render(rgba, [Word("A", 0.9, (10, 10, 100, 100))])
+    assert out.mime == "image/png" and out.data.startswith(PNG)
+    img = _decode(out.data, cv2.IMREAD_UNCHANGED)
+    assert img.shape == (300, 400, 4)
+    assert img[150, 300, 3] == 0 and img[150, 150, 3] == 255
+
+
+def test_opaque_rgba_needs_no_png():
+    rgba = np.full((300, 400, 4), 255, np.uint8)
+    assert render(rgba, []).mime == "image/jpeg"
+
+
+def test_small_images_keep_their_size():
+    out = render(noisy_photo(64, 220), [Word("OPEN", 0.9, (10, 10, 200, 54))])
+    assert (out.width, out.height) == (220, 64) and out.note is None
+
+
+def test_budget_and_side_come_from_the_environment(monkeypatch):
+    monkeypatch.setenv("OCR_MAX_ANNOTATED_BYTES", "100000")
+    monkeypatch.setenv("OCR_ANNOTATE_MAX_SIDE", "1000")
+    out = render(noisy_photo(1200, 1600, seed=3), [])
+    assert len(out.data) <= 100_000 and max(out.width, out.height) < 1000

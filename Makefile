@@ -9,10 +9,11 @@ export SAM_CLI_TELEMETRY := 0
 
 .PHONY: setup browser setup-train serve test test-fast screenshots lint cfn-lint train export eval eval-scenes bench invoke drop image-check validate checkov reliability fuzz clean
 
-$(BIN)/.installed: requirements/serving.txt requirements/dev.txt pyproject.toml
+$(BIN)/.installed: requirements/serving.txt requirements/dev.txt requirements/peers.txt pyproject.toml
 	$(PY) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -r requirements/dev.txt
+	$(BIN)/pip install -q --no-deps -r requirements/peers.txt
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 

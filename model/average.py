@@ -22,7 +22,7 @@ from model.crnn import build_crnn
 from model.export import weights_file
 
 
-def average_weights(checkpoints: list[Path], width: float = 0.5) -> keras.Model:
+def average_weights(checkpoints: list[Path], width: float | str = 0.5) -> keras.Model:
     """The CRNN holding the element-wise mean of every variable (trainable or not) over
     ``checkpoints``."""
     if not checkpoints:
@@ -42,7 +42,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("checkpoints", nargs="+", type=Path)
     p.add_argument("--out", type=Path, required=True, help="a .weights.h5 file")
-    p.add_argument("--width", type=float, default=0.5)
+    p.add_argument("--width", default="0.5", help="the network's width (model.widths)")
     args = p.parse_args(argv)
     average_weights(args.checkpoints, args.width).save_weights(args.out)
     print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints")

@@ -16,8 +16,8 @@ from keras import layers, ops
 from ocr_engine.charset import BLANK_INDEX, NUM_CLASSES
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 
-SEED_CONV_FILTERS = (64, 128, 256, 256, 512, 512)
-SEED_LSTM_UNITS = 256
+from model.widths import layer_widths, width_name
+
 # Pooling after each conv block: height 32 -> 1, width 128 -> 32 time steps.
 POOLS = ((2, 2), (2, 2), None, (2, 1), (2, 1), (2, 1))
 
@@ -31,13 +31,13 @@ def conv_block(x, filters: int, pool: tuple[int, int] | None, name: str):
     return x
 
 
-def build_crnn(width: float = 0.5, unroll: bool = False, dropout: float = 0.0) -> keras.Model:
+def build_crnn(width: float | str = 0.5, unroll: bool = False, dropout: float = 0.0) -> keras.Model:
     """Image (N, 32, 128, 1) in [0, 1] -> per-step class probabilities (N, 32, 37).
 
-    ``unroll=True`` is for the export copy: unrolled LSTMs convert to builtin TFLite ops.
+    ``width``: see :func:`layer_widths`. ``unroll=True`` is for the export copy: unrolled
+    LSTMs convert to builtin TFLite ops.
     """
-    filters = [max(8, int(f * width)) for f in SEED_CONV_FILTERS]
-    units = max(16, int(SEED_LSTM_UNITS * width))
+    filters, units = layer_widths(width)
     inputs = keras.Input((INPUT_HEIGHT, INPUT_WIDTH, 1), name="image")
     x = inputs
     for i, (f, pool) in enumerate(zip(filters, POOLS, strict=True)):
@@ -53,7 +53,7 @@ def build_crnn(width: float = 0.5, unroll: bool = False, dropout: float = 0.0) -
     if dropout:
         x = layers.Dropout(dropout, name="rnn_dropout")(x)
     outputs = layers.Dense(NUM_CLASSES, activation="softmax", name="char_probs")(x)
-    return keras.Model(inputs, outputs, name=f"crnn_w{width:g}")
+    return keras.Model(inputs, outputs, name=f"crnn_{width_name(width)}".replace("-", "_"))
 
 
 @keras.saving.register_keras_serializable(package="ocr")

@@ -1,13 +1,18 @@
-"""Training and validation data: synthetic words mixed with augmented IIIT5K train crops.
+"""Training and validation data: synthetic words mixed with augmented real word crops.
 
-IIIT5K ``train`` is split deterministically for validation, the rest is mixed into
-training. The ``test`` split is never read here. Two splits:
+The real sets (``REAL_SETS``): IIIT5K ``train``, ICDAR 2015 incidental-scene crops and
+ICDAR 2013 born-digital crops. Each is split deterministically: a hold-out (for
+validation and, with svt_train's words, the dev crops that choose weights and decoding)
+and the rest, mixed into training. No ``test`` split is ever read here. Two splits:
 
 - ``image`` (new runs): about one source image in ten (by a hash of its name), with all
   its word crops, is held out.
   Crops of one photo share lighting, font and often words, so this is the honest one.
-- ``line`` (runs started before it existed): every tenth line. 181 of its 200 crops
-  share a photo with training crops, so it reads well above IIIT5K test.
+  IC15's crops (``word_N``) do not name their photo, but its ground truth lists a photo's
+  words one after another, so blocks of ``IC15_BLOCK`` consecutive crops stand in for
+  photos (a photo that straddles two blocks can fall on both sides: a small leak).
+- ``line`` (IIIT5K runs started before it existed): every tenth line. 181 of its 200
+  crops share a photo with training crops, so it reads well above IIIT5K test.
 """
 
 from __future__ import annotations
@@ -29,32 +34,62 @@ from model.synth import WordSynth
 DEFAULT_DATA_DIR = Path(os.environ.get("OCR_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
 MAX_LABEL = 24
 HOLDOUT_EVERY = 10
+IC15_BLOCK = 10
+# name -> the folder under the data directory holding its train.tsv (training splits only).
+REAL_SETS = {"iiit5k": "iiit5k", "ic15": "ic15_train", "ic13": "ic13_born_digital"}
 
 
-def source_image(path: Path) -> str:
-    """IIIT5K crops are named <image>_<word>.png."""
+def source_image(path: Path, real_set: str = "iiit5k") -> str:
+    """The photo a crop was cut from: IIIT5K names crops <image>_<word>, IC13 img_<image>_<word>;
+    IC15's word_<n> are numbered photo by photo (module docstring)."""
+    if real_set == "ic15":
+        return f"block{int(path.stem.split('_')[-1]) // IC15_BLOCK}"
+    if real_set == "ic13":
+        return path.stem.rsplit("_", 1)[0]
     return path.stem.split("_")[0]
 
 
-def is_held_out(index: int, path: Path, split: str) -> bool:
+def is_held_out(index: int, path: Path, split: str, real_set: str = "iiit5k") -> bool:
     if split == "line":
         return index % HOLDOUT_EVERY == 0
     if split == "image":
-        return int(hashlib.sha1(source_image(path).encode()).hexdigest(), 16) % HOLDOUT_EVERY == 0
+        key = source_image(path, real_set)
+        if real_set != "iiit5k":  # IIIT5K's hash stays as it was: earlier runs held out by it
+            key = f"{real_set}/{key}"
+        return int(hashlib.sha1(key.encode()).hexdigest(), 16) % HOLDOUT_EVERY == 0
     raise ValueError(f"unknown hold-out split {split!r}")
 
 
-def load_iiit5k_train(data_dir: Path = DEFAULT_DATA_DIR, split: str = "image") -> tuple[list, list]:
-    """-> (train [(image, label)], holdout [(image, label)]) from IIIT5K train only."""
-    rows = read_label_file(data_dir / "iiit5k" / "train.tsv")
+def load_real_set(data_dir: Path, real_set: str, split: str = "image") -> tuple[list, list]:
+    """-> (train [(image, label)], holdout [(image, label)]) of one real set's training split;
+    labels normalized ([0-9a-z]; punctuation dropped, so the model learns to skip it)."""
+    rows = read_label_file(data_dir / REAL_SETS[real_set] / "train.tsv")
     train, hold = [], []
     for i, (path, label) in enumerate(rows):
         label = normalize_text(label)
         if not label or len(label) > MAX_LABEL:
             continue
         img = load_rgb(path)
-        (hold if is_held_out(i, path, split) else train).append((img, label))
+        (hold if is_held_out(i, path, split, real_set) else train).append((img, label))
     return train, hold
+
+
+def load_iiit5k_train(data_dir: Path = DEFAULT_DATA_DIR, split: str = "image") -> tuple[list, list]:
+    """-> (train [(image, label)], holdout [(image, label)]) from IIIT5K train only."""
+    return load_real_set(data_dir, "iiit5k", split)
+
+
+def parse_real_sets(spec: str) -> dict[str, float]:
+    """``iiit5k:1,ic15:2`` -> {set: sampling weight}; a bare name weighs 1."""
+    weights = {}
+    for part in filter(None, (p.strip() for p in spec.split(","))):
+        name, _, weight = part.partition(":")
+        if name not in REAL_SETS:
+            raise ValueError(f"unknown real set {name!r} (known: {', '.join(REAL_SETS)})")
+        weights[name] = float(weight or 1.0)
+        if weights[name] <= 0:
+            raise ValueError(f"real set {name!r}: the weight must be positive")
+    return weights
 
 
 def pad_labels(labels: list[str], max_len: int = MAX_LABEL) -> np.ndarray:
@@ -66,13 +101,21 @@ def pad_labels(labels: list[str], max_len: int = MAX_LABEL) -> np.ndarray:
 
 
 class MixedWords(keras.utils.PyDataset):
-    """Endless batches: synthetic words, with a fraction of augmented real crops."""
+    """Endless batches: synthetic words, with a fraction of augmented real crops.
 
-    def __init__(self, real, batch_size=32, real_fraction=0.25, steps=500, seed=0, **kwargs):
+    ``real`` is one list of (image, label) or {set name: list}. A real crop's set is drawn
+    in proportion to its size times its ``real_weights`` entry (default 1: every real crop
+    equally often; 2: that set's crops twice as often as the others')."""
+
+    def __init__(self, real, batch_size=32, real_fraction=0.25, steps=500, seed=0,
+                 real_weights: dict[str, float] | None = None, **kwargs):
         super().__init__(**kwargs)
-        self.real = real
+        sets = real if isinstance(real, dict) else {"real": real}
+        self.real_sets = [crops for crops in sets.values() if crops]
+        weights = [len(crops) * (real_weights or {}).get(name, 1.0) for name, crops in sets.items() if crops]
+        self.set_p = np.asarray(weights, float) / sum(weights) if weights else np.zeros(0)
         self.batch_size = batch_size
-        self.real_fraction = real_fraction if real else 0.0
+        self.real_fraction = real_fraction if self.real_sets else 0.0
         self.steps = steps
         self.seed = seed
 
@@ -86,7 +129,8 @@ class MixedWords(keras.utils.PyDataset):
         images, labels = [], []
         for _ in range(self.batch_size):
             if rng.random() < self.real_fraction:
-                img, label = self.real[int(rng.integers(0, len(self.real)))]
+                crops = self.real_sets[int(rng.choice(len(self.real_sets), p=self.set_p))]
+                img, label = crops[int(rng.integers(0, len(crops)))]
                 img = augment_real(synth, img)
             else:
                 img, label = synth.sample()

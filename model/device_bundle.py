@@ -7,12 +7,19 @@ named in ``carry`` included). The bundle (``.device/``, git-ignored) holds:
 - ``wheels/``: Keras and the two of its dependencies that machine lacks, for its Python;
 - ``fonts/``: one or two styles of every font family here, within a size budget;
 - ``words.txt``: the synthetic generator's word list (wordfreq is 30 MB; this is 0.5);
-- ``iiit5k/``: IIIT5K *train* (``train.tsv`` and ``train/``), never test.
+- ``real.tar.gz``: the real *training* sets (``iiit5k/``, ``ic15_train/``,
+  ``ic13_born_digital/``; never a test split), re-encoded at training resolution: at most
+  ``--crop-height`` pixels high (twice the model's input, room for the augmentation's
+  resampling), JPEG; the file stems stay, so the hold-outs (``model.data``) are the same
+  crops there as here. One archive, not 10,000 small files: the tool that sends the tree
+  counts each file's disk blocks;
+- ``init.weights.h5``: with ``--init-weights``, the weights the run starts from.
 
 Then, on the device (README, "Training on a lent GPU"):
 
     pip install --no-index --find-links .device/wheels keras
-    KERAS_BACKEND=jax OCR_DATA_DIR=.device OCR_FONT_DIRS=.device/fonts \\
+    mkdir -p /tmp/data && tar -xzf .device/real.tar.gz -C /tmp/data
+    KERAS_BACKEND=jax OCR_DATA_DIR=/tmp/data OCR_FONT_DIRS=.device/fonts \\
         OCR_WORDS_FILE=.device/words.txt PYTHONPATH=layers:. python3 -m model.train ...
 """
 
@@ -25,7 +32,10 @@ import sys
 from collections import defaultdict
 from pathlib import Path
 
-from model.data import DEFAULT_DATA_DIR
+import cv2
+from ocr_engine.labels import read_label_file
+
+from model.data import DEFAULT_DATA_DIR, REAL_SETS
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE_PYTHON = "3.12"  # the lent machines' python3 (KINDS.md of the device tool)
@@ -65,11 +75,30 @@ def pick_fonts(paths: tuple[str, ...], budget_bytes: int, per_family: int = 2) -
     return chosen
 
 
-def copy_iiit5k_train(data: Path, out: Path) -> int:
-    (out / "iiit5k").mkdir(parents=True, exist_ok=True)
-    shutil.copy(data / "iiit5k" / "train.tsv", out / "iiit5k" / "train.tsv")
-    shutil.copytree(data / "iiit5k" / "train", out / "iiit5k" / "train", dirs_exist_ok=True)
-    return sum(1 for _ in (out / "iiit5k" / "train").iterdir())
+def at_training_resolution(image, max_height: int, quality: int) -> bytes:
+    """A crop no taller than ``max_height`` (shrunk keeping its aspect), as JPEG bytes."""
+    h, w = image.shape[:2]
+    if h > max_height:
+        image = cv2.resize(image, (max(1, round(w * max_height / h)), max_height), interpolation=cv2.INTER_AREA)
+    ok, data = cv2.imencode(".jpg", image, [cv2.IMWRITE_JPEG_QUALITY, quality])
+    if not ok:
+        raise ValueError("JPEG encoding failed")
+    return data.tobytes()
+
+
+def copy_real_set(data: Path, out: Path, folder: str, max_height: int = 64, quality: int = 90) -> int:
+    """One real set's train.tsv and crops, re-encoded; -> the number of crops."""
+    (out / folder / "train").mkdir(parents=True, exist_ok=True)
+    lines = []
+    for path, label in read_label_file(data / folder / "train.tsv"):
+        image = cv2.imread(str(path), cv2.IMREAD_COLOR)
+        if image is None:
+            continue
+        rel = Path("train") / f"{path.stem}.jpg"
+        (out / folder / rel).write_bytes(at_training_resolution(image, max_height, quality))
+        lines.append(f"{rel.as_posix()}\t{label}")
+    (out / folder / "train.tsv").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return len(lines)
 
 
 def folder_mb(path: Path) -> float:
@@ -82,7 +111,9 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=REPO / ".device")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
-    p.add_argument("--font-mb", type=float, default=20.0, help="size budget for the fonts")
+    p.add_argument("--font-mb", type=float, default=16.0, help="size budget for the fonts")
+    p.add_argument("--crop-height", type=int, default=64, help="real crops taller than this are shrunk to it")
+    p.add_argument("--init-weights", type=Path, help="weights to start from, copied as init.weights.h5")
     args = p.parse_args(argv)
     if args.out.exists():
         shutil.rmtree(args.out)
@@ -92,9 +123,14 @@ def main(argv=None) -> None:
     for i, path in enumerate(fonts):  # numbered: two families may share a file name
         shutil.copy(path, args.out / "fonts" / f"{i:03d}-{path.name}")
     (args.out / "words.txt").write_text("\n".join(word_list()) + "\n", encoding="utf-8")
-    crops = copy_iiit5k_train(args.data, args.out)
-    print(f"{args.out}: {len(fonts)} of {len(find_fonts())} fonts, {len(word_list())} words, {crops} IIIT5K train "
-          f"crops, wheels {sorted(p.name for p in (args.out / 'wheels').iterdir())}; {folder_mb(args.out):.1f} MiB")
+    crops = {name: copy_real_set(args.data, args.out / "data", folder, args.crop_height)
+             for name, folder in REAL_SETS.items()}
+    shutil.make_archive(str(args.out / "real"), "gztar", args.out / "data")
+    shutil.rmtree(args.out / "data")
+    if args.init_weights:
+        shutil.copy(args.init_weights, args.out / "init.weights.h5")
+    print(f"{args.out}: {len(fonts)} of {len(find_fonts())} fonts, {len(word_list())} words, real training crops "
+          f"{crops}, wheels {sorted(p.name for p in (args.out / 'wheels').iterdir())}; {folder_mb(args.out):.1f} MiB")
 
 
 if __name__ == "__main__":

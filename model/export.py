@@ -17,6 +17,8 @@ from pathlib import Path
 from ocr_engine.charset import ALPHABET, BLANK_INDEX
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 
+from model.widths import width_name
+
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "checkpoints" / "best.weights.h5"
 
@@ -35,7 +37,7 @@ def weights_file(path: Path, scratch: Path) -> Path:
     return out
 
 
-def convert(weights: Path, width: float, quantize: bool) -> bytes:
+def convert(weights: Path, width: float | str, quantize: bool) -> bytes:
     import tensorflow as tf  # export only; serving never imports TensorFlow
 
     from model.crnn import build_crnn
@@ -51,7 +53,7 @@ def convert(weights: Path, width: float, quantize: bool) -> bytes:
         return converter.convert()
 
 
-def save_training_weights(weights: Path, width: float, out: Path) -> None:
+def save_training_weights(weights: Path, width: float | str, out: Path) -> None:
     """The layers' weights alone (no optimizer state: a third of the checkpoint's size),
     shipped beside the TFLite models as the start of any later fine-tuning."""
     from model.crnn import build_crnn  # Keras: training set-up only; the metadata needs none
@@ -72,10 +74,10 @@ def training_data_description() -> str:
         return "synthetic words + IIIT5K train"
 
 
-def write_metadata(out: Path, version: str, width: float, metrics: dict | None = None,
+def write_metadata(out: Path, version: str, width: float | str, metrics: dict | None = None,
                    dataset: str | None = None) -> None:
     meta = {
-        "name": f"crnn-w{width:g}",
+        "name": f"crnn-{width_name(width)}",
         "version": version,
         "dataset": dataset or training_data_description(),
         "alphabet": ALPHABET,
@@ -93,7 +95,7 @@ def main(argv=None) -> None:
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
                    help="a .weights.h5 (best.weights.h5) or a training checkpoint (last.keras)")
     p.add_argument("--out", type=Path, default=ARTIFACTS)
-    p.add_argument("--width", type=float, default=0.5)
+    p.add_argument("--width", default="0.5", help="the network's width (model.widths)")
     p.add_argument("--version", default=time.strftime("%Y.%m.%d"))
     p.add_argument("--dataset", help="training data, for crnn.json (default: counts this machine's fonts)")
     args = p.parse_args(argv)

@@ -32,7 +32,7 @@ def main(argv=None) -> None:
     p.add_argument("--epoch", type=int, required=True, help="epochs done in that phase")
     p.add_argument("--note", default="float32 Keras", help="what else the row should say")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
-    p.add_argument("--width", type=float, default=0.5)
+    p.add_argument("--width", default="0.5", help="the network's width (model.widths)")
     p.add_argument("--out", type=Path, default=CHECKPOINTS / "test_points.csv")
     args = p.parse_args(argv)
 

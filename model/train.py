@@ -1,7 +1,9 @@
 """Train the CRNN: ``python -m model.train [--epochs N] [--resume]``.
 
-Synthetic words mixed with augmented IIIT5K train crops; validation (word accuracy on
-the IIIT5K train hold-out, never test) after every epoch of ``--steps`` steps. The
+Synthetic words mixed with augmented real crops (``--real-sets``: IIIT5K train, IC15,
+IC13 born-digital); validation (word accuracy on those sets' hold-outs, never a test
+split) after every epoch of ``--steps`` steps. ``--init-weights`` of a narrower network
+(``--init-width``) are widened function-preserving first (``model.widen``). The
 full state (weights + optimizer) is saved to ``--out/last.keras`` after each epoch and
 training resumes from it; the best weights by validation accuracy go to
 ``--out/best.weights.h5``; the history goes to ``--out/history.csv``.
@@ -21,7 +23,8 @@ import numpy as np
 from ocr_engine.ctc import greedy_decode_batch
 
 from model.crnn import build_crnn, ctc_loss
-from model.data import DEFAULT_DATA_DIR, MixedWords, holdout_arrays, load_iiit5k_train
+from model.data import DEFAULT_DATA_DIR, MixedWords, holdout_arrays, load_real_set, parse_real_sets
+from model.widen import widen_model
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "checkpoints"
 
@@ -49,16 +52,17 @@ class SaveState(keras.callbacks.Callback):
     """Full state for resuming, plus the epoch counter beside it, and the weights of the
     last ``keep`` epochs in ``epochs/`` (for ``model.average``)."""
 
-    def __init__(self, out: Path, holdout: str, keep: int = 5):
+    def __init__(self, out: Path, holdout: str, keep: int = 5, real_sets: str = "iiit5k"):
         super().__init__()
-        self.out, self.holdout, self.keep = out, holdout, keep
+        self.out, self.holdout, self.keep, self.real_sets = out, holdout, keep, real_sets
 
     def on_epoch_end(self, epoch, logs=None):
         tmp = self.out / "last.tmp.keras"
         self.model.save(tmp)
         tmp.replace(self.out / "last.keras")
         self._keep_epoch_weights(epoch + 1)
-        meta = {"epoch": epoch + 1, "holdout": self.holdout, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        meta = {"epoch": epoch + 1, "holdout": self.holdout, "real_sets": self.real_sets,
+                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         (self.out / "state.json").write_text(json.dumps(meta))
 
     def _keep_epoch_weights(self, epoch: int) -> None:
@@ -93,6 +97,12 @@ def unresumable_run(out: Path) -> str | None:
 
 def make_model(args) -> keras.Model:
     model = build_crnn(width=args.width, dropout=0.1)
+    if args.init_weights and args.init_width not in (None, args.width):
+        narrow = build_crnn(width=args.init_width)
+        narrow.load_weights(args.init_weights)
+        widen_model(narrow, model)
+    elif args.init_weights:
+        model.load_weights(args.init_weights)
     lr = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=args.total_steps, alpha=0.03, warmup_target=args.lr, warmup_steps=300
     )
@@ -107,9 +117,13 @@ def main(argv=None) -> None:
     p.add_argument("--epochs", type=int, default=40, help="total epochs, counting resumed ones")
     p.add_argument("--steps", type=int, default=300, help="steps per epoch (validation after each)")
     p.add_argument("--batch", type=int, default=32)
-    p.add_argument("--width", type=float, default=0.5)
+    p.add_argument("--width", default="0.5",
+                   help="a share of the seed's widths (0.5) or the seven layer widths (32-64-128-128-384-384-192)")
+    p.add_argument("--init-width", help="the width of --init-weights when it differs (they are widened)")
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--real-fraction", type=float, default=0.25)
+    p.add_argument("--real-sets", default="iiit5k,ic15,ic13",
+                   help="real training sets and sampling weights per crop, e.g. iiit5k:1,ic15:2,ic13 (model.data)")
     p.add_argument("--resume", action="store_true", help="continue from --out/last.keras")
     p.add_argument("--init-weights", type=Path, help="start from these weights (fine-tuning)")
     p.add_argument("--workers", type=int, default=1)
@@ -127,8 +141,13 @@ def main(argv=None) -> None:
         raise SystemExit(why)
     state = json.loads((args.out / "state.json").read_text()) if resuming else {}
     holdout = state.get("holdout", "line") if resuming else args.holdout  # runs before the option used "line"
-    real, hold = load_iiit5k_train(args.data, holdout)
-    print(f"IIIT5K train: {len(real)} for training, {len(hold)} held out (by {holdout})", flush=True)
+    real_spec = state.get("real_sets", "iiit5k") if resuming else args.real_sets  # earlier runs: IIIT5K only
+    real_weights = parse_real_sets(real_spec)
+    real, hold = {}, []
+    for name in real_weights:
+        real[name], held = load_real_set(args.data, name, holdout)
+        hold += held
+        print(f"{name}: {len(real[name])} for training, {len(held)} held out (by {holdout})", flush=True)
     x_val, y_val = holdout_arrays(hold)
 
     initial_epoch = 0
@@ -138,15 +157,13 @@ def main(argv=None) -> None:
         print(f"resumed from {last} at epoch {initial_epoch}", flush=True)
     else:
         model = make_model(args)
-        if args.init_weights:
-            model.load_weights(args.init_weights)
     model.summary(print_fn=lambda s, **_: print(s, flush=True))
 
     data = MixedWords(real, args.batch, args.real_fraction, args.steps, seed=initial_epoch,
-                      workers=args.workers, use_multiprocessing=args.workers > 0)
+                      real_weights=real_weights, workers=args.workers, use_multiprocessing=args.workers > 0)
     callbacks = [
         HoldoutAccuracy(x_val, y_val, args.out / "best.weights.h5", best_accuracy(args.out)),
-        SaveState(args.out, holdout, args.keep_epochs),
+        SaveState(args.out, holdout, args.keep_epochs, real_spec),
         keras.callbacks.CSVLogger(str(args.out / "history.csv"), append=True),
     ]
     model.fit(data, epochs=args.epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=1)

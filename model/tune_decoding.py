@@ -3,9 +3,10 @@
     python -m model.tune_decoding [--weights W.weights.h5] [--data ../shared/data]
                                   [--lm-words 20000 50000 --lm-orders 5 6]
 
-Never on IIIT5K test. The dev crops are the labelled word boxes of svt_train (street
-scenes no model here has trained on) and the IIIT5K *train* crops the image hold-out
-keeps out of training. Each (weight, bonus) pair of the grid is scored on both, and
+Never on a test split. The dev crops are the labelled word boxes of svt_train (street
+scenes no model here has trained on) and the crops each real training set's image
+hold-out keeps out of training (IIIT5K train, IC15, IC13 born-digital: ``model.data``).
+Each (weight, bonus) pair of the grid is scored on each set, and
 against the engine's current settings (OCR_LM_WEIGHT, OCR_LM_BONUS) word by word.
 Without ``--weights`` it reads with the shipped TFLite model, as the engine serves.
 With ``--lm-words``/``--lm-orders`` it builds each such language model (``model.charlm``)
@@ -34,7 +35,7 @@ from ocr_engine.pipeline import OcrEngine
 from ocr_engine.preprocess import batch_to_input, with_margin
 
 from model import charlm
-from model.data import DEFAULT_DATA_DIR, load_iiit5k_train
+from model.data import DEFAULT_DATA_DIR, REAL_SETS, load_real_set
 
 RECORD = Path(__file__).resolve().parent / "artifacts" / "decoding_choice.txt"
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
@@ -54,14 +55,14 @@ def svt_word_crops(folder: Path) -> tuple[list[np.ndarray], list[str]]:
 
 
 def dev_sets(data: Path) -> dict[str, tuple[list[np.ndarray], list[str]]]:
-    _, hold = load_iiit5k_train(data, "image")
-    return {
-        "svt_words": svt_word_crops(data / "svt_train"),
-        "iiit5k_holdout": ([img for img, _ in hold], [label for _, label in hold]),
-    }
+    sets = {"svt_words": svt_word_crops(data / "svt_train")}
+    for name in REAL_SETS:
+        _, hold = load_real_set(data, name, "image")
+        sets[f"{name}_holdout"] = ([img for img, _ in hold], [label for _, label in hold])
+    return sets
 
 
-def keras_probs(weights: Path, width: float):
+def keras_probs(weights: Path, width: float | str):
     """Reads with Keras weights: a ``.weights.h5`` or a ``.keras`` training checkpoint."""
     from model.crnn import build_crnn
     from model.export import weights_file
@@ -72,8 +73,9 @@ def keras_probs(weights: Path, width: float):
     return lambda crops: np.asarray(model.predict(batch_to_input(crops), batch_size=64, verbose=0))
 
 
-def correct(probs: np.ndarray, labels: list[str], engine: OcrEngine, weight: float, bonus: float) -> np.ndarray:
-    reads = engine.decode_probs(probs, lm_weight=weight, lm_bonus=bonus)
+def correct(probs: np.ndarray, labels: list[str], engine: OcrEngine, weight: float, bonus: float,
+            support: float | None = None, keep_digits: bool = True) -> np.ndarray:
+    reads = engine.decode_probs(probs, lm_weight=weight, lm_bonus=bonus, lm_support=support, keep_digits=keep_digits)
     return np.array([normalize_text(r.text) == label for r, label in zip(reads, labels, strict=True)])
 
 
@@ -81,9 +83,14 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     p.add_argument("--weights", type=Path, help="Keras weights to read with (default: the shipped TFLite model)")
-    p.add_argument("--width", type=float, default=0.5)
+    p.add_argument("--width", default="0.5", help="the network's width (model.widths)")
     p.add_argument("--lm-words", type=int, nargs="+", help="build LMs from this many top English words")
     p.add_argument("--lm-orders", type=int, nargs="+", help=f"... of these orders (default {charlm.DEFAULT_ORDER})")
+    p.add_argument("--lm-weights", type=float, nargs="+", default=WEIGHTS, help="the grid's LM weights")
+    p.add_argument("--lm-bonuses", type=float, nargs="+", default=BONUSES, help="the grid's per-character bonuses")
+    p.add_argument("--supports", type=float, nargs="+",
+                   help="the grid's LM gates in nats ('inf': no gate; default: OCR_LM_SUPPORT)")
+    p.add_argument("--free-digits", action="store_true", help="also score each cell letting the LM change digits")
     p.add_argument("--record", metavar="TITLE", help=f"append the table to {RECORD.name} under this title")
     args = p.parse_args(argv)
     if args.lm_orders and not args.lm_words:
@@ -100,28 +107,34 @@ def main(argv=None) -> None:
     sets = dev_sets(args.data)
     probs = {name: predict([with_margin(c) for c in crops]) for name, (crops, _) in sets.items()}
 
-    def score(lm: CharLM | None, weight: float, bonus: float) -> dict[str, np.ndarray]:
+    def score(lm: CharLM | None, weight: float, bonus: float, support: float | None = None,
+              keep_digits: bool = True) -> dict[str, np.ndarray]:
         reader = OcrEngine(settings, engine.recognizer, lm)  # decodes as the engine would with this LM
-        return {name: correct(probs[name], labels, reader, weight, bonus) for name, (_, labels) in sets.items()}
+        return {name: correct(probs[name], labels, reader, weight, bonus, support, keep_digits)
+                for name, (_, labels) in sets.items()}
 
     current = score(engine.lm, settings.lm_weight, settings.lm_bonus)
     n = sum(len(labels) for _, labels in sets.values())
     emit(f"dev crops: {', '.join(f'{k} {len(v[1])}' for k, v in sets.items())}; against the shipped LM "
-         f"at weight {settings.lm_weight}, bonus {settings.lm_bonus}: {sum(int(v.sum()) for v in current.values())}")
+         f"at weight {settings.lm_weight}, bonus {settings.lm_bonus}, support {settings.lm_support}: "
+         f"{sum(int(v.sum()) for v in current.values())}")
+    supports = args.supports or [settings.lm_support]
+    digit_rules = (True, False) if args.free_digits else (True,)
     lms = ([("the shipped LM", engine.lm)] if not args.lm_words
            else charlm.candidates(args.lm_words, args.lm_orders or [charlm.DEFAULT_ORDER]))
     for label, lm in lms:
         emit(f"\n{label}")
-        emit(f"{'weight':>6} {'bonus':>5} " + " ".join(f"{k:>15}" for k in sets) + "  combined  won lost")
-        for weight, bonus in itertools.product(WEIGHTS, BONUSES):
-            if weight == 0 and bonus:
-                continue  # the bonus only acts with the LM
-            got = score(lm, weight, bonus)
+        emit(f"{'weight':>6} {'bonus':>5} {'support':>7} {'digits':>6} " + " ".join(f"{k:>15}" for k in sets)
+             + "  combined  won lost")
+        for weight, bonus, support, keep in itertools.product(args.lm_weights, args.lm_bonuses, supports, digit_rules):
+            if weight == 0 and (bonus or support != supports[0] or not keep):
+                continue  # the bonus and the gate only act with the LM
+            got = score(lm, weight, bonus, support, keep)
             won = sum(int((got[k] & ~current[k]).sum()) for k in got)
             lost = sum(int((~got[k] & current[k]).sum()) for k in got)
             total = sum(int(v.sum()) for v in got.values())
-            emit(f"{weight:6.1f} {bonus:5.1f} " + " ".join(f"{v.mean():15.3f}" for v in got.values())
-                 + f"  {total / n:8.3f}  {won:3d} {lost:4d}")
+            emit(f"{weight:6.1f} {bonus:5.1f} {support:7.1f} {'kept' if keep else 'free':>6} "
+                 + " ".join(f"{v.mean():15.3f}" for v in got.values()) + f"  {total / n:8.3f}  {won:3d} {lost:4d}")
     if args.record:
         record(RECORD, args.record, sys.argv[1:] if argv is None else argv, lines)
 

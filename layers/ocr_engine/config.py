@@ -16,6 +16,8 @@
 | OCR_LM_FILE | charlm.npz | character language model in OCR_MODEL_DIR that steers beam search (empty: none) |
 | OCR_LM_WEIGHT | 0.4 | its weight in the beam (0: off; beam width 1 never uses it) |
 | OCR_LM_BONUS | 1.0 | log-score added per character read while the LM steers (offsets its cost per letter) |
+| OCR_READ_TALL | 1 | tall crops are also read turned ±90° and as stacked letters, the surest reading kept (0: off) |
+| OCR_LM_SUPPORT | 6.0 | the LM's reading is kept within this many nats of the network's own, digits unchanged |
 | OCR_NUM_THREADS | 1 | LiteRT interpreter threads |
 | OCR_DETECT_MAX_SIDE | 1600 | scenes are shrunk to this before detection |
 | OCR_ANNOTATE_MAX_SIDE | 1600 | the annotated image is at most this long on its longest side |
@@ -74,6 +76,8 @@ class Settings:
     lm_file: str = field(default_factory=lambda: os.environ.get("OCR_LM_FILE", "charlm.npz"))
     lm_weight: float = field(default_factory=lambda: _float("OCR_LM_WEIGHT", 0.4))
     lm_bonus: float = field(default_factory=lambda: _float("OCR_LM_BONUS", 1.0))
+    lm_support: float = field(default_factory=lambda: _float("OCR_LM_SUPPORT", 6.0))
+    read_tall: bool = field(default_factory=lambda: _int("OCR_READ_TALL", 1) != 0)
     num_threads: int = field(default_factory=lambda: _int("OCR_NUM_THREADS", 1))
     detect_max_side: int = field(default_factory=lambda: _int("OCR_DETECT_MAX_SIDE", 1600))
     annotate_max_side: int = field(default_factory=lambda: _int("OCR_ANNOTATE_MAX_SIDE", 1600))

@@ -139,6 +139,44 @@ def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-2, pe
     return Decoded(text, float(np.exp(_logsumexp(pb, pnb) / len(best))))
 
 
+def digits(text: str) -> str:
+    return "".join(ch for ch in text if ch.isdigit())
+
+
+def lm_may_overrule(network: str, network_logp: float, fused: str, fused_logp: float, support: float,
+                    keep_digits: bool = True) -> bool:
+    """Whether the LM-steered reading ``fused`` may replace the network's own ``network``.
+
+    The LM only chooses among readings the network nearly supports: ``fused`` must lie
+    within ``support`` nats of the network's reading under the network's own CTC
+    probabilities (the LM invented "immigrant" from an unreadable "MICHOACANA"), and it
+    may not add, drop or change a digit (an English LM pulls "2002" to "22" and "20p" to
+    "2op": it knows words, not numbers).
+    """
+    if fused == network:
+        return True
+    if keep_digits and digits(fused) != digits(network):
+        return False
+    return fused_logp >= network_logp - support
+
+
+def gated_beam_search(probs: np.ndarray, beam_width: int, lm: CharLM | None, lm_weight: float,
+                      lm_bonus: float, support: float = math.inf, keep_digits: bool = True) -> Decoded:
+    """Beam search steered by the LM, kept only where :func:`lm_may_overrule` allows;
+    otherwise the network's own beam-search reading."""
+    fused = beam_search(probs, beam_width, lm=lm, lm_weight=lm_weight, lm_bonus=lm_bonus)
+    if lm is None or lm_weight <= 0 or beam_width <= 1:
+        return fused
+    network = beam_search(probs, beam_width)
+    if fused.text == network.text:
+        return fused
+    log_probs = np.log(np.clip(probs, 1e-12, 1.0))
+    fused_logp, network_logp = sequence_log_probs(log_probs, [encode(fused.text), encode(network.text)])
+    if lm_may_overrule(network.text, float(network_logp), fused.text, float(fused_logp), support, keep_digits):
+        return fused
+    return network
+
+
 def sequence_log_probs(log_probs: np.ndarray, label_seqs: list[list[int]]) -> np.ndarray:
     """log P(labels | probs) over all CTC alignments, for many label sequences at once.
 

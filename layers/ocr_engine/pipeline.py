@@ -19,6 +19,7 @@ from ocr_engine.decode import DecodedImage, decode_image
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import InvalidOption
 from ocr_engine.lm import CharLM
+from ocr_engine.orient import readings_of
 from ocr_engine.preprocess import WORD_MARGIN, with_margin
 from ocr_engine.recognize import Recognizer
 from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
@@ -56,7 +57,7 @@ class OcrEngine:
             steer = f"beam {s.beam_width}, no language model"
         else:
             steer = (f"beam {s.beam_width} steered by the order-{self.lm.order} character LM {s.lm_file} "
-                     f"(weight {s.lm_weight}, bonus {s.lm_bonus})")
+                     f"(weight {s.lm_weight}, bonus {s.lm_bonus}, support {s.lm_support} nats, digits kept)")
         return f"{WORD_MARGIN:.0%} margin, {steer}"
 
     # -- options ----------------------------------------------------------------------
@@ -107,7 +108,7 @@ class OcrEngine:
         t1 = time.perf_counter()
         crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in detected)]
         crops.append(with_margin(_shrunk_for_reading(image.rgb)))
-        probs = self.recognizer.predict_crops(crops)
+        probs = self._recognize(crops)
         t2 = time.perf_counter()
         words = self._decode(regions, probs, beam, lexicon)
         if options.detect:
@@ -124,18 +125,28 @@ class OcrEngine:
                    lexicon: Sequence[str] | None = None, lm_weight: float | None = None,
                    lm_bonus: float | None = None) -> list[ctc.Decoded]:
         """Already-cropped words (evaluation, benchmarks) -> decoded texts."""
-        probs = self.recognizer.predict_crops([with_margin(c) for c in crops])
+        probs = self._recognize([with_margin(c) for c in crops])
         return self.decode_probs(probs, beam_width, lexicon, lm_weight, lm_bonus)
+
+    def _recognize(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Crops -> per crop, the probabilities of each way of reading it (one, or four for a
+        tall crop: ``orient.readings_of``), all in one batch."""
+        variants = [readings_of(c) if self.settings.read_tall else [c] for c in crops]
+        flat = self.recognizer.predict_crops([v for vs in variants for v in vs])
+        ends = np.cumsum([len(vs) for vs in variants])
+        return [flat[end - len(vs) : end] for vs, end in zip(variants, ends, strict=True)]
 
     def decode_probs(self, probs: Sequence[np.ndarray], beam_width: int | None = None,
                      lexicon: Sequence[str] | None = None, lm_weight: float | None = None,
-                     lm_bonus: float | None = None) -> list[ctc.Decoded]:
-        """The recognizer's per-crop probabilities -> decoded texts (the settings where not given)."""
+                     lm_bonus: float | None = None, lm_support: float | None = None,
+                     keep_digits: bool = True) -> list[ctc.Decoded]:
+        """The recognizer's per-crop probabilities -> decoded texts (the settings where not given).
+        A crop's probabilities are (T, C), or (k, T, C) for k ways of reading it: the surest wins."""
         beam = self.settings.beam_width if beam_width is None else beam_width
         lexicon = tuple(lexicon) if lexicon else None
-        return [self._decode_one(p, beam, lexicon, lm_weight, lm_bonus) for p in probs]
+        return [self._decode_one(p, beam, lexicon, lm_weight, lm_bonus, lm_support, keep_digits) for p in probs]
 
-    def _decode(self, regions: list[Region], probs: np.ndarray, beam: int, lexicon) -> list[Word]:
+    def _decode(self, regions: list[Region], probs: Sequence[np.ndarray], beam: int, lexicon) -> list[Word]:
         out = []
         for region, p in zip(regions, probs, strict=True):
             d = self._decode_one(p, beam, lexicon)
@@ -143,14 +154,23 @@ class OcrEngine:
         return out
 
     def _decode_one(self, probs: np.ndarray, beam: int, lexicon: tuple[str, ...] | None,
-                    lm_weight: float | None = None, lm_bonus: float | None = None) -> ctc.Decoded:
+                    lm_weight: float | None = None, lm_bonus: float | None = None,
+                    lm_support: float | None = None, keep_digits: bool = True) -> ctc.Decoded:
+        if probs.ndim == 3:  # several ways of reading one crop: the surest reading
+            reads = [self._decode_one(p, beam, lexicon, lm_weight, lm_bonus, lm_support, keep_digits) for p in probs]
+            return max(reads, key=lambda d: d.confidence)
         if lexicon:
             return ctc.lexicon_decode(probs, lexicon)
         if beam <= 1:
             return ctc.greedy_decode(probs)
-        weight = self.settings.lm_weight if lm_weight is None else lm_weight
-        bonus = self.settings.lm_bonus if lm_bonus is None else lm_bonus
-        return ctc.beam_search(probs, beam, lm=self.lm, lm_weight=weight, lm_bonus=bonus)
+        s = self.settings
+        return ctc.gated_beam_search(
+            probs, beam, self.lm,
+            lm_weight=s.lm_weight if lm_weight is None else lm_weight,
+            lm_bonus=s.lm_bonus if lm_bonus is None else lm_bonus,
+            support=s.lm_support if lm_support is None else lm_support,
+            keep_digits=keep_digits,
+        )
 
 
 def _shrunk_for_reading(rgb: np.ndarray) -> np.ndarray:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode
-from ocr_engine.ctc import beam_search, greedy_decode, sequence_log_prob
+from ocr_engine.ctc import beam_search, gated_beam_search, greedy_decode, lm_may_overrule, sequence_log_prob
 from ocr_engine.errors import ModelUnavailable
 from ocr_engine.lm import END, CharLM
 
@@ -120,3 +120,25 @@ def test_the_candidate_lms_cover_every_word_count_and_order(monkeypatch):
     # The two-word LM has never seen "quiz"; the six-word one has.
     assert np.argmax(built[0][1].log_probs("q")) != symbol("u")
     assert np.argmax(built[2][1].log_probs("q")) == symbol("u")
+
+
+# -- the gate: the LM may not overrule the network ------------------------------------
+
+
+def test_the_gate_keeps_the_lm_within_reach_of_the_network(lm):
+    probs = ambiguous_hello()  # the network reads 'hcllo'; the LM pulls to 'hello' (0.4 against 0.5)
+    near = gated_beam_search(probs, 10, lm, lm_weight=0.3, lm_bonus=0.0, support=1.0)
+    assert near.text == "hello"  # log 0.5 - log 0.4 = 0.22 nats: nearly supported
+    strict = gated_beam_search(probs, 10, lm, lm_weight=0.3, lm_bonus=0.0, support=0.1)
+    assert strict.text == "hcllo"  # the network's own reading, not the LM's
+    assert strict == beam_search(probs, 10)
+
+
+def test_the_lm_never_adds_drops_or_changes_a_digit():
+    assert not lm_may_overrule("2002", -3.0, "22", -3.0, support=10.0)
+    assert not lm_may_overrule("20p", -3.0, "2op", -2.0, support=10.0)
+    assert not lm_may_overrule("hornby", -3.0, "horn8y", -3.0, support=10.0)
+    assert lm_may_overrule("20p", -3.0, "20p", -9.0, support=0.0)  # the same reading
+    assert lm_may_overrule("2op", -3.0, "20p", -3.5, support=1.0, keep_digits=False)
+    assert lm_may_overrule("hcllo", -3.0, "hello", -3.5, support=1.0)
+    assert not lm_may_overrule("hcllo", -3.0, "hello", -4.5, support=1.0)

@@ -1,0 +1,110 @@
+"""Compare candidate weights on the dev crops: ``python -m model.dev_compare LABEL=W[@WIDTH] ...``.
+
+    python -m model.dev_compare shipped=model/artifacts/crnn.weights.h5 \\
+        wide=ck/mean3.weights.h5@32-64-128-128-384-384-192 --record "Phase 9"
+
+Each candidate reads every dev set of ``model.tune_decoding`` (svt_train's words and the
+real training sets' image hold-outs; never a test split) as the engine serves (margin,
+the engine's beam, LM weight, bonus and gate; tall crops read every way unless
+OCR_READ_TALL=0), then with the LM ungated (its reading
+always kept: the decoding before the gate) and without the language model. Prints word
+accuracy per set as served, the totals, and CER; ``--record TITLE`` appends the table to the
+training record's dev log (``model/checkpoints/dev_log.md``), where each lever's gain is
+kept.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import math
+import shlex
+import sys
+from pathlib import Path
+
+import numpy as np
+from ocr_engine.config import load_settings
+from ocr_engine.evaluate import recognition_score
+from ocr_engine.orient import readings_of
+from ocr_engine.pipeline import OcrEngine
+from ocr_engine.preprocess import with_margin
+
+from model.data import DEFAULT_DATA_DIR
+from model.tune_decoding import dev_sets, keras_probs
+
+DEV_LOG = Path(__file__).resolve().parent / "checkpoints" / "dev_log.md"
+
+
+def parse_candidate(spec: str) -> tuple[str, Path, str]:
+    """``label=path[@width]`` -> (label, path, width)."""
+    label, sep, rest = spec.partition("=")
+    if not sep or not rest:
+        raise argparse.ArgumentTypeError(f"{spec!r}: expected LABEL=WEIGHTS[@WIDTH]")
+    path, _, width = rest.partition("@")
+    return label, Path(path), width or "0.5"
+
+
+def read_all_ways(predict, crops: list, read_tall: bool) -> list:
+    """As the engine reads: a tall crop's other readings too (``orient.readings_of``), so
+    each crop's probabilities are (k, T, C) and decoding keeps the surest."""
+    variants = [readings_of(c) if read_tall else [c] for c in crops]
+    flat = predict([v for vs in variants for v in vs])
+    ends = np.cumsum([len(vs) for vs in variants])
+    return [flat[end - len(vs) : end] for vs, end in zip(variants, ends, strict=True)]
+
+
+def score_candidate(engine: OcrEngine, weights: Path, width: str, sets: dict) -> dict[str, dict]:
+    """-> {set: {"lm": RecognitionScore, "plain": RecognitionScore}} for one candidate."""
+    predict = keras_probs(weights, width)
+    out = {}
+    for name, (crops, labels) in sets.items():
+        probs = read_all_ways(predict, [with_margin(c) for c in crops], engine.settings.read_tall)
+        gated = engine.decode_probs(probs)
+        ungated = engine.decode_probs(probs, lm_support=math.inf, keep_digits=False)
+        plain = engine.decode_probs(probs, lm_weight=0.0, lm_bonus=0.0)
+        out[name] = {"lm": recognition_score([r.text for r in gated], labels),
+                     "ungated": recognition_score([r.text for r in ungated], labels),
+                     "plain": recognition_score([r.text for r in plain], labels)}
+    return out
+
+
+def table(results: dict[str, dict[str, dict]], sets: dict) -> list[str]:
+    names = list(sets)
+    n = sum(len(labels) for _, labels in sets.values())
+    lines = ["| candidate | " + " | ".join(f"{s} ({len(sets[s][1])})" for s in names)
+             + f" | all {n}, as served | CER | LM ungated | without the LM |",
+             "|---" * (len(names) + 5) + "|"]
+    for label, scores in results.items():
+        right, ungated, plain = (sum(round(scores[s][k].word_accuracy * scores[s][k].n) for s in names)
+                                 for k in ("lm", "ungated", "plain"))
+        cer = sum(scores[s]["lm"].cer * scores[s]["lm"].n for s in names) / n
+        lines.append(f"| {label} | " + " | ".join(f"{scores[s]['lm'].word_accuracy:.1%}" for s in names)
+                     + f" | {right} ({right / n:.1%}) | {cer:.2%} | {ungated} ({ungated / n:.1%})"
+                     + f" | {plain} ({plain / n:.1%}) |")
+    return lines
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("candidates", nargs="+", type=parse_candidate, help="LABEL=WEIGHTS[@WIDTH]")
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--record", metavar="TITLE", help=f"append the table to {DEV_LOG.name} under this title")
+    args = p.parse_args(argv)
+    engine = OcrEngine.from_settings(load_settings())  # its LM and decoding settings
+    sets = dev_sets(args.data)
+    results = {}
+    for label, weights, width in args.candidates:
+        results[label] = score_candidate(engine, weights, width, sets)
+        print(table({label: results[label]}, sets)[-1], flush=True)
+    lines = table(results, sets)
+    print("\n".join(lines))
+    if args.record:
+        command = shlex.join(["python", "-m", "model.dev_compare", *(sys.argv[1:] if argv is None else argv)])
+        with DEV_LOG.open("a", encoding="utf-8") as f:
+            f.write(f"\n## {args.record}\n"
+                    f"`{command}`, {datetime.date.today().isoformat()}, {engine.decoding}\n\n"
+                    + "\n".join(lines) + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# One training call on a lent GPU (README, "Training on a lent GPU"), from the bundle that
+# `python -m model.device_bundle --init-weights W` writes to .device/. Run as
+#   run(command="bash model/device_train.sh", carry=[".device"])
+# It trains for at most BUDGET seconds and leaves in $OUT the last epoch's weights and the
+# mean of the last three, without optimizer state (each under the 16 MiB a file may be),
+# with history.csv and state.json. Settings come from the environment (defaults below).
+set -u
+: "${OUT:?set by the device tool}"
+EPOCHS=${EPOCHS:-11} STEPS=${STEPS:-600} BATCH=${BATCH:-128} WORKERS=${WORKERS:-14} BUDGET=${BUDGET:-520}
+LR=${LR:-4e-4} REAL_FRACTION=${REAL_FRACTION:-0.5} REAL_SETS=${REAL_SETS:-iiit5k,ic15,ic13}
+WIDTH=${WIDTH:-32-64-128-128-384-384-192} INIT_WIDTH=${INIT_WIDTH:-0.5}
+CK=/tmp/run DATA=/tmp/data
+export PYTHONUNBUFFERED=1
+python3 -m pip install -q --no-index --find-links .device/wheels keras || exit 1
+mkdir -p "$DATA" && tar -xzf .device/real.tar.gz -C "$DATA" || exit 1
+nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
+export KERAS_BACKEND=${KERAS_BACKEND:-jax} OCR_DATA_DIR=$DATA OCR_FONT_DIRS=.device/fonts OCR_WORDS_FILE=.device/words.txt
+export PYTHONPATH=layers:.
+# Keras prints a progress line per step; keep the epoch lines only.
+timeout "$BUDGET" python3 -m model.train --out "$CK" --init-weights .device/init.weights.h5 \
+  --init-width "$INIT_WIDTH" --width "$WIDTH" --epochs "$EPOCHS" --steps "$STEPS" --batch "$BATCH" --lr "$LR" \
+  --real-fraction "$REAL_FRACTION" --real-sets "$REAL_SETS" --workers "$WORKERS" --keep-epochs 3 2>&1 \
+  | tr '\r' '\n' | grep -v -E "^.{0,12}[0-9]+/$STEPS .*(ETA|step - loss)"
+last=$(ls "$CK"/epochs/epoch*.weights.h5 | tail -1)
+# model.average writes a fresh model's weights: the epoch files also hold Adam's state (3x the size).
+python3 -m model.average --width "$WIDTH" "$last" --out "$OUT/last-$(basename "$last")"
+python3 -m model.average --width "$WIDTH" "$CK"/epochs/epoch*.weights.h5 --out "$OUT/mean3.weights.h5"
+cp "$CK"/history.csv "$CK"/state.json "$OUT/"
+ls -la "$OUT"

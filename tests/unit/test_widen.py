@@ -1,0 +1,51 @@
+"""Net2Net widening: the wider CRNN reads exactly as the narrow one it grew from."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytest.importorskip("keras", reason="training dependencies not installed (make setup-train)")
+
+from model.crnn import build_crnn  # noqa: E402
+from model.widen import grow_mapping, split_fractions, widen_model, widened  # noqa: E402
+
+
+def trained_looking(model, seed: int):
+    """Random weights with non-trivial BatchNorm statistics (a fresh model's are 0 and 1)."""
+    rng = np.random.default_rng(seed)
+    weights = []
+    for w in model.get_weights():
+        noise = rng.normal(0, 0.3, w.shape).astype(np.float32)
+        weights.append(np.abs(w + noise) + 0.5 if w.ndim == 1 and np.all(w == 1) else w + noise)
+    model.set_weights(weights)
+
+
+def test_the_widened_model_computes_what_the_narrow_one_computes(tmp_path):
+    narrow = build_crnn(width=0.25)
+    trained_looking(narrow, seed=1)
+    wide = build_crnn(width=0.5)
+    widen_model(narrow, wide, seed=3)
+    x = np.random.default_rng(2).random((4, 32, 128, 1), dtype=np.float32)
+    np.testing.assert_allclose(wide.predict(x, verbose=0), narrow.predict(x, verbose=0), atol=2e-4)  # float32 sums in another order
+    assert wide.count_params() > 3 * narrow.count_params()
+
+    narrow.save_weights(tmp_path / "narrow.weights.h5")
+    again = widened(tmp_path / "narrow.weights.h5", 0.25, 0.5, seed=3)
+    assert all(np.array_equal(a, b) for a, b in zip(again.get_weights(), wide.get_weights(), strict=True))
+
+
+def test_the_copies_of_a_unit_split_its_weight_unevenly_but_exactly():
+    rng = np.random.default_rng(0)
+    mapping = grow_mapping(4, 10, rng)
+    assert list(mapping[:4]) == [0, 1, 2, 3] and mapping.max() < 4
+    shares = split_fractions(mapping, rng, jitter=0.1)
+    for unit in range(4):
+        copies = shares[mapping == unit]
+        assert copies.sum() == pytest.approx(1.0)
+        assert len(copies) == 1 or np.ptp(copies) > 0  # uneven: the copies can grow apart
+
+
+def test_a_model_cannot_be_narrowed():
+    with pytest.raises(ValueError):
+        grow_mapping(8, 4, np.random.default_rng(0))

@@ -20,6 +20,14 @@ from ocr_engine.schemas import Word
 
 _BOX = (0, 200, 255)  # BGR: amber boxes read on dark and light scenes
 _TEXT_BG = (30, 30, 30)
+# Labels are sized for the page, which shows the image 270 (phone) to 580 (desktop) CSS
+# px wide and never larger than it is: a label's capitals are _LABEL_PX tall at
+# _DISPLAY_WIDTH, so their height in the image grows with its width past that (9 px on a
+# phone, 20 on a desktop for a 1280-wide photo; 14 at its own size for a small image).
+_LABEL_PX = 14
+_DISPLAY_WIDTH = 400
+_FONT = cv2.FONT_HERSHEY_SIMPLEX
+_CAP, _DESCENT = 22, 7  # the font's capital height and descent, in pixels at scale 1
 _QUALITIES = (85, 70, 50)  # JPEG quality ladder, tried at each size before shrinking
 _SHRINK = 0.75  # each further size step, times the longest side
 MIN_SIDE = 160  # below this the boxes and labels are unreadable: drop the image instead
@@ -64,16 +72,64 @@ def _draw(src: np.ndarray, words: list[Word], side: int, alpha: bool) -> tuple[n
     if scale < 1.0:
         img = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     thick = max(1, round(max(img.shape[:2]) / 400))
-    font_scale = max(0.4, max(img.shape[:2]) / 1200)
-    for i, word in enumerate(words, start=1):
-        x1, y1, x2, y2 = (round(v * scale) for v in word.bbox)
-        cv2.rectangle(img, (x1, y1), (x2, y2), box, thick)
-        label = f"{i} {word.text}"
-        (tw, th), base = cv2.getTextSize(label, cv2.FONT_HERSHEY_SIMPLEX, font_scale, thick)
-        ty = y1 - 4 if y1 - th - base - 4 > 0 else min(img.shape[0] - 1, y2 + th + 4)
-        cv2.rectangle(img, (x1, ty - th - base), (x1 + tw + 4, ty + base), bg, -1)
-        cv2.putText(img, label, (x1 + 2, ty), cv2.FONT_HERSHEY_SIMPLEX, font_scale, box, thick, cv2.LINE_AA)
+    boxes = [tuple(round(v * scale) for v in word.bbox) for word in words]
+    for b in boxes:
+        cv2.rectangle(img, b[:2], b[2:], box, thick)
+    _draw_labels(img, words, boxes, box, bg)
     return img, scale
+
+
+def _draw_labels(img: np.ndarray, words: list[Word], boxes: list[tuple[int, ...]], color: tuple, bg: tuple) -> None:
+    """Each box's label, ``"3 coffee"`` where that fits beside the box without covering
+    another label or word, else its number alone where it covers least."""
+    h, w = img.shape[:2]
+    text_px = _LABEL_PX * max(1.0, w / _DISPLAY_WIDTH)
+    font_scale = text_px / _CAP
+    weight = max(1, round(text_px / 9))
+    pad = max(2, round(text_px / 6))
+    all_boxes = np.array(boxes, np.int64).reshape(-1, 4)
+    placed = np.zeros((0, 4), np.int64)
+    for i, (word, own) in enumerate(zip(words, boxes, strict=True), start=1):
+        others = np.delete(all_boxes, i - 1, axis=0)
+        best = None
+        for label in (f"{i} {word.text}", str(i)):
+            tw = cv2.getTextSize(label, _FONT, font_scale, weight)[0][0]
+            spots = _label_spots(own, (tw + 2 * pad, round((_CAP + _DESCENT) * font_scale) + 2 * pad), w, h)
+            cost = (10 * _overlap(spots, placed) + 3 * _overlap(spots, others)
+                    + _overlap(spots, np.array([own])))
+            k = int(np.argmin(cost))  # the first of the least covering spots
+            if best is None or cost[k] < best[0]:
+                best = (cost[k], label, tuple(int(v) for v in spots[k]))
+            if best[0] == 0:  # the whole label fits in the clear: no need to shorten it
+                break
+        _, label, (lx1, ly1, lx2, ly2) = best
+        cv2.rectangle(img, (lx1, ly1), (lx2 - 1, ly2 - 1), bg, -1)
+        cv2.putText(img, label, (lx1 + pad, ly1 + pad + round(_CAP * font_scale)), _FONT, font_scale, color,
+                    weight, cv2.LINE_AA)
+        placed = np.vstack([placed, [(lx1, ly1, lx2, ly2)]])
+
+
+def _label_spots(own: tuple[int, ...], size: tuple[int, int], w: int, h: int) -> np.ndarray:
+    """Where a label of ``size`` may go, best first, as (x1, y1, x2, y2) rows: above the
+    box, below it, at its right end above and below, beside it, inside its corner; each
+    moved inside the image."""
+    x1, y1, x2, y2 = own
+    lw, lh = size
+    spots = np.array([(x1, y1 - lh), (x1, y2 + 1), (x2 - lw, y1 - lh), (x2 - lw, y2 + 1), (x2 + 1, y1),
+                      (x1 - lw, y1), (x1, y1)], np.int64)
+    spots[:, 0] = np.clip(spots[:, 0], 0, max(0, w - lw))
+    spots[:, 1] = np.clip(spots[:, 1], 0, max(0, h - lh))
+    return np.hstack([spots, spots + (lw, lh)])
+
+
+def _overlap(spots: np.ndarray, rects: np.ndarray) -> np.ndarray:
+    """For each spot, the pixels it shares with ``rects`` (all (x1, y1, x2, y2) rows), summed."""
+    if len(rects) == 0:
+        return np.zeros(len(spots), np.int64)
+    a, b = spots[:, None, :], rects[None, :, :]
+    dx = np.clip(np.minimum(a[..., 2], b[..., 2]) - np.maximum(a[..., 0], b[..., 0]), 0, None)
+    dy = np.clip(np.minimum(a[..., 3], b[..., 3]) - np.maximum(a[..., 1], b[..., 1]), 0, None)
+    return (dx * dy).sum(axis=1)
 
 
 def _encode(img: np.ndarray, alpha: bool, quality: int) -> bytes:

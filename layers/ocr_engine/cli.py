@@ -1,48 +1,233 @@
 """``ocr``: read images, evaluate on labelled crops or scenes, benchmark.
 
-    ocr read IMAGE... [--json] [--no-detect] [--beam N] [--lexicon W...]
+    ocr read IMAGE... [--json] [--no-detect] [--beam N] [--max-regions N] [--lexicon W...]
     ocr eval LABELS.tsv [--json] [--lexicon W... | --lexicon-file F] [--limit N]
-    ocr eval-scenes DIR [--json]
-    ocr bench [--json]
+    ocr eval-scenes DIR [--json] [--max-regions N]
+    ocr bench [--json] [--data DIR]
+
+Every command takes ``--verbose`` (also ``ocr --verbose COMMAND``): without it, the
+``INFO:`` lines LiteRT's native code writes to stderr while the model loads are dropped.
+
+A mistake on the command line or in its files (a missing or malformed labels file, a
+folder without boxes.json, an option out of range) is one line on stderr and exit status
+2, found before the model loads; ``ocr read`` goes on past an unreadable image and exits 1.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import sys
+import tempfile
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import NoReturn
 
 from tqdm import tqdm
 
 from ocr_engine.charset import normalize_text
+from ocr_engine.config import Settings, load_settings
 from ocr_engine.decode import load_rgb
 from ocr_engine.errors import OcrError
 from ocr_engine.evaluate import SceneScore, median, recognition_report
 from ocr_engine.labels import read_label_file, read_scenes
-from ocr_engine.pipeline import get_engine
+from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
 
+USAGE_ERROR = 2  # a mistake in the command line or its files (argparse's status too)
+SOME_IMAGES_FAILED = 1  # `ocr read`: at least one image could not be read
+INTERRUPTED = 130  # Ctrl+C, as a shell reports SIGINT
 
-def _lexicon(args) -> list[str] | None:
-    words = list(args.lexicon or [])
+Scenes = list[tuple[Path, list[tuple[list[float], str]]]]
+
+
+class UsageError(Exception):
+    """A user's mistake: reported as one line on stderr, exit status 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage mistake is one line (with where to look) rather than the
+    whole usage block followed by the message."""
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
+
+
+# -- reporting -----------------------------------------------------------------------------
+def _reason(exc: OSError) -> str:
+    """``[Errno 2] No such file or directory: 'x'`` -> ``no such file or directory``."""
+    return (exc.strerror or str(exc)).lower()
+
+
+def _os_error(exc: OSError, what: str = "") -> str:
+    """-> ``labels file x: no such file or directory`` (``what``, the file, the reason)."""
+    name = f"{exc.filename}:" if exc.filename is not None else ""
+    return " ".join(p for p in (what, name, _reason(exc)) if p)
+
+
+@contextlib.contextmanager
+def _native_log_filtered(verbose: bool) -> Iterator[None]:
+    """Drop the ``INFO:`` lines native code writes to file descriptor 2 inside the block
+    (LiteRT's ``Created TensorFlow Lite XNNPACK delegate for CPU.`` when the interpreter
+    is built; it has no switch for that from Python). Everything else written to stderr
+    meanwhile (warnings, errors, Python's own) is passed on when the block ends."""
+    if verbose:
+        yield
+        return
+    sys.stderr.flush()
+    try:
+        saved = os.dup(2)
+    except OSError:  # no fd 2 to redirect: nothing to filter
+        yield
+        return
+    with tempfile.TemporaryFile() as caught:
+        os.dup2(caught.fileno(), 2)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):
+                sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+            caught.seek(0)
+            kept = [line for line in caught.read().decode("utf-8", "replace").splitlines(keepends=True)
+                    if not line.startswith("INFO: ")]
+            if kept:
+                sys.stderr.write("".join(kept))
+                sys.stderr.flush()
+
+
+def _load_engine(args: argparse.Namespace) -> OcrEngine:
+    """The model, loaded once (after every option and input file has been checked)."""
+    with _native_log_filtered(args.verbose):
+        return get_engine()
+
+
+# -- checks made before the model loads -------------------------------------------------------
+def _settings() -> Settings:
+    try:
+        return load_settings()
+    except ValueError as exc:
+        raise UsageError(f"an OCR_* environment variable is not a number ({exc})") from exc
+
+
+def _in_range(flag: str, value: int | None, low: int, high: int | None = None) -> None:
+    if value is None:
+        return
+    if value < low or (high is not None and value > high):
+        bounds = f"between {low} and {high}" if high is not None else f"{low} or more"
+        raise UsageError(f"{flag} must be {bounds} (got {value})")
+
+
+def _lexicon(args: argparse.Namespace) -> list[str] | None:
+    words = [w.strip() for w in args.lexicon or [] if w.strip()]
     if getattr(args, "lexicon_file", None):
-        words += [w.strip() for w in Path(args.lexicon_file).read_text().splitlines() if w.strip()]
+        path = Path(args.lexicon_file)
+        try:
+            text = path.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise UsageError(_os_error(exc, "lexicon file")) from exc
+        except UnicodeDecodeError as exc:
+            raise UsageError(f"lexicon file {path} is not UTF-8 text") from exc
+        words += [w.strip() for w in text.splitlines() if w.strip()]
     return words or None
 
 
-def cmd_read(args) -> int:
-    engine = get_engine()
+def _label_rows(path: Path, limit: int | None = None) -> list[tuple[Path, str]]:
+    """The ``path<TAB>label`` lines of ``path`` (the first ``limit``); at least one."""
+    if path.is_dir():
+        raise UsageError(f"labels file {path} is a folder; expected a path<TAB>label file")
+    try:
+        rows = read_label_file(path)
+    except OSError as exc:
+        raise UsageError(_os_error(exc, "labels file")) from exc
+    except ValueError as exc:  # a line without a tab, or not UTF-8 text
+        raise UsageError(str(exc)) from exc
+    if not rows:
+        raise UsageError(f"labels file {path} has no 'path<TAB>label' lines")
+    return rows[:limit] if limit else rows
+
+
+def _scenes(folder: Path) -> Scenes:
+    """The scenes of a folder with boxes.json and images/; at least one."""
+    if not folder.is_dir():
+        raise UsageError(f"scene folder {folder} does not exist" if not folder.exists()
+                         else f"{folder} is not a folder; expected one with boxes.json and images/")
+    if not (folder / "boxes.json").is_file():
+        raise UsageError(f"{folder} is not a scene folder: it has no boxes.json")
+    try:
+        scenes = read_scenes(folder)
+    except OSError as exc:
+        raise UsageError(_os_error(exc)) from exc
+    except ValueError as exc:
+        raise UsageError(str(exc)) from exc
+    if not scenes:
+        raise UsageError(f"{folder / 'boxes.json'} lists no scenes")
+    return scenes
+
+
+def check_read(args: argparse.Namespace, settings: Settings) -> None:
+    _in_range("--beam", args.beam, 1, settings.max_beam_width)
+    _in_range("--max-regions", args.max_regions, 1, settings.max_regions_limit)
+    args.lexicon_words = _lexicon(args)
+    if args.lexicon_words and len(set(args.lexicon_words)) > settings.max_lexicon:
+        raise UsageError(f"--lexicon may hold at most {settings.max_lexicon} words "
+                         f"(got {len(set(args.lexicon_words))})")
+
+
+def check_eval(args: argparse.Namespace, settings: Settings) -> None:
+    _in_range("--beam", args.beam, 1, settings.max_beam_width)
+    _in_range("--limit", args.limit, 1)
+    if args.lm_weight is not None and args.lm_weight < 0:
+        raise UsageError(f"--lm-weight must be 0 or more (got {args.lm_weight:g})")
+    if args.lexicon_file and args.lexicon:
+        raise UsageError("give --lexicon or --lexicon-file, not both")
+    args.lexicon_words = _lexicon(args)
+    args.rows = _label_rows(Path(args.labels), args.limit)
+
+
+def check_eval_scenes(args: argparse.Namespace, settings: Settings) -> None:
+    _in_range("--max-regions", args.max_regions, 1, settings.max_regions_limit)
+    args.scenes = _scenes(Path(args.folder))
+
+
+def check_bench(args: argparse.Namespace, settings: Settings) -> None:
+    from ocr_engine.bench import _data_dir
+
+    _in_range("--crops", args.crops, 8)  # the batch-8 figure needs a batch of eight
+    _in_range("--scenes", args.scenes, 0)
+    data = _data_dir(args.data)
+    where = "--data" if args.data else "OCR_DATA_DIR" if os.environ.get("OCR_DATA_DIR") else "the default"
+    hint = "run it from the repository next to ../shared/data, or pass --data DIR (or set OCR_DATA_DIR)"
+    if not data.is_dir():
+        raise UsageError(f"no data folder at {data} ({where}); {hint}")
+    tsv = data / "iiit5k" / "test.tsv"
+    if not tsv.is_file():
+        raise UsageError(f"{data} has no iiit5k/test.tsv (IIIT5K test crops to time); {hint}")
+    _label_rows(tsv)
+    if args.scenes:
+        _scenes(data / "svt_train")
+
+
+# -- commands ------------------------------------------------------------------------------
+def cmd_read(args: argparse.Namespace) -> int:
+    engine = _load_engine(args)
     options = ReadOptions(detect=not args.no_detect, beam_width=args.beam, max_regions=args.max_regions,
-                          lexicon=tuple(_lexicon(args) or ()) or None)
+                          lexicon=tuple(args.lexicon_words or ()) or None)
     status = 0
     for path in args.images:
         try:
             result = engine.read(Path(path).read_bytes(), options)
-        except (OcrError, OSError) as exc:
+        except OSError as exc:
+            print(f"{path}: error: {_reason(exc)}", file=sys.stderr)
+            status = SOME_IMAGES_FAILED
+            continue
+        except OcrError as exc:
             print(f"{path}: error: {exc}", file=sys.stderr)
-            status = 1
+            status = SOME_IMAGES_FAILED
             continue
         if args.json:
             print(json.dumps({"file": str(path), **result.to_dict()}))
@@ -52,46 +237,57 @@ def cmd_read(args) -> int:
     return status
 
 
-def cmd_eval(args) -> int:
-    engine = get_engine()
-    rows = read_label_file(Path(args.labels))[: args.limit or None]
-    lexicon = _lexicon(args)
-    preds, labels, ms = [], [], []
-    for path, label in tqdm(rows, desc="eval", unit="crop", disable=args.json or not sys.stderr.isatty()):
+def cmd_eval(args: argparse.Namespace) -> int:
+    engine = _load_engine(args)
+    preds, labels, confidences, ms = [], [], [], []
+    for path, label in tqdm(args.rows, desc="eval", unit="crop", disable=args.json or not sys.stderr.isatty()):
         try:
             img = load_rgb(path, engine.settings)
-        except (OSError, OcrError) as exc:
+        except OSError as exc:
+            print(f"{path}: unreadable ({_reason(exc)}), counted as wrong", file=sys.stderr)
+            preds.append("")
+            labels.append(label)
+            confidences.append(0.0)
+            continue
+        except OcrError as exc:
             print(f"{path}: unreadable ({exc}), counted as wrong", file=sys.stderr)
             preds.append("")
             labels.append(label)
+            confidences.append(0.0)
             continue
         t = time.perf_counter()
-        decoded = engine.read_crops([img], beam_width=args.beam, lexicon=lexicon,
-                                     lm_weight=args.lm_weight, lm_bonus=args.lm_bonus)[0]
+        decoded = engine.read_crops([img], beam_width=args.beam, lexicon=args.lexicon_words,
+                                    lm_weight=args.lm_weight, lm_bonus=args.lm_bonus)[0]
         ms.append((time.perf_counter() - t) * 1000)
         preds.append(decoded.text)
         labels.append(label)
+        confidences.append(decoded.confidence)
         if args.show_errors and normalize_text(decoded.text) != normalize_text(label):
             print(f"{path}\t{label}\t{decoded.text}", file=sys.stderr)
-    out = recognition_report(preds, labels, ms)
+    out = recognition_report(preds, labels, ms, confidences)
     if args.json:
         print(json.dumps(out))
     else:
         print(f"n={out['n']}  word accuracy {out['word_accuracy']:.2%}  CER {out['cer']:.2%}  "
-              f"median {out['ms_per_crop']:.1f} ms/crop")
+              f"ECE {out['ece']:.3f}  median {out['ms_per_crop']:.1f} ms/crop")
     return 0
 
 
-def cmd_eval_scenes(args) -> int:
-    engine = get_engine()
+def cmd_eval_scenes(args: argparse.Namespace) -> int:
+    engine = _load_engine(args)
     score, ms = SceneScore(), []
-    scenes = read_scenes(Path(args.folder))
-    for path, gold in tqdm(scenes, desc="scenes", disable=args.json or not sys.stderr.isatty()):
+    for path, gold in tqdm(args.scenes, desc="scenes", disable=args.json or not sys.stderr.isatty()):
         t = time.perf_counter()
-        result = engine.read(path.read_bytes(), ReadOptions(max_regions=args.max_regions))
+        try:
+            result = engine.read(path.read_bytes(), ReadOptions(max_regions=args.max_regions))
+        except (OSError, OcrError) as exc:
+            reason = _reason(exc) if isinstance(exc, OSError) else str(exc)
+            print(f"{path}: unreadable ({reason}), its words counted as missed", file=sys.stderr)
+            score.add([], gold)
+            continue
         ms.append((time.perf_counter() - t) * 1000)
         score.add([(w.bbox, w.text) for w in result.words], gold)
-    out = {"scenes": len(scenes), **score.to_dict(), "ms_per_scene": round(median(ms), 1)}
+    out = {"scenes": len(args.scenes), **score.to_dict(), "ms_per_scene": round(median(ms), 1)}
     if args.json:
         print(json.dumps(out))
     else:
@@ -101,61 +297,89 @@ def cmd_eval_scenes(args) -> int:
     return 0
 
 
-def cmd_bench(args) -> int:
+def cmd_bench(args: argparse.Namespace) -> int:
     from ocr_engine.bench import run_bench
 
-    return run_bench(args)
+    # The bench builds its own engines; LiteRT logs its INFO line once per process, at the
+    # first, so the whole run is filtered (its report goes to stdout, live).
+    with _native_log_filtered(args.verbose):
+        return run_bench(args)
 
 
+# -- parser --------------------------------------------------------------------------------
 def build_parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="ocr", description="Read words in photos.")
-    sub = p.add_subparsers(dest="command", required=True)
+    p = _Parser(prog="ocr", description="Read words in photos.")
+    p.add_argument("-v", "--verbose", action="store_true",
+                   help="also show the LiteRT runtime's own INFO lines (hidden by default)")
+    # On each command too (`ocr read --verbose x.png`); SUPPRESS keeps `ocr --verbose read` working.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="store_true", default=argparse.SUPPRESS,
+                        help="also show the LiteRT runtime's own INFO lines (hidden by default)")
+    sub = p.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    r = sub.add_parser("read", help="read images")
+    def command(name: str, run: Callable[[argparse.Namespace], int],
+                check: Callable[[argparse.Namespace, Settings], None], **kw: str) -> argparse.ArgumentParser:
+        parser = sub.add_parser(name, parents=[common], **kw)
+        parser.set_defaults(func=run, check=check)
+        return parser
+
+    r = command("read", cmd_read, check_read, help="read images")
     r.add_argument("images", nargs="+")
     r.add_argument("--json", action="store_true", help="one JSON object per image")
     r.add_argument("--no-detect", action="store_true", help="each image is one word crop")
     r.add_argument("--beam", type=int, default=None, help="CTC beam width (1 = greedy)")
     r.add_argument("--max-regions", type=int, default=None)
     r.add_argument("--lexicon", nargs="*", help="allowed words")
-    r.set_defaults(func=cmd_read)
 
-    e = sub.add_parser("eval", help="word accuracy on a path<TAB>label file")
+    e = command("eval", cmd_eval, check_eval, help="word accuracy on a path<TAB>label file")
     e.add_argument("labels")
     e.add_argument("--json", action="store_true", help="a single JSON object on the last line")
-    e.add_argument("--beam", type=int, default=None)
+    e.add_argument("--beam", type=int, default=None, help="CTC beam width (1 = greedy)")
     e.add_argument("--lm-weight", type=float, default=None,
                    help="weight of the character language model in the beam (default OCR_LM_WEIGHT; 0: off)")
     e.add_argument("--lm-bonus", type=float, default=None,
                    help="log-score per character while the language model steers (default OCR_LM_BONUS)")
     e.add_argument("--lexicon", nargs="*", help="allowed words")
     e.add_argument("--lexicon-file", help="allowed words, one a line")
-    e.add_argument("--limit", type=int, default=0, help="only the first N lines")
+    e.add_argument("--limit", type=int, default=None, help="only the first N lines")
     e.add_argument("--show-errors", action="store_true", help="print wrong readings to stderr")
-    e.set_defaults(func=cmd_eval)
 
-    s = sub.add_parser("eval-scenes", help="detection and end-to-end accuracy on a scene folder")
+    s = command("eval-scenes", cmd_eval_scenes, check_eval_scenes,
+                help="detection and end-to-end accuracy on a scene folder")
     s.add_argument("folder")
     s.add_argument("--json", action="store_true")
     s.add_argument("--max-regions", type=int, default=None)
-    s.set_defaults(func=cmd_eval_scenes)
 
-    b = sub.add_parser("bench", help="latency, cold start and memory, with peers when installed")
+    b = command("bench", cmd_bench, check_bench, help="latency, cold start and memory, with peers when installed")
     b.add_argument("--json", action="store_true")
     b.add_argument("--data", default=None, help="data folder (default $OCR_DATA_DIR or ../shared/data)")
-    b.add_argument("--crops", type=int, default=200, help="IIIT5K test crops to time")
+    b.add_argument("--crops", type=int, default=200, help="IIIT5K test crops to time (8 or more)")
     b.add_argument("--scenes", type=int, default=20, help="svt_train scenes to time")
-    b.set_defaults(func=cmd_bench)
     return p
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    where = f"ocr {args.command}"
     try:
+        args.check(args, _settings())  # every option and input file, before the model loads
         return args.func(args)
+    except UsageError as exc:
+        print(f"{where}: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
     except OcrError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+        print(f"{where}: error: {exc}", file=sys.stderr)
+        return USAGE_ERROR
+    except BrokenPipeError:  # `ocr read *.jpg | head`: the reader left; not an error of ours
+        with contextlib.suppress(OSError):
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except OSError as exc:  # a file that went away or could not be read mid-run
+        print(f"{where}: error: {_os_error(exc)}", file=sys.stderr)
+        return USAGE_ERROR
+    except KeyboardInterrupt:
+        print(f"{where}: interrupted", file=sys.stderr)
+        return INTERRUPTED
 
 
 if __name__ == "__main__":

@@ -37,6 +37,22 @@ def recognition_score(predictions: Sequence[str], labels: Sequence[str]) -> Reco
     return RecognitionScore(n, correct / n if n else 0.0, edits / chars if chars else 0.0)
 
 
+def expected_calibration_error(confidences: Sequence[float], correct: Sequence[bool], bins: int = 10) -> float:
+    """ECE: over ``bins`` equal-width confidence bins, the mean |accuracy - confidence|,
+    weighted by each bin's share of the words (Guo et al. 2017)."""
+    conf = np.asarray(confidences, dtype=float)
+    right = np.asarray(correct, dtype=float)
+    if conf.size == 0:
+        return 0.0
+    which = np.minimum((conf * bins).astype(int), bins - 1)
+    total = 0.0
+    for b in range(bins):
+        inside = which == b
+        if inside.any():
+            total += inside.mean() * abs(right[inside].mean() - conf[inside].mean())
+    return float(total)
+
+
 def iou(a: Box, b: Box) -> float:
     ix = max(0.0, min(a[2], b[2]) - max(a[0], b[0]))
     iy = max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
@@ -98,8 +114,14 @@ def median(values: Sequence[float]) -> float:
     return float(np.median(values)) if len(values) else 0.0
 
 
-def recognition_report(predictions: Sequence[str], labels: Sequence[str], ms: Sequence[float]) -> dict:
-    """The figures ``ocr eval --json`` prints and ``model/artifacts/metrics.json`` records."""
+def recognition_report(predictions: Sequence[str], labels: Sequence[str], ms: Sequence[float],
+                       confidences: Sequence[float] | None = None) -> dict:
+    """The figures ``ocr eval --json`` prints and ``model/artifacts/metrics.json`` records;
+    with the words' confidences, their expected calibration error (``ece``) too."""
     score = recognition_score(predictions, labels)
-    return {"n": score.n, "word_accuracy": round(score.word_accuracy, 4), "cer": round(score.cer, 4),
-            "ms_per_crop": round(median(ms), 2)}
+    report = {"n": score.n, "word_accuracy": round(score.word_accuracy, 4), "cer": round(score.cer, 4),
+              "ms_per_crop": round(median(ms), 2)}
+    if confidences is not None:
+        right = [normalize_text(p) == normalize_text(g) for p, g in zip(predictions, labels, strict=True)]
+        report["ece"] = round(expected_calibration_error(confidences, right), 4)
+    return report

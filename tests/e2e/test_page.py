@@ -50,6 +50,13 @@ def _shown_words(page) -> list[str]:
     return page.locator("#words li .w").all_inner_texts()
 
 
+def _shown_numbers(page) -> list[str]:
+    return page.locator("#words li .n").all_inner_texts()
+
+
+UNSUPPORTED = "That file is not a supported image. Use PNG, JPEG, BMP, TIFF, WebP or GIF."
+
+
 def test_reads_a_word_image(server, browser, data_dir):
     crop = data_dir / "iiit5k" / "test" / "1002_1.png"
     page = browser.new_page(viewport={"width": 1280, "height": 860})
@@ -76,7 +83,14 @@ def test_reads_a_scene_and_saves_screenshots(server, browser, data_dir, name, vi
     expect(page.locator("#result")).to_be_visible(timeout=30000)
     expect(page.locator("#status")).to_contain_text("Found")
     expected = _api(server, scene, detect="true", beam_width=10, min_confidence=0)
-    assert page.locator("#words li").count() == expected["region_count"]
+    assert page.locator("#words li").count() == expected["region_count"] > 0
+    # Word i carries number i, as box i on the annotated image does (annotate.py numbers
+    # the regions 1, 2, ... in the API's order), and the number is on screen.
+    assert _shown_numbers(page) == [str(i) for i in range(1, expected["region_count"] + 1)]
+    assert _shown_words(page) == [r["text"] for r in expected["regions"]]
+    for number in page.locator("#words li .n").all():
+        expect(number).to_be_visible()
+        assert number.bounding_box()["width"] >= 8  # a number one can read, not a collapsed cell
     assert page.eval_on_selector("#annotated", "img => img.naturalWidth") > 0
     shots = Path(os.environ.get(SHOTS_ENV) or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
@@ -93,8 +107,90 @@ def test_a_non_image_gets_a_clear_message(server, browser, tmp_path):
     page.goto(server)
     page.set_input_files("#file", str(fake))
     expect(page.locator("#error")).to_be_visible(timeout=30000)
-    expect(page.locator("#error")).to_contain_text("not a supported image")
+    expect(page.locator("#error")).to_have_text(UNSUPPORTED)  # one message, the formats once
     expect(page.locator("#status")).to_have_text("Nothing was read.")
+    page.close()
+
+
+@pytest.mark.parametrize("name,content", [("holiday.png", "this is not a picture"),  # refused by the server
+                                          ("notes.txt", "plain text")])  # refused by the page itself
+def test_a_new_upload_clears_the_previous_result(server, browser, data_dir, tmp_path, name, content):
+    page = browser.new_page()
+    page.goto(server)
+    page.uncheck("#detect")
+    page.set_input_files("#file", str(data_dir / "iiit5k" / "test" / "1002_1.png"))
+    expect(page.locator("#result")).to_be_visible(timeout=30000)
+    expect(page.locator("#words li")).to_have_count(1)
+    expect(page.locator("#preview")).to_be_visible()
+    bad = tmp_path / name
+    bad.write_text(content)
+    page.set_input_files("#file", str(bad))
+    expect(page.locator("#error")).to_have_text(UNSUPPORTED, timeout=30000)
+    expect(page.locator("#error")).to_have_count(1)
+    expect(page.locator("#status")).to_have_text("Nothing was read.")
+    # The old result is gone, not left under the error for the new file.
+    expect(page.locator("#result")).to_be_hidden()
+    expect(page.locator("#words li")).to_have_count(0)
+    assert page.locator("#fulltext").inner_text() == ""
+    assert page.get_attribute("#annotated", "src") is None
+    # No blank preview frame: the drop zone says what to do instead.
+    expect(page.locator("#preview")).to_be_hidden()
+    expect(page.locator("#drop-text")).to_be_visible()
+    page.close()
+
+
+def _fulfil_with(status: int, body: str):
+    return lambda route: route.fulfill(status=status, content_type="application/json", body=body)
+
+
+@pytest.mark.parametrize("kind,handler,message", [
+    ("network", lambda route: route.abort("connectionrefused"),
+     "Could not reach the server. Check the connection and try again."),
+    ("api error", _fulfil_with(413, '{"error": "image_too_large", "detail": "the image is 3,500,000 bytes; '
+                                    'the limit is 3,000,000", "request_id": "r-1"}'),
+     "That image is too large (the image is 3,500,000 bytes; the limit is 3,000,000). "
+     "Try a smaller one, or drop it into the S3 bucket instead."),
+    ("server bug", _fulfil_with(500, '{"error": "internal_error", "detail": "x", "request_id": "r-2"}'),
+     "The server failed while reading this image (a bug on our side, request r-2). "
+     "Try again, or try another image."),
+    ("gateway page", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>"),
+     "The server is busy or restarting. Try again in a moment."),
+    # A 200 the page cannot draw (no timings): the page's own failure, not the network's.
+    ("rendering", _fulfil_with(200, '{"regions": [{"text": "hi", "bbox": [0, 0, 1, 1], "confidence": 1}], '
+                                    '"full_text": "hi", "region_count": 1}'),
+     "The image was read, but this page could not show the result"),
+])
+def test_each_kind_of_failure_has_its_own_message(server, browser, data_dir, kind, handler, message):
+    page = browser.new_page()
+    page.route("**/api/ocr?*", handler)
+    page.goto(server)
+    page.set_input_files("#file", str(data_dir / "iiit5k" / "test" / "1002_1.png"))
+    expect(page.locator("#error")).to_be_visible(timeout=30000)
+    text = page.locator("#error").inner_text()
+    assert text.startswith(message), (kind, text)
+    assert ("reach the server" in text) == (kind == "network")
+    expect(page.locator("#status")).to_have_text("Nothing was read.")
+    expect(page.locator("#result")).to_be_hidden()
+    page.close()
+
+
+def test_the_page_has_a_favicon_and_no_failed_requests(server, browser):
+    page = browser.new_page()
+    failures = []
+    page.on("response", lambda r: failures.append(r.url) if r.status >= 400 else None)
+    page.on("requestfailed", lambda r: failures.append(r.url))
+    page.goto(server)
+    expect(page.locator("#model")).to_contain_text("crnn")
+    href = page.get_attribute("link[rel=icon]", "href")
+    assert href and href.startswith("data:image/svg+xml,")  # inline: no route, no request
+    size = page.evaluate("""href => new Promise((done) => {
+        const img = new Image();
+        img.onload = () => done(img.naturalWidth);
+        img.onerror = () => done(0);
+        img.src = href;
+    })""", href)
+    assert size > 0
+    assert failures == []
     page.close()
 
 

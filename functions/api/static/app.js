@@ -4,20 +4,12 @@
 
 const $ = (id) => document.getElementById(id);
 const ACCEPTED = ['image/png', 'image/jpeg', 'image/bmp', 'image/tiff', 'image/webp', 'image/gif'];
-const MESSAGES = {
-  400: 'That file could not be read as an image (it may be corrupt or truncated).',
-  401: 'This API requires authentication (deployed with ApiAuth), which this page does not send. Call the API with a token.',
-  403: 'This API requires authentication (deployed with ApiAuth), which this page does not send. Call the API with a token.',
-  413: 'That image is too large. Try a smaller one, or drop it into the S3 bucket instead.',
-  415: 'That file is not a supported image. Use PNG, JPEG, BMP, TIFF or WebP.',
-  422: 'One of the options is out of range.',
-  429: 'The server is busy. Wait a moment and try again.',
-  502: 'The server is busy or restarting. Try again in a moment.',
-  503: 'The OCR model is not available right now. Try again later.',
-  504: 'The server took too long. Try a smaller image.',
-};
+const FORMATS = 'PNG, JPEG, BMP, TIFF, WebP or GIF'; // what the API decodes (ocr_engine.decode)
+const AUTH_MESSAGE = 'This API requires authentication (deployed with ApiAuth), which this page does not send. ' +
+  'Call the API with a token.';
 
 let previewUrl = null;
+let latestRequest = 0; // a newer upload wins over an older answer still on its way
 
 function setBusy(busy, text) {
   document.body.classList.toggle('busy', busy);
@@ -31,22 +23,75 @@ function showError(text) {
   $('error').hidden = false;
 }
 
+// One sentence: the server's detail is a lower-case clause without a full stop.
+const sentence = (text) => (/[.!?]$/.test(text) ? text : `${text}.`);
+
+// The message for an HTTP error: from the API (a JSON body with `error` and `detail`) or
+// from a gateway in front of it (another body, or none).
+function httpErrorMessage(status, body) {
+  const detail = body && typeof body.detail === 'string' ? body.detail.trim() : '';
+  const code = body && typeof body.error === 'string' ? body.error : '';
+  switch (status) {
+    case 400: return sentence(`That file could not be read as an image: ${detail || 'it may be corrupt or truncated'}`);
+    case 401: case 403: return AUTH_MESSAGE;
+    case 413: return sentence(`That image is too large${detail ? ` (${detail})` : ''}`) +
+      ' Try a smaller one, or drop it into the S3 bucket instead.';
+    case 415: return `That file is not a supported image. Use ${FORMATS}.`;
+    case 422: return sentence(`One of the options is out of range${detail ? `: ${detail}` : ''}`);
+    case 429: return 'The server is busy. Wait a moment and try again.';
+    case 500: return 'The server failed while reading this image (a bug on our side' +
+      `${body && body.request_id ? `, request ${body.request_id}` : ''}). Try again, or try another image.`;
+    case 502: return 'The server is busy or restarting. Try again in a moment.';
+    case 503: return code === 'deadline_exceeded' && detail ? sentence(`That took too long: ${detail}`)
+      : 'The OCR model is not available right now. Try again later.';
+    case 504: return 'The server took too long. Try a smaller image.';
+    default: return sentence(`The server answered ${status}${detail ? `: ${detail}` : ''}`);
+  }
+}
+
 function lexiconWords() {
   return $('lexicon').value.split(/[\s,]+/).map((w) => w.trim()).filter(Boolean);
 }
 
+// A new upload starts from a clean slate: no old result, no old error.
+function clearResult() {
+  $('error').hidden = true;
+  $('error').textContent = '';
+  $('result').hidden = true;
+  $('words').replaceChildren();
+  $('annotated').removeAttribute('src');
+  $('annotation-note').textContent = '';
+  for (const id of ['fulltext', 'timing', 'raw']) $(id).textContent = '';
+}
+
+function showPreview(file) {
+  if (previewUrl) URL.revokeObjectURL(previewUrl);
+  previewUrl = null;
+  $('preview').hidden = true;
+  $('preview').removeAttribute('src');
+  $('drop-text').hidden = false;
+  if (!file) return;
+  previewUrl = URL.createObjectURL(file);
+  // Shown once the browser can draw it: a file it cannot (not an image, or TIFF) leaves
+  // the drop zone's text rather than an empty frame.
+  $('preview').src = previewUrl;
+}
+
+function failed(text) {
+  showError(text);
+  setBusy(false, 'Nothing was read.');
+}
+
 async function readImage(file) {
   if (!file) return;
-  $('error').hidden = true;
+  const request = ++latestRequest;
+  clearResult();
   if (file.type && !ACCEPTED.includes(file.type) && !file.type.startsWith('image/')) {
-    showError(MESSAGES[415]);
+    showPreview(null);
+    failed(`That file is not a supported image. Use ${FORMATS}.`);
     return;
   }
-  if (previewUrl) URL.revokeObjectURL(previewUrl);
-  previewUrl = URL.createObjectURL(file);
-  $('preview').src = previewUrl;
-  $('preview').hidden = false;
-  $('drop-text').hidden = true;
+  showPreview(file);
 
   const form = new FormData();
   form.append('file', file, file.name || 'pasted.png');
@@ -57,36 +102,56 @@ async function readImage(file) {
 
   setBusy(true, `Reading ${file.name || 'the pasted image'}…`);
   const started = performance.now();
+  let response;
+  let body = null;
   try {
-    const response = await fetch(`api/ocr?${params}`, { method: 'POST', body: form });
-    let body = null;
+    response = await fetch(`api/ocr?${params}`, { method: 'POST', body: form });
     try { body = await response.json(); } catch { /* a gateway error page is not JSON */ }
-    if (!response.ok) {
-      const detail = body && body.detail ? ` (${body.detail})` : '';
-      showError((MESSAGES[response.status] || `The server answered ${response.status}.`) + detail);
-      setBusy(false, 'Nothing was read.');
-      return;
-    }
-    render(body, performance.now() - started);
-    setBusy(false, `Found ${body.region_count} word${body.region_count === 1 ? '' : 's'}.`);
-  } catch (err) {
-    showError(`Could not reach the server: ${err.message}.`);
-    setBusy(false, 'Nothing was read.');
+  } catch {
+    if (request === latestRequest) failed('Could not reach the server. Check the connection and try again.');
+    return;
   }
+  if (request !== latestRequest) return;
+  if (!response.ok) {
+    failed(httpErrorMessage(response.status, body));
+    return;
+  }
+  if (!body || !Array.isArray(body.regions)) {
+    failed('The server answered, but not with a reading this page understands. Try again in a moment.');
+    return;
+  }
+  try {
+    render(body, performance.now() - started);
+  } catch (err) {
+    console.error(err);
+    clearResult();
+    failed(`The image was read, but this page could not show the result (${err.message}).`);
+    return;
+  }
+  setBusy(false, `Found ${body.region_count} word${body.region_count === 1 ? '' : 's'}.`);
 }
 
 function render(body, roundTripMs) {
-  $('result').hidden = false;
-  $('annotated').src = body.annotated_b64
-    ? `data:${body.annotated_mime || 'image/jpeg'};base64,${body.annotated_b64}` : '';
-  $('annotated').alt = body.annotation_note || 'The image with numbered boxes around the words found';
+  const figure = $('annotated').parentElement;
+  figure.hidden = !body.annotated_b64 && !body.annotation_note;
+  if (body.annotated_b64) {
+    $('annotated').hidden = false;
+    $('annotated').src = `data:${body.annotated_mime || 'image/jpeg'};base64,${body.annotated_b64}`;
+  } else {
+    $('annotated').hidden = true;
+  }
+  $('annotation-note').textContent = body.annotation_note || '';
   $('fulltext').textContent = body.full_text || '(no words found)';
   $('timing').textContent =
     `${body.inference_ms.toFixed(0)} ms on the server · ${roundTripMs.toFixed(0)} ms round trip · ` +
     `${body.image_size.width}×${body.image_size.height} px`;
   const list = $('words');
-  list.replaceChildren(...body.regions.map((r) => {
+  // Numbered as the boxes on the annotated image are (1, 2, … in the API's order).
+  list.replaceChildren(...body.regions.map((r, i) => {
     const li = document.createElement('li');
+    const number = document.createElement('span');
+    number.className = 'n';
+    number.textContent = String(i + 1);
     const word = document.createElement('span');
     word.className = 'w';
     word.textContent = r.text;
@@ -96,16 +161,17 @@ function render(body, roundTripMs) {
     meter.setAttribute('aria-valuemin', '0');
     meter.setAttribute('aria-valuemax', '1');
     meter.setAttribute('aria-valuenow', String(r.confidence));
-    meter.setAttribute('aria-label', `confidence of ${r.text}`);
+    meter.setAttribute('aria-label', `confidence of word ${i + 1}, ${r.text}`);
     const fill = document.createElement('span');
     fill.style.width = `${Math.round(r.confidence * 100)}%`;
     meter.append(fill);
     const pct = document.createElement('span');
     pct.textContent = `${Math.round(r.confidence * 100)}%`;
-    li.append(word, meter, pct);
+    li.append(number, word, meter, pct);
     return li;
   }));
   $('raw').textContent = JSON.stringify({ ...body, annotated_b64: `(${(body.annotated_b64 || '').length} base64 characters)` }, null, 2);
+  $('result').hidden = false;
 }
 
 async function loadHealth() {
@@ -150,6 +216,12 @@ function wire() {
   $('file').addEventListener('change', (e) => readImage(e.target.files[0]));
   $('camera').addEventListener('change', (e) => readImage(e.target.files[0]));
   $('take').addEventListener('click', () => $('camera').click());
+  $('preview').addEventListener('load', () => {
+    if (!$('preview').getAttribute('src')) return; // a load of a preview already replaced
+    $('preview').hidden = false;
+    $('drop-text').hidden = true;
+  });
+  $('preview').addEventListener('error', () => { $('preview').hidden = true; $('drop-text').hidden = false; });
   for (const ev of ['dragenter', 'dragover']) drop.addEventListener(ev, (e) => { e.preventDefault(); drop.classList.add('over'); });
   for (const ev of ['dragleave', 'drop']) drop.addEventListener(ev, () => drop.classList.remove('over'));
   drop.addEventListener('drop', (e) => { e.preventDefault(); readImage(e.dataTransfer.files[0]); });

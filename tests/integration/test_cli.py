@@ -1,0 +1,36 @@
+"""``ocr`` with the shipped model, as a user runs it: no LiteRT INFO line unless asked for,
+and an unreadable image is one line on stderr while the others are still read."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.conftest import REPO
+
+INFO_LINE = "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
+
+
+def run_ocr(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
+    exe = Path(sys.executable).with_name("ocr")
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ocr_engine.cli"]
+    return subprocess.run([*cmd, *argv], capture_output=True, text=True, cwd=cwd, timeout=120,
+                          env={**os.environ, "PYTHONPATH": str(REPO / "layers")})
+
+
+def test_read_is_quiet_and_reports_a_missing_image_in_one_line(data_dir, tmp_path):
+    crop = data_dir / "iiit5k" / "test" / "1002_1.png"
+    proc = run_ocr("read", "--no-detect", str(crop), "missing.png", cwd=tmp_path)
+    assert proc.returncode == 1  # one of the two images could not be read
+    assert proc.stdout.startswith(f"{crop}: ") and "(no words)" not in proc.stdout
+    assert proc.stderr.splitlines() == ["missing.png: error: no such file or directory"]
+
+
+def test_verbose_shows_the_runtime_log(data_dir, tmp_path):
+    crop = data_dir / "iiit5k" / "test" / "1002_1.png"
+    proc = run_ocr("read", "--verbose", "--no-detect", "--json", str(crop), cwd=tmp_path)
+    assert proc.returncode == 0
+    assert INFO_LINE in proc.stderr.splitlines()
+    assert '"words"' in proc.stdout and "Traceback" not in proc.stderr

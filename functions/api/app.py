@@ -139,8 +139,11 @@ def _request_id(request: Request) -> str:
 @app.exception_handler(OcrError)
 async def _ocr_error(request: Request, exc: OcrError) -> JSONResponse:
     record_error()
-    logger.info("request refused", extra={"code": exc.code, "detail": exc.message})
-    return JSONResponse(error_body(exc.code, exc.message, _request_id(request)), status_code=status_for(exc))
+    status = status_for(exc)
+    # A 5xx (the model not loaded, a read past its deadline) is the service's trouble: a warning.
+    log = logger.warning if status >= 500 else logger.info
+    log("request refused", extra={"code": exc.code, "detail": exc.message})
+    return JSONResponse(error_body(exc.code, exc.message, _request_id(request)), status_code=status)
 
 
 @app.exception_handler(RequestValidationError)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ocr_engine.errors import (
+    DeadlineExceeded,
     ImageTooLarge,
     InvalidImage,
     InvalidOption,
@@ -18,6 +19,9 @@ STATUS_BY_ERROR: tuple[tuple[type[OcrError], int], ...] = (
     (ImageTooLarge, 413),
     (InvalidOption, 422),
     (ModelUnavailable, 503),
+    # The service's time limit, not a fault in the request: the same request may pass on a
+    # less busy server, and API Gateway would otherwise answer its own 504 at 29 s.
+    (DeadlineExceeded, 503),
 )
 
 
@@ -38,5 +42,5 @@ ERROR_RESPONSES = {
     415: {"description": "Not a supported image type"},
     422: {"description": "An option is out of range or malformed"},
     500: {"description": "An unexpected error (a bug: logged with its traceback)"},
-    503: {"description": "The model is not loaded"},
+    503: {"description": "The model is not loaded, or the read passed its deadline (OCR_REQUEST_DEADLINE_S)"},
 }

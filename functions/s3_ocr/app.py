@@ -3,8 +3,9 @@
 Per record: decode the key, skip what is not an image and our own results, fetch the
 object (size-limited), run the engine, write the result. Each record stands on its own:
 
-* an image the engine refuses (corrupt, too large; any failure while reading it) gets a
-  result file with the error: retrying cannot help it;
+* an image the engine refuses (corrupt, too large, a read stopped at its deadline,
+  ``deadline_exceeded``; any failure while reading it) gets a result file with the error:
+  retrying cannot help it;
 * a record no retry can help is dropped, logged and counted (``RecordsDropped``), with no
   result: the object or its version is gone (``NoSuchKey``, ``NoSuchVersion``, deleted or
   replaced by a newer version before its result was written), or its key is too long for

@@ -12,6 +12,7 @@
 | OCR_BEAM_WIDTH | 10 | default CTC beam width (1 = greedy) |
 | OCR_MAX_BEAM_WIDTH | 50 | largest beam a request may ask for |
 | OCR_MIN_CONFIDENCE | 0.0 | default floor under which words are dropped |
+| OCR_SCENE_MIN_CONFIDENCE | 0.4 | in a scene (detection on), words read with less confidence are dropped as junk |
 | OCR_MAX_LEXICON | 10000 | most words a lexicon may hold |
 | OCR_LM_FILE | charlm.npz | character language model in OCR_MODEL_DIR that steers beam search (empty: none) |
 | OCR_LM_WEIGHT | 0.4 | its weight in the beam (0: off; beam width 1 never uses it) |
@@ -22,6 +23,7 @@
 | OCR_DETECT_MAX_SIDE | 1600 | scenes are shrunk to this before detection |
 | OCR_ANNOTATE_MAX_SIDE | 1600 | the annotated image is at most this long on its longest side |
 | OCR_MAX_ANNOTATED_BYTES | 3000000 | most bytes of the annotated image (it is shrunk, then dropped, to fit) |
+| OCR_REQUEST_DEADLINE_S | 20 | a read still running after this many seconds stops: deadline_exceeded, 503 (0: none) |
 | OCR_API_CONCURRENCY | 2 | images the API reads at once per process, off the event loop (functions/api/app.py) |
 
 Why 3,000,000 bytes: a synchronous Lambda invocation carries at most 6,291,456 bytes
@@ -77,12 +79,14 @@ class Settings:
     lm_weight: float = field(default_factory=lambda: _float("OCR_LM_WEIGHT", 0.4))
     lm_bonus: float = field(default_factory=lambda: _float("OCR_LM_BONUS", 1.0))
     lm_support: float = field(default_factory=lambda: _float("OCR_LM_SUPPORT", 6.0))
+    scene_min_confidence: float = field(default_factory=lambda: _float("OCR_SCENE_MIN_CONFIDENCE", 0.4))
     read_tall: bool = field(default_factory=lambda: _int("OCR_READ_TALL", 1) != 0)
     num_threads: int = field(default_factory=lambda: _int("OCR_NUM_THREADS", 1))
     detect_max_side: int = field(default_factory=lambda: _int("OCR_DETECT_MAX_SIDE", 1600))
     annotate_max_side: int = field(default_factory=lambda: _int("OCR_ANNOTATE_MAX_SIDE", 1600))
     max_annotated_bytes: int = field(
         default_factory=lambda: _int("OCR_MAX_ANNOTATED_BYTES", DEFAULT_MAX_ANNOTATED_BYTES))
+    request_deadline_s: float = field(default_factory=lambda: _float("OCR_REQUEST_DEADLINE_S", 20.0))
 
     @property
     def model_path(self) -> Path:

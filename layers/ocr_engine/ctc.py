@@ -236,16 +236,22 @@ def sequence_log_prob(log_probs: np.ndarray, labels: list[int]) -> float:
 
 # Lexicons larger than this are narrowed before the exact scoring: to the words within
 # SHORTLIST_EDITS edits of the lexicon-free reading (the CRNN paper's search, Shi et al.
-# 2017, section 2.4). Scoring all of 10,000 words costs ~100 ms a region.
+# 2017, section 2.4), at most SHORTLIST_MOST of them; when none is that close, to the
+# SHORTLIST_MOST nearest all the same. Scoring all of 10,000 words costs ~100-300 ms a
+# reading, and a request may hold 193 readings: 10,000 words far from every reading
+# once took 57 s a scene. The edit distances to every word cost ~2 ms a reading.
 SHORTLIST_ABOVE = 500
 SHORTLIST_EDITS = 3
 SHORTLIST_MOST = 200  # a short reading is within 3 edits of thousands of words: the nearest
+MOST_SCORED = max(SHORTLIST_ABOVE, SHORTLIST_MOST)
+"""Most words :func:`lexicon_decode` scores exactly for one reading, whatever the lexicon:
+a request's lexicon work is at most this times its readings (pipeline.OcrEngine)."""
 
 
 @functools.lru_cache(maxsize=4)
 def _encoded(lexicon: tuple[str, ...]) -> list[list[int]]:
-    # A request's lexicon is scored once per region (up to 25 with detection on), and
-    # encoding 10,000 words costs ~20 ms: once per lexicon is enough.
+    # A request's lexicon is scored once per reading (193 in a busy scene at max_regions
+    # 64), and encoding 10,000 words costs ~20 ms: once per lexicon is enough.
     return [encode(word) for word in lexicon]
 
 
@@ -257,17 +263,19 @@ def _spellings(lexicon: tuple[str, ...]) -> list[str]:
 
 def shortlist(probs: np.ndarray, lexicon: tuple[str, ...], max_edits: int = SHORTLIST_EDITS,
               most: int = SHORTLIST_MOST) -> list[int]:
-    """Indices of the (at most ``most``) lexicon words nearest the greedy reading, within
-    ``max_edits`` (compared as the recognizer spells them); all of them when none is."""
+    """Indices of the lexicon words nearest the greedy reading (compared as the recognizer
+    spells them): those within ``max_edits`` edits, at most ``most`` of them, the nearest
+    kept; when none is that close, the ``most`` nearest all the same. Never more than
+    ``most``, however long the lexicon and however far its words from the reading."""
     # Imported here: 30-70 ms and 5 MB that every cold start would pay for a path only
     # long lexicons take.
     from rapidfuzz import process
     from rapidfuzz.distance import Levenshtein
 
     reading = greedy_decode(probs).text
-    near = process.extract(reading, _spellings(lexicon), scorer=Levenshtein.distance,
-                           score_cutoff=max_edits, limit=most)
-    return sorted(index for _, _, index in near) or list(range(len(lexicon)))
+    nearest = process.extract(reading, _spellings(lexicon), scorer=Levenshtein.distance, limit=most)
+    close = [index for _, distance, index in nearest if distance <= max_edits]
+    return sorted(close or (index for _, _, index in nearest))
 
 
 def lexicon_decode(probs: np.ndarray, lexicon: Sequence[str], shortlist_above: int = SHORTLIST_ABOVE) -> Decoded:
@@ -275,9 +283,10 @@ def lexicon_decode(probs: np.ndarray, lexicon: Sequence[str], shortlist_above: i
 
     Each word is scored exactly (forward algorithm over all alignments); words whose
     characters fall outside the alphabet are compared in their normalised form. A
-    lexicon of more than ``shortlist_above`` words is first narrowed to the words near
-    the lexicon-free reading (:func:`shortlist`). Confidence is the chosen word's share
-    of the probability among the words scored.
+    lexicon of more than ``shortlist_above`` words is first narrowed to the words nearest
+    the lexicon-free reading (:func:`shortlist`), so at most ``max(shortlist_above,
+    SHORTLIST_MOST)`` words are scored (:data:`MOST_SCORED` with the defaults). Confidence
+    is the chosen word's share of the probability among the words scored.
     """
     if not lexicon:
         raise ValueError("empty lexicon")

@@ -40,3 +40,16 @@ class ModelUnavailable(OcrError):
     """The model file is missing or corrupt: a deployment fault, not the caller's."""
 
     code = "model_unavailable"
+
+
+class DeadlineExceeded(OcrError):
+    """The request passed its deadline (``OCR_REQUEST_DEADLINE_S``) and was stopped between
+    steps: the service's time limit, not a fault in the image (the API answers 503)."""
+
+    code = "deadline_exceeded"
+
+    def __init__(self, limit_s: float, step: str):
+        super().__init__(f"the request was stopped at its {limit_s:g} s deadline, before {step}; "
+                         "ask for fewer regions (max_regions), a shorter lexicon or a smaller image")
+        self.limit_s = limit_s
+        self.step = step

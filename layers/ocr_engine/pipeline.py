@@ -7,6 +7,7 @@ process) and then :meth:`OcrEngine.read`.
 from __future__ import annotations
 
 import functools
+import math
 import time
 from collections.abc import Sequence
 
@@ -17,10 +18,10 @@ from ocr_engine import ctc
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.decode import DecodedImage, decode_image
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
-from ocr_engine.errors import InvalidOption
+from ocr_engine.errors import DeadlineExceeded, InvalidOption
 from ocr_engine.lm import CharLM
 from ocr_engine.orient import readings_of
-from ocr_engine.preprocess import WORD_MARGIN, with_margin
+from ocr_engine.preprocess import WORD_MARGIN, has_ink, with_margin
 from ocr_engine.recognize import Recognizer
 from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
 
@@ -91,13 +92,17 @@ class OcrEngine:
         options = options or ReadOptions()
         self.resolve(options)  # fail on bad options before the work
         t0 = time.perf_counter()
+        deadline = self._deadline()
         image = decode_image(data, self.settings)
         t1 = time.perf_counter()
-        return image, self.read_decoded(image, options, {"decode": (t1 - t0) * 1000})
+        return image, self.read_decoded(image, options, {"decode": (t1 - t0) * 1000}, deadline)
 
-    def read_decoded(self, image: DecodedImage, options: ReadOptions, timings: dict | None = None) -> OcrResult:
+    def read_decoded(self, image: DecodedImage, options: ReadOptions, timings: dict | None = None,
+                     deadline: float | None = None) -> OcrResult:
         beam, max_regions, min_conf, lexicon = self.resolve(options)
         timings = dict(timings or {})
+        deadline = self._deadline() if deadline is None else deadline
+        self._check(deadline, "detection")
         t0 = time.perf_counter()
         detected = detect_candidates(
             image.rgb, max_candidates=max_regions * CANDIDATES_PER_REGION, max_side=self.settings.detect_max_side
@@ -108,11 +113,14 @@ class OcrEngine:
         t1 = time.perf_counter()
         crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in detected)]
         crops.append(with_margin(_shrunk_for_reading(image.rgb)))
+        self._check(deadline, "recognition")
         probs = self._recognize(crops)
         t2 = time.perf_counter()
-        words = self._decode(regions, probs, beam, lexicon)
+        words = self._decode(regions, probs, beam, lexicon, deadline)
+        # A blank crop (a flat colour, one pixel) holds nothing to read, whatever it decodes to.
+        words = [w if has_ink(c) else Word("", 0.0, w.bbox) for w, c in zip(words, crops, strict=True)]
         if options.detect:
-            words = _whole_image_or_detected(words)
+            words = _whole_image_or_detected(words, self.settings.scene_min_confidence)
         words = [w for w in words if w.text and w.confidence >= min_conf]
         if options.detect:
             words = _best_in_reading_order(_without_fragments(words), max_regions)
@@ -144,12 +152,29 @@ class OcrEngine:
         A crop's probabilities are (T, C), or (k, T, C) for k ways of reading it: the surest wins."""
         beam = self.settings.beam_width if beam_width is None else beam_width
         lexicon = tuple(lexicon) if lexicon else None
-        return [self._decode_one(p, beam, lexicon, lm_weight, lm_bonus, lm_support, keep_digits) for p in probs]
+        return [self._calibrated(self._decode_one(p, beam, lexicon, lm_weight, lm_bonus, lm_support, keep_digits))
+                for p in probs]
 
-    def _decode(self, regions: list[Region], probs: Sequence[np.ndarray], beam: int, lexicon) -> list[Word]:
+    def _calibrated(self, decoded: ctc.Decoded) -> ctc.Decoded:
+        """The decoder's confidence mapped to a probability of being right (``calibration``)."""
+        return ctc.Decoded(decoded.text, self.recognizer.metadata.calibration(decoded.confidence))
+
+    def _deadline(self) -> float:
+        """The ``time.perf_counter()`` by which a read starting now must be done (inf: none)."""
+        limit = self.settings.request_deadline_s
+        return time.perf_counter() + limit if limit > 0 else math.inf
+
+    def _check(self, deadline: float, step: str) -> None:
+        """Between steps and regions: a read past its deadline stops here (DeadlineExceeded)."""
+        if time.perf_counter() > deadline:
+            raise DeadlineExceeded(self.settings.request_deadline_s, step)
+
+    def _decode(self, regions: list[Region], probs: Sequence[np.ndarray], beam: int, lexicon,
+                deadline: float = math.inf) -> list[Word]:
         out = []
-        for region, p in zip(regions, probs, strict=True):
-            d = self._decode_one(p, beam, lexicon)
+        for i, (region, p) in enumerate(zip(regions, probs, strict=True)):
+            self._check(deadline, f"decoding region {i + 1} of {len(regions)}")
+            d = self._calibrated(self._decode_one(p, beam, lexicon))
             out.append(Word(d.text, d.confidence, region.bbox))
         return out
 
@@ -182,13 +207,15 @@ def _shrunk_for_reading(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, (max(1, round(w * scale)), WHOLE_IMAGE_MAX_HEIGHT), interpolation=cv2.INTER_AREA)
 
 
-def _whole_image_or_detected(words: list[Word]) -> list[Word]:
+def _whole_image_or_detected(words: list[Word], scene_min_confidence: float = 0.0) -> list[Word]:
     """The last reading is the whole image's: it stands alone when it is surer than every
-    detected word (the upload is one word), else the detected words stand without it."""
+    detected word (the upload is one word), else the detected words stand without it, those
+    under ``scene_min_confidence`` dropped (a scene's low-confidence readings are mostly
+    junk: ``model.scene_curve``)."""
     *detected, whole = words
     if whole.text and whole.confidence > max((w.confidence for w in detected if w.text), default=0.0):
         return [whole]
-    return detected
+    return [w for w in detected if w.confidence >= scene_min_confidence]
 
 
 def _without_fragments(words: list[Word], inside: float = 0.8) -> list[Word]:

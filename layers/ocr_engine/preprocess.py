@@ -32,6 +32,19 @@ def to_gray(image: np.ndarray) -> np.ndarray:
     return image[:, :, 0]
 
 
+# Grey levels a crop must span to hold anything to read: a blank or flat image (all black,
+# one pixel, a uniform colour) otherwise comes out as a short confident "word".
+MIN_CONTRAST = 16
+
+
+def has_ink(crop: np.ndarray) -> bool:
+    """Whether the crop's grey levels span at least ``MIN_CONTRAST`` (anything drawn on it)."""
+    if crop.size == 0:
+        return False
+    gray = to_gray(crop)
+    return int(gray.max()) - int(gray.min()) >= MIN_CONTRAST
+
+
 def with_margin(crop: np.ndarray, share: float = WORD_MARGIN) -> np.ndarray:
     """A tight word crop with ``share`` of its height added on every side (edge pixels
     repeated: the background continues, no new edge appears)."""

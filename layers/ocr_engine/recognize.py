@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from ocr_engine.calibration import Calibration
 from ocr_engine.charset import ALPHABET, BLANK_INDEX
 from ocr_engine.errors import ModelUnavailable
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH, batch_to_input
@@ -29,6 +30,7 @@ class ModelMetadata:
     input_height: int
     input_width: int
     metrics: dict
+    calibration: Calibration = Calibration()
 
     @classmethod
     def read(cls, path: Path) -> ModelMetadata:
@@ -39,6 +41,7 @@ class ModelMetadata:
                 alphabet=raw["alphabet"], blank_index=int(raw["blank_index"]),
                 input_height=int(raw["input_height"]), input_width=int(raw["input_width"]),
                 metrics=raw.get("metrics", {}),
+                calibration=Calibration.from_metadata(raw.get("confidence_calibration")),
             )
         except (OSError, ValueError, KeyError, TypeError) as exc:
             raise ModelUnavailable(f"model metadata {path} is missing or unreadable: {exc}") from exc

@@ -2,8 +2,12 @@ import itertools
 
 import numpy as np
 import pytest
+from ocr_engine import ctc
 from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode, normalize_text
 from ocr_engine.ctc import (
+    MOST_SCORED,
+    SHORTLIST_ABOVE,
+    SHORTLIST_MOST,
     beam_search,
     greedy_decode,
     lexicon_decode,
@@ -132,12 +136,39 @@ def test_a_short_reading_keeps_only_the_nearest_words():
     assert len(near) == 20 and lexicon.index("a1") in near
 
 
-def test_a_reading_near_no_word_scores_the_whole_lexicon():
-    lexicon = tuple(random_words(600, seed=2))
+def test_a_reading_near_no_word_scores_only_the_nearest_words():
+    # Scoring every word when none is close let 10,000 far words cost 57 s a scene.
+    lexicon = (*random_words(600, seed=2), "012345wxyz")
     probs = peaked(path_for("0123456789"))
-    assert shortlist(probs, lexicon) == list(range(600))
+    near = shortlist(probs, lexicon, most=20)
+    assert len(near) == 20 and lexicon.index("012345wxyz") in near  # 4 edits: not close, but the nearest
     chosen = lexicon_decode(probs, lexicon)
     assert chosen.text in lexicon and 0.0 <= chosen.confidence <= 1.0
+
+
+def _far_words(n: int, seed: int = 3) -> list[str]:
+    """Words of 24-32 characters: many edits from any reading, and the costliest to score."""
+    rng = np.random.default_rng(seed)
+    return ["".join(rng.choice(list(ALPHABET), int(rng.integers(24, 33)))) for _ in range(n)]
+
+
+@pytest.mark.parametrize("lexicon", [
+    pytest.param(_far_words(10_000), id="10000-far-words"),
+    pytest.param([f"{a}{b}" for a in ALPHABET for b in ALPHABET], id="1296-words-near-a-short-reading"),
+    pytest.param(_far_words(SHORTLIST_ABOVE), id="500-far-words-scored-in-full"),
+    pytest.param(_far_words(SHORTLIST_ABOVE + 1), id="501-far-words"),
+    pytest.param([*_far_words(2000), *("x" * n for n in range(33, 1033))], id="words-too-long-to-spell"),
+])
+def test_one_reading_scores_at_most_most_scored_words_whatever_the_lexicon(lexicon, monkeypatch):
+    scored = []
+    monkeypatch.setattr(ctc, "sequence_log_probs",
+                        lambda log_probs, seqs: scored.append(len(seqs)) or sequence_log_probs(log_probs, seqs))
+    for reading in ("", "ab", "hello", "0123456789abcdefghij"):
+        chosen = lexicon_decode(peaked(path_for(reading)), lexicon)
+        assert chosen.text in lexicon
+    assert len(scored) == 4 and max(scored) <= MOST_SCORED == max(SHORTLIST_ABOVE, SHORTLIST_MOST)
+    if len(lexicon) > SHORTLIST_ABOVE:
+        assert max(scored) <= SHORTLIST_MOST
 
 
 def test_empty_lexicon_is_an_error():

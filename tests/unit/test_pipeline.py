@@ -26,3 +26,13 @@ def test_of_two_identical_readings_in_one_place_one_stays():
     a = Word("open", 0.9, (0, 0, 50, 20))
     b = Word("open", 0.9, (0, 0, 50, 20))
     assert len(_without_fragments([a, b])) == 1
+
+
+def test_a_scene_drops_its_unsure_readings_but_a_one_word_upload_keeps_its_reading():
+    from ocr_engine.pipeline import _whole_image_or_detected
+
+    sure, junk = Word("coffee", 0.9, (10, 10, 60, 30)), Word("bl", 0.2, (70, 10, 90, 30))
+    whole_unsure, whole_sure = Word("cofee", 0.3, (0, 0, 100, 40)), Word("coffee", 0.95, (0, 0, 100, 40))
+    assert _whole_image_or_detected([sure, junk, whole_unsure], scene_min_confidence=0.4) == [sure]
+    assert _whole_image_or_detected([sure, junk, whole_unsure], scene_min_confidence=0.0) == [sure, junk]
+    assert _whole_image_or_detected([junk, whole_sure], scene_min_confidence=0.99) == [whole_sure]

@@ -83,3 +83,14 @@ def test_the_records_name_the_decoding_and_its_language_model():
     assert f"beam {engine.settings.beam_width}" in described
     assert f"order-{engine.lm.order} character LM {engine.settings.lm_file}" in described
     assert f"weight {engine.settings.lm_weight}, bonus {engine.settings.lm_bonus}" in described
+
+
+@pytest.mark.parametrize("shape", [(1, 1, 3), (64, 200, 3), (600, 800, 3)])
+def test_a_blank_image_returns_no_words(shape):
+    import cv2
+    import numpy as np
+
+    ok, png = cv2.imencode(".png", np.zeros(shape, np.uint8))
+    assert ok
+    for detect in (True, False):
+        assert get_engine().read(png.tobytes(), ReadOptions(detect=detect)).words == []

@@ -41,17 +41,19 @@ screenshots: setup ## refresh the page screenshots the README shows (tests/e2e/s
 lint: setup
 	$(BIN)/ruff check layers functions model tests infra
 
-PHASE ?= phase8
+PHASE ?= phase10
 EPOCHS ?= 30
 LR ?= 5e-4
+WIDTH ?= 32-64-128-128-384-384-192
 train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it
-	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume \
-		--init-weights model/artifacts/crnn.weights.h5 --epochs $(EPOCHS) --lr $(LR) --real-fraction 0.4
+	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume --width $(WIDTH) \
+		--init-weights model/artifacts/crnn.weights.h5 --epochs $(EPOCHS) --lr $(LR) --real-fraction 0.5
 
 WEIGHTS ?= best
 export: setup-train ## the phase's best (or WEIGHTS=last) weights -> model/artifacts (TFLite float32 + int8, Keras weights, crnn.json)
-	$(BIN)/python -m model.export --version $$(date +%Y.%m.%d)-$(PHASE) \
+	$(BIN)/python -m model.export --version $$(date +%Y.%m.%d)-$(PHASE) --width $(WIDTH) \
 		--weights model/checkpoints/$(PHASE)/$(if $(filter last,$(WEIGHTS)),last.keras,best.weights.h5)
+	$(BIN)/python -m model.calibrate
 	$(BIN)/python -m model.evaluate
 	$(BIN)/python -m model.plot_curves
 

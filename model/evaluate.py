@@ -4,7 +4,8 @@
 
 Runs the serving engine itself (LiteRT, the shared preprocessing, beam search width 10)
 on every test crop, for the float32 and int8 models, and writes:
-- model/artifacts/metrics.json: word accuracy, CER, ms per crop, for both;
+- model/artifacts/metrics.json: word accuracy, CER, confidence calibration error (ECE),
+  ms per crop, for both;
 - the chosen model's metrics into model/artifacts/crnn.json (what /api/health shows);
 - model/artifacts/qualitative.png: right and wrong readings side by side.
 """
@@ -33,12 +34,14 @@ DEFAULT_DATA_DIR = Path(os.environ.get("OCR_DATA_DIR", Path(__file__).resolve().
 
 
 def evaluate(engine: OcrEngine, rows, images) -> dict:
-    preds, ms = [], []
+    preds, confidences, ms = [], [], []
     for img in tqdm(images, desc=engine.settings.model_file, unit="crop"):
         t = time.perf_counter()
-        preds.append(engine.read_crops([img])[0].text)
+        read = engine.read_crops([img])[0]
         ms.append((time.perf_counter() - t) * 1000)
-    return {**recognition_report(preds, [label for _, label in rows], ms), "predictions": preds}
+        preds.append(read.text)
+        confidences.append(read.confidence)
+    return {**recognition_report(preds, [label for _, label in rows], ms, confidences), "predictions": preds}
 
 
 def qualitative_grid(rows, images, preds, out: Path, per_side: int = 10) -> None:
@@ -90,7 +93,7 @@ def main(argv=None) -> None:
     results = {name: evaluate(engine, rows, images) for name, engine in engines.items()}
     for name, r in results.items():
         print(f"{name}: n={r['n']} word accuracy {r['word_accuracy']:.2%} CER {r['cer']:.2%} "
-              f"{r['ms_per_crop']:.1f} ms/crop")
+              f"ECE {r['ece']:.3f} {r['ms_per_crop']:.1f} ms/crop")
     shipped = results[args.ship]
     qualitative_grid(rows, images, shipped["predictions"], args.artifacts / "qualitative.png")
     summary = {name: {k: v for k, v in r.items() if k != "predictions"} for name, r in results.items()}
@@ -100,7 +103,7 @@ def main(argv=None) -> None:
     meta_path = args.artifacts / "crnn.json"
     meta = json.loads(meta_path.read_text())
     meta["metrics"] = {"iiit5k_test_word_accuracy": shipped["word_accuracy"], "iiit5k_test_cer": shipped["cer"],
-                       "iiit5k_test_n": shipped["n"]}
+                       "iiit5k_test_ece": shipped["ece"], "iiit5k_test_n": shipped["n"]}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     print(f"wrote {args.artifacts / 'metrics.json'}, {args.artifacts / 'qualitative.png'}, updated {meta_path}")
 

@@ -25,10 +25,20 @@ def phase_histories(root: Path = CHECKPOINTS) -> list[tuple[str, Path]]:
     return [(name, path) for name, path in phases if path.exists()]
 
 
-def holdout_of(history: Path) -> str:
-    """The hold-out split a phase validated on (runs before the option used lines)."""
+CPU_EPOCH_IMAGES = 300 * 32  # phases 1-7: 300 steps of 32 an epoch
+
+
+def state_of(history: Path) -> dict:
     state = history.parent / "state.json"
-    return json.loads(state.read_text()).get("holdout", "line") if state.exists() else "line"
+    return json.loads(state.read_text()) if state.exists() else {}
+
+
+def holdout_of(history: Path) -> str:
+    """The hold-out a phase validated on (runs before the option used lines; runs before
+    the real sets' option, IIIT5K's alone)."""
+    state = state_of(history)
+    sets = state.get("real_sets", "iiit5k").replace(",", "+")
+    return f"{state.get('holdout', 'line')} hold-out" + ("" if sets == "iiit5k" else f", {sets}")
 
 
 def read_rows(path: Path) -> list[dict]:
@@ -40,7 +50,6 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, default=CHECKPOINTS)
     p.add_argument("--out", type=Path, default=HERE / "artifacts" / "training_curves.png")
-    p.add_argument("--steps", type=int, default=300, help="steps per epoch, for the x axis")
     args = p.parse_args(argv)
 
     import matplotlib
@@ -48,31 +57,35 @@ def main(argv=None) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    rows, starts, labels = [], {}, {}
+    # x: millions of training images seen, phase after phase (an epoch's size per phase).
+    rows, seen, starts, per_epoch = [], [], {}, {}
     for name, path in phase_histories(args.root):
-        starts[name] = len(rows)
-        labels[name] = f"{name}\n{holdout_of(path)} hold-out"
-        rows += read_rows(path)
-    steps = [(i + 1) * args.steps for i in range(len(rows))]
+        start = seen[-1] if seen else 0.0
+        starts[name] = start
+        print(f"{name}: validated on the {holdout_of(path)}")
+        per_epoch[name] = state_of(path).get("images_per_epoch") or CPU_EPOCH_IMAGES
+        for i, row in enumerate(read_rows(path)):
+            rows.append(row)
+            seen.append(start + (i + 1) * per_epoch[name] / 1e6)
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8))
-    ax1.plot(steps, [float(r["loss"]) for r in rows], marker=".")
-    ax1.set(xlabel="training steps (batch 32)", ylabel="CTC loss", title="training loss", yscale="log")
-    ax2.plot(steps, [float(r["val_word_acc"]) for r in rows], marker=".", color="tab:green",
-             label="IIIT5K train hold-out (greedy)")
+    ax1.plot(seen, [float(r["loss"]) for r in rows], marker=".")
+    xlabel = "training images (millions)"
+    ax1.set(xlabel=xlabel, ylabel="CTC loss", title="training loss", yscale="log")
+    ax2.plot(seen, [float(r["val_word_acc"]) for r in rows], marker=".", color="tab:green",
+             label="real hold-out (greedy; the sets under each phase)")
     tests = args.root / "test_points.csv"
     if tests.exists():
         points = [r for r in read_rows(tests) if r["phase"] in starts]
-        ax2.plot([(starts[r["phase"]] + int(r["epoch"])) * args.steps for r in points],
+        ax2.plot([starts[r["phase"]] + int(r["epoch"]) * per_epoch[r["phase"]] / 1e6 for r in points],
                  [float(r["word_accuracy"]) for r in points], marker="s", color="tab:red",
                  label="IIIT5K test (decoding of the day: test_points.csv)")
-    ax2.set(xlabel="training steps (batch 32)", ylabel="word accuracy", ylim=(0, 1), title="word accuracy")
+    ax2.set(xlabel=xlabel, ylabel="word accuracy", ylim=(0, 1), title="word accuracy")
     for ax in (ax1, ax2):
         ax.grid(alpha=0.3)
         for name, start in starts.items():
-            ax.axvline(start * args.steps, color="grey", linestyle="--", linewidth=0.8)
-            ax.annotate(labels[name] if ax is ax2 else name, (start * args.steps, 1),
-                        xycoords=("data", "axes fraction"), xytext=(3, -22), textcoords="offset points",
-                        fontsize=8, color="grey")
+            ax.axvline(start, color="grey", linestyle="--", linewidth=0.8)
+            ax.annotate(name, (start, 1), xycoords=("data", "axes fraction"), xytext=(2, -4),
+                        textcoords="offset points", fontsize=7, color="grey", rotation=90, va="top")
     ax2.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     args.out.parent.mkdir(parents=True, exist_ok=True)

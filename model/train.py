@@ -52,9 +52,10 @@ class SaveState(keras.callbacks.Callback):
     """Full state for resuming, plus the epoch counter beside it, and the weights of the
     last ``keep`` epochs in ``epochs/`` (for ``model.average``)."""
 
-    def __init__(self, out: Path, holdout: str, keep: int = 5, real_sets: str = "iiit5k"):
+    def __init__(self, out: Path, holdout: str, keep: int = 5, real_sets: str = "iiit5k", images_per_epoch: int = 0):
         super().__init__()
         self.out, self.holdout, self.keep, self.real_sets = out, holdout, keep, real_sets
+        self.images_per_epoch = images_per_epoch
 
     def on_epoch_end(self, epoch, logs=None):
         tmp = self.out / "last.tmp.keras"
@@ -62,7 +63,7 @@ class SaveState(keras.callbacks.Callback):
         tmp.replace(self.out / "last.keras")
         self._keep_epoch_weights(epoch + 1)
         meta = {"epoch": epoch + 1, "holdout": self.holdout, "real_sets": self.real_sets,
-                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                "images_per_epoch": self.images_per_epoch, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         (self.out / "state.json").write_text(json.dumps(meta))
 
     def _keep_epoch_weights(self, epoch: int) -> None:
@@ -163,7 +164,7 @@ def main(argv=None) -> None:
                       real_weights=real_weights, workers=args.workers, use_multiprocessing=args.workers > 0)
     callbacks = [
         HoldoutAccuracy(x_val, y_val, args.out / "best.weights.h5", best_accuracy(args.out)),
-        SaveState(args.out, holdout, args.keep_epochs, real_spec),
+        SaveState(args.out, holdout, args.keep_epochs, real_spec, args.steps * args.batch),
         keras.callbacks.CSVLogger(str(args.out / "history.csv"), append=True),
     ]
     model.fit(data, epochs=args.epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=1)

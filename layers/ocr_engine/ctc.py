@@ -167,6 +167,8 @@ def gated_beam_search(probs: np.ndarray, beam_width: int, lm: CharLM | None, lm_
     fused = beam_search(probs, beam_width, lm=lm, lm_weight=lm_weight, lm_bonus=lm_bonus)
     if lm is None or lm_weight <= 0 or beam_width <= 1:
         return fused
+    if fused.text == greedy_decode(probs).text:
+        return fused  # the network's best path reads the same: nothing to overrule (most crops)
     network = beam_search(probs, beam_width)
     if fused.text == network.text:
         return fused

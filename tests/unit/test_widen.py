@@ -27,7 +27,8 @@ def test_the_widened_model_computes_what_the_narrow_one_computes(tmp_path):
     wide = build_crnn(width=0.5)
     widen_model(narrow, wide, seed=3)
     x = np.random.default_rng(2).random((4, 32, 128, 1), dtype=np.float32)
-    np.testing.assert_allclose(wide.predict(x, verbose=0), narrow.predict(x, verbose=0), atol=2e-4)  # float32 sums in another order
+    # The same function, up to float32 sums taken in another order.
+    np.testing.assert_allclose(wide.predict(x, verbose=0), narrow.predict(x, verbose=0), atol=2e-4)
     assert wide.count_params() > 3 * narrow.count_params()
 
     narrow.save_weights(tmp_path / "narrow.weights.h5")

@@ -1,0 +1,89 @@
+"""Precision and recall of scene reading over the confidence threshold: ``python -m model.scene_curve``.
+
+svt_train is the dev set for detection: each scene is read once as the engine serves it,
+keeping every word (``min_confidence=0``), and the words at or above each threshold are
+scored as ``ocr eval-scenes`` scores them (IoU >= 0.5; end to end: found and read right).
+Prints the table, marks the engine's ``OCR_SCENE_MIN_CONFIDENCE``, and draws the curve
+(``model/artifacts/scene_curve.png``).
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+from pathlib import Path
+
+import numpy as np
+from ocr_engine.config import load_settings
+from ocr_engine.evaluate import SceneScore
+from ocr_engine.labels import read_scenes
+from ocr_engine.pipeline import OcrEngine
+from ocr_engine.schemas import ReadOptions
+from tqdm import tqdm
+
+from model.data import DEFAULT_DATA_DIR
+
+ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
+THRESHOLDS = tuple(np.round(np.arange(0.0, 0.96, 0.05), 2))
+
+
+def read_every_word(engine: OcrEngine, folder: Path) -> list[tuple[list, list]]:
+    """[(words [(bbox, text, confidence)], gold [(bbox, text)])] per scene, no threshold."""
+    scenes = []
+    for path, gold in tqdm(read_scenes(folder), desc="scenes", unit="scene"):
+        result = engine.read(path.read_bytes(), ReadOptions(min_confidence=0.0))
+        scenes.append(([(w.bbox, w.text, w.confidence) for w in result.words], gold))
+    return scenes
+
+
+def curve(scenes: list[tuple[list, list]], thresholds=THRESHOLDS) -> list[dict]:
+    rows = []
+    for t in thresholds:
+        score = SceneScore()
+        for words, gold in scenes:
+            score.add([(b, text) for b, text, conf in words if conf >= t], gold)
+        rows.append({"threshold": float(t), **score.to_dict()})
+    return rows
+
+
+def plot(rows: list[dict], chosen: float, out: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.2, 4.0))
+    ts = [r["threshold"] for r in rows]
+    for key, label in (("precision", "precision"), ("recall", "detection recall"),
+                       ("end_to_end_word_accuracy", "found and read right")):
+        ax.plot(ts, [r[key] for r in rows], marker=".", label=label)
+    ax.axvline(chosen, color="grey", linestyle="--", linewidth=0.8, label=f"default {chosen:g}")
+    ax.set(xlabel="minimum word confidence in a scene", ylabel="share", ylim=(0, 1),
+           title="svt_train scenes (dev), 8 words a scene")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(out, dpi=110)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--out", type=Path, default=ARTIFACTS / "scene_curve.png")
+    args = p.parse_args(argv)
+    settings = dataclasses.replace(load_settings(), scene_min_confidence=0.0)
+    engine = OcrEngine.from_settings(settings)
+    rows = curve(read_every_word(engine, args.data / "svt_train"))
+    chosen = load_settings().scene_min_confidence
+    print(f"{'threshold':>9} {'words':>6} {'precision':>9} {'recall':>7} {'end to end':>10}")
+    for r in rows:
+        mark = "  <- default" if abs(r["threshold"] - chosen) < 1e-9 else ""
+        words = round(r["recall"] * r["scenes_words"] / r["precision"]) if r["precision"] else 0
+        print(f"{r['threshold']:9.2f} {words:6d} {r['precision']:9.1%} {r['recall']:7.1%} "
+              f"{r['end_to_end_word_accuracy']:10.1%}{mark}")
+    plot(rows, chosen, args.out)
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()

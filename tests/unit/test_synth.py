@@ -28,3 +28,50 @@ def test_an_arc_lifts_or_sinks_the_middle_and_keeps_the_ends(bend):
     # The new box holds all of the ink.
     ys, xs = np.nonzero(out < 128)
     assert new_box[1] - 1 <= ys.min() and ys.max() <= new_box[3] + 1
+
+
+@pytest.fixture(scope="module")
+def synth():
+    from model.synth import WordSynth
+
+    try:
+        return WordSynth(seed=3)
+    except RuntimeError as exc:  # no fonts on this machine (make setup-train installs them)
+        pytest.skip(str(exc))
+
+
+def test_punctuation_is_drawn_but_never_in_the_label(synth):
+    from ocr_engine.charset import normalize_text
+
+    for word in ("1958", "area", "its", "ymca"):
+        text = synth.punctuated(word)
+        assert text != word and normalize_text(text) == word
+    for _ in range(300):
+        _, label = synth.sample()
+        assert label == normalize_text(label) and label
+
+
+def test_numbers_are_written_as_signs_write_them(synth):
+    for _ in range(50):
+        text = synth.number_text()
+        assert any(ch.isdigit() for ch in text) and len(text) <= 8
+
+
+def test_stacked_letters_come_out_side_by_side_as_the_engine_lays_them(synth):
+    img = synth.render_stacked("HOTEL")
+    h, w = img.shape[:2]
+    assert w > 3 * h  # five square cells in a row
+
+
+def test_dot_matrix_lettering_keeps_only_dots_of_the_text(synth):
+    text = np.zeros((40, 80, 3), np.uint8)
+    background = np.full((40, 80, 3), 200, np.uint8)
+    out = synth._dot_matrix(text, background, size=40)
+    dark = (out == 0).all(axis=2)
+    assert 0.1 < dark.mean() < 0.8  # dots of the (all-dark) text, background between them
+    assert ((out == 0) | (out == 200)).all()
+
+
+def test_tiny_text_is_a_few_pixels_high(synth):
+    img = synth._shrunk(np.zeros((60, 200, 3), np.uint8), 12)
+    assert img.shape[:2] == (12, 40)

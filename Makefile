@@ -68,8 +68,8 @@ bench: setup
 
 FUNCTION ?= api
 EVENT ?= events/api-health.json
-invoke: setup ## run a handler as Lambda would: make invoke FUNCTION=s3_ocr EVENT=events/s3-put-image.json
-	$(BIN)/python infra/invoke.py $(FUNCTION) $(EVENT)
+invoke: setup ## run a handler as Lambda would: make invoke FUNCTION=s3_ocr EVENT=events/s3-put-image.json [IMAGE=photo.jpg]
+	$(BIN)/python infra/invoke.py $(FUNCTION) $(EVENT) $(if $(filter command line,$(origin IMAGE)),--image "$(IMAGE)")
 
 IMAGE ?= ../shared/data/svt_train/images/14_03.jpg
 drop: setup ## drop an image into a local (moto) bucket, run the S3 handler as Lambda would, print the result: make drop IMAGE=photo.jpg

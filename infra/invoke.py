@@ -1,22 +1,35 @@
 """Run a handler as Lambda would: a fresh process, an event file, a context object.
 
     python infra/invoke.py api events/api-health.json
-    python infra/invoke.py s3_ocr events/s3-put-image.json
+    python infra/invoke.py s3_ocr events/s3-put-image.json [--image photo.jpg]
 
-Set AWS_ENDPOINT_URL (e.g. a moto server on 127.0.0.1) for S3 and CloudWatch calls.
+The S3 function needs a bucket with the event's objects in it. Without AWS_ENDPOINT_URL
+this script brings its own, as ``make drop`` does (infra/local_drop.py): a moto server on
+127.0.0.1 for the run, each record's bucket, and an object at each record's key: for an
+image key the ``--image`` file (by default a photo from the data folder, or a word image
+made here when there is none), for any other key a few bytes of text. The handler then
+runs on the event in a fresh process, and each ``<key>.ocr.json`` it wrote is printed.
+With AWS_ENDPOINT_URL set (a moto server of your own) the handler runs against it as it
+is: the objects must be there already.
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import json
+import mimetypes
+import os
 import sys
 import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import unquote_plus
 
 REPO = Path(__file__).resolve().parents[1]
+# A real photo for the S3 events (the one `make drop` reads by default).
+DEFAULT_PHOTO = Path("svt_train") / "images" / "14_03.jpg"
 
 
 def context(function: str) -> SimpleNamespace:
@@ -28,21 +41,84 @@ def context(function: str) -> SimpleNamespace:
     )
 
 
-def main() -> int:
-    if len(sys.argv) != 3:
-        print(__doc__)
-        return 2
-    function, event_file = sys.argv[1], Path(sys.argv[2])
-    sys.path.insert(0, str(REPO))
+def invoke(function: str, event: dict) -> int:
+    """Import the handler's module (its cold start) and call it once; print what it returns."""
     started = time.perf_counter()
     module = importlib.import_module(f"functions.{function}.app")
     init_ms = (time.perf_counter() - started) * 1000
-    event = json.loads(event_file.read_text())
     t = time.perf_counter()
     result = module.handler(event, context(function))
     print(json.dumps(result, indent=2, ensure_ascii=False)[:4000])
     print(f"init {init_ms:.0f} ms, invoke {(time.perf_counter() - t) * 1000:.0f} ms", file=sys.stderr)
     return 0
+
+
+def object_keys(event: dict) -> list[tuple[str, str]]:
+    """(bucket, key) of each record, the key decoded as the handler decodes it."""
+    return [(r["s3"]["bucket"]["name"], unquote_plus(r["s3"]["object"]["key"])) for r in event.get("Records", [])]
+
+
+def image_for_the_event(image: Path | None) -> tuple[bytes, str]:
+    """-> (bytes, where they came from): ``image``, else the data folder's photo, else a
+    word image rendered here (a fresh clone without the data folder)."""
+    if image is not None:
+        return image.read_bytes(), str(image)
+    data_dir = Path(os.environ.get("OCR_DATA_DIR") or REPO.parent / "shared" / "data")
+    if (data_dir / DEFAULT_PHOTO).is_file():
+        return (data_dir / DEFAULT_PHOTO).read_bytes(), str(data_dir / DEFAULT_PHOTO)
+    from infra.make_events import word_png
+
+    return word_png("OPEN"), "a word image made here (OPEN)"
+
+
+def _is_image_key(key: str) -> bool:
+    return (mimetypes.guess_type(key)[0] or "").startswith("image/")
+
+
+def invoke_s3_locally(event: dict, image: Path | None) -> int:
+    """The S3 handler on ``event`` against a moto server of its own (infra/local_drop.py)."""
+    from infra import local_drop  # moto: a dev dependency, not the Lambda image's
+
+    data, origin = image_for_the_event(image)
+    with local_drop.local_moto() as endpoint:
+        s3 = local_drop.s3_client(endpoint)
+        keys = object_keys(event)
+        for bucket, key in keys:
+            body, what = (data, origin) if _is_image_key(key) else (b"not an image\n", "a few bytes of text")
+            local_drop.put_object(s3, bucket, key, body)
+            print(f"local S3 ({endpoint}): s3://{bucket}/{key} <- {what} ({len(body):,} bytes)", file=sys.stderr)
+        run = local_drop.invoke_s3_handler(endpoint, event)
+        sys.stdout.write(run.stdout)
+        sys.stderr.write(run.stderr[-3000:])
+        if run.returncode != 0:
+            print(f"the S3 handler failed (exit {run.returncode})", file=sys.stderr)
+            return run.returncode
+        for bucket, key in keys:
+            result = local_drop.read_result(s3, bucket, key)
+            if result is not None:
+                print(f"s3://{bucket}/{key}.ocr.json:", file=sys.stderr)
+                print(json.dumps(result, indent=2, ensure_ascii=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("function", help="api or s3_ocr (a folder under functions/)")
+    p.add_argument("event", type=Path, help="an event file, e.g. events/api-health.json")
+    p.add_argument("--image", type=Path, help="the object put at each S3 record's key (S3 events only)")
+    args = p.parse_args(argv)
+    if not args.event.is_file():
+        p.error(f"no event file at {args.event}")
+    if args.image is not None and not args.image.is_file():
+        p.error(f"no image at {args.image}")
+    if not (REPO / "functions" / args.function / "app.py").is_file():
+        p.error(f"no function {args.function!r} (functions/<name>/app.py)")
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
+    event = json.loads(args.event.read_text())
+    if args.function == "s3_ocr" and not os.environ.get("AWS_ENDPOINT_URL"):
+        return invoke_s3_locally(event, args.image)
+    return invoke(args.function, event)
 
 
 if __name__ == "__main__":

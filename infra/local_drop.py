@@ -7,17 +7,24 @@ A moto server on 127.0.0.1 stands in for S3 and CloudWatch (started here for the
 unless --endpoint names one already running); the image is put in the bucket; the
 ObjectCreated event S3 would send for that key is handed to the S3 handler in a fresh
 process (infra/invoke.py, as Lambda runs it); then ``<key>.ocr.json`` is read back.
+
+``make invoke FUNCTION=s3_ocr`` (infra/invoke.py) uses the same pieces: ``local_moto``,
+``put_object``, ``invoke_s3_handler`` and ``read_result``.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import logging
 import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import boto3
 from moto.server import ThreadedMotoServer
@@ -26,6 +33,43 @@ from infra.make_events import s3_put
 
 REPO = Path(__file__).resolve().parents[1]
 BUCKET = "ocr-drop-local"
+
+
+@contextmanager
+def local_moto(endpoint: str | None = None) -> Iterator[str]:
+    """-> the endpoint URL of a moto server on 127.0.0.1 started for the block (stopped
+    after it), or ``endpoint`` itself when one is given (a server already running)."""
+    if endpoint:
+        yield endpoint
+        return
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no access-log line per S3 call
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+
+
+def s3_client(endpoint: str) -> Any:
+    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
+                        aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def put_object(s3: Any, bucket: str, key: str, data: bytes) -> None:
+    """Put ``data`` at ``key``, creating the bucket first if it is not there."""
+    if bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+        s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key=key, Body=data)
+
+
+def read_result(s3: Any, bucket: str, key: str) -> dict | None:
+    """``<key>.ocr.json`` as the S3 handler wrote it, or None when it wrote none."""
+    try:
+        return json.loads(s3.get_object(Bucket=bucket, Key=key + ".ocr.json")["Body"].read())
+    except s3.exceptions.NoSuchKey:
+        return None
 
 
 def invoke_s3_handler(endpoint: str, event: dict) -> subprocess.CompletedProcess:
@@ -42,42 +86,30 @@ def invoke_s3_handler(endpoint: str, event: dict) -> subprocess.CompletedProcess
 
 def drop(image: Path, key: str, endpoint: str) -> dict:
     """Put the image, run the handler on the notification, return the result JSON."""
-    s3 = boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                      aws_access_key_id="local", aws_secret_access_key="local")
-    if BUCKET not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
-        s3.create_bucket(Bucket=BUCKET)
+    s3 = s3_client(endpoint)
     data = image.read_bytes()
-    s3.put_object(Bucket=BUCKET, Key=key, Body=data)
+    put_object(s3, BUCKET, key, data)
     run = invoke_s3_handler(endpoint, s3_put(key, size=len(data), bucket=BUCKET))
     sys.stderr.write(run.stderr[-3000:])
     if run.returncode != 0:
         raise SystemExit(f"the S3 handler failed (exit {run.returncode})")
-    try:
-        return json.loads(s3.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
-    except s3.exceptions.NoSuchKey:
+    result = read_result(s3, BUCKET, key)
+    if result is None:
         # The handler drops what can never have a result (a key too long for ``.ocr.json``):
         # it says why in its log above.
-        raise SystemExit(f"no result was written for {key!r}: the S3 handler dropped it (see its log)") from None
+        raise SystemExit(f"no result was written for {key!r}: the S3 handler dropped it (see its log)")
+    return result
 
 
-def main(argv=None) -> int:
+def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("image", type=Path)
     p.add_argument("--key", help="object key (default: incoming/<file name>)")
     p.add_argument("--endpoint", help="a running moto server, e.g. http://127.0.0.1:5000")
     args = p.parse_args(argv)
     key = args.key or f"incoming/{args.image.name}"
-    server = None
-    if not args.endpoint:
-        server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-        server.start()
-        host, port = server.get_host_and_port()
-        args.endpoint = f"http://{host}:{port}"
-    try:
-        result = drop(args.image, key, args.endpoint)
-    finally:
-        if server:
-            server.stop()
+    with local_moto(args.endpoint) as endpoint:
+        result = drop(args.image, key, endpoint)
     print(f"s3://{BUCKET}/{key}.ocr.json:", file=sys.stderr)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0

@@ -16,12 +16,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import binascii
+import functools
+import importlib.util
 import os
 import re
 import time
 import uuid
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -30,7 +32,8 @@ import anyio.to_thread
 from fastapi import FastAPI, File, Form, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from mangum import Mangum
 from ocr_engine import __version__
 from ocr_engine.annotate import render
@@ -42,6 +45,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.api import stats
 from functions.api.errors import ERROR_RESPONSES, error_body, status_for
+from functions.common.counters import COUNTERS
 from functions.common.observability import IN_LAMBDA, logger, metrics, record_error, record_reading, tracer
 from functions.common.payload import result_payload
 
@@ -65,6 +69,9 @@ app = FastAPI(
     title="Serverless OCR",
     version=__version__,
     description="Reads words in photos: word detection, a CRNN recognizer, CTC beam search.",
+    # /docs and /redoc are served below with their scripts from this server, not a CDN.
+    docs_url=None,
+    redoc_url=None,
 )
 _origins = [o for o in os.environ.get("OCR_CORS_ORIGINS", "").split(",") if o]
 if _origins:
@@ -166,6 +173,24 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
     code = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}.get(exc.status_code, "http_error")
     return JSONResponse(error_body(code, str(exc.detail), _request_id(request)), status_code=exc.status_code,
                         headers=getattr(exc, "headers", None))
+
+
+OCR_PATHS = frozenset({"/api/ocr", "/api/ocr/base64"})
+
+
+@app.middleware("http")
+async def _count_ocr_requests(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+    """This container's request count and latency (counters.py), for every OCR request
+    whatever its answer; an exception that escapes is a 500."""
+    if request.method != "POST" or request.scope["path"] not in OCR_PATHS:
+        return await call_next(request)
+    started, status = time.perf_counter(), 500
+    try:
+        response = await call_next(request)
+        status = response.status_code
+        return response
+    finally:
+        COUNTERS.record_request(status, (time.perf_counter() - started) * 1000)
 
 
 @app.middleware("http")
@@ -299,9 +324,65 @@ def health() -> JSONResponse:
     return JSONResponse(body, status_code=200 if _ENGINE else 503)
 
 
-@app.get("/api/stats", summary="Service-wide counts and latency from CloudWatch metrics")
+@app.get("/api/stats", summary="This container's counts and latency since its cold start; the service's from "
+                                "CloudWatch when reachable")
 def get_stats() -> dict:
-    return stats.cached_stats()
+    """``container``: OCR requests (by status), images read, words, errors and request
+    latency percentiles (p50, p90, p99 in ms) of this container since its cold start,
+    always present. At the top level, the service-wide figures from CloudWatch metrics
+    (``available: true``), or ``available: false`` and the ``reason`` in words."""
+    return stats.current_stats()
+
+
+# -- API docs: Swagger UI and ReDoc from files installed with the function ----------------
+# fastapi-offline (requirements/serving.txt) ships swagger-ui-dist's and ReDoc's bundles;
+# only its folder is used (found without importing it). Every URL in the two pages is
+# relative, so they work at / and under an API Gateway stage (/prod/docs) alike.
+_DOCS_SPEC = importlib.util.find_spec("fastapi_offline")
+DOCS_ASSETS = Path(next(iter(_DOCS_SPEC.submodule_search_locations))) / "static" if _DOCS_SPEC else None
+if DOCS_ASSETS is None:  # /docs and /redoc would be blank pages: say so at the cold start
+    logger.error("fastapi-offline is not installed: /docs and /redoc have no scripts to serve")
+_DOCS_TYPES = {"swagger-ui-bundle.js": "text/javascript; charset=utf-8", "swagger-ui.css": "text/css; charset=utf-8",
+               "redoc.standalone.js": "text/javascript; charset=utf-8", "favicon.png": "image/png"}
+
+
+# ReDoc's sidebar draws Redocly's logo from their CDN, whatever its options: the bundle is
+# served with that one URL replaced by an empty inline image (the link text stays).
+_REDOC_CDN_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+_EMPTY_SVG = b"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg' width='1' height='1'/%3E"
+
+
+@functools.cache
+def _redoc_js() -> bytes:
+    return (DOCS_ASSETS / "redoc.standalone.js").read_bytes().replace(_REDOC_CDN_LOGO, _EMPTY_SVG)
+
+
+@app.get("/docs", include_in_schema=False)
+def swagger_ui() -> HTMLResponse:
+    return get_swagger_ui_html(
+        openapi_url="openapi.json", title=f"{app.title} - Swagger UI",
+        swagger_js_url="docs-assets/swagger-ui-bundle.js", swagger_css_url="docs-assets/swagger-ui.css",
+        swagger_favicon_url="docs-assets/favicon.png",
+        # No badge that sends the schema to validator.swagger.io.
+        swagger_ui_parameters={"validatorUrl": None},
+    )
+
+
+@app.get("/redoc", include_in_schema=False)
+def redoc() -> HTMLResponse:
+    return get_redoc_html(openapi_url="openapi.json", title=f"{app.title} - ReDoc",
+                          redoc_js_url="docs-assets/redoc.standalone.js", redoc_favicon_url="docs-assets/favicon.png",
+                          with_google_fonts=False)
+
+
+@app.get("/docs-assets/{name}", include_in_schema=False)
+def docs_asset(name: str) -> Response:
+    if name not in _DOCS_TYPES or DOCS_ASSETS is None or not (DOCS_ASSETS / name).is_file():
+        return JSONResponse(error_body("not_found", "no such file", "-"), status_code=404)
+    headers = {"Cache-Control": "public, max-age=86400"}
+    if name == "redoc.standalone.js":
+        return Response(_redoc_js(), media_type=_DOCS_TYPES[name], headers=headers)
+    return FileResponse(DOCS_ASSETS / name, media_type=_DOCS_TYPES[name], headers=headers)
 
 
 @app.get("/", include_in_schema=False)

@@ -1,7 +1,11 @@
-"""Service-wide statistics read from the CloudWatch metrics both functions publish.
+"""The figures ``GET /api/stats`` answers with: this container's own counters since its
+cold start (always there) and the service-wide ones from CloudWatch (when reachable).
 
-Every container only sees its own requests, so counts come from CloudWatch
-(GetMetricStatistics over ``OCR_STATS_WINDOW_HOURS``), cached ``OCR_STATS_CACHE_SECONDS``.
+Every container only sees its own requests, so service-wide counts come from the metrics
+both functions publish to CloudWatch (GetMetricStatistics over ``OCR_STATS_WINDOW_HOURS``),
+cached ``OCR_STATS_CACHE_SECONDS``, a failure too. When CloudWatch cannot be read (a laptop
+with no AWS region or credentials, no network route, no permission) the answer says why in
+plain words and the raw error goes to the log.
 """
 
 from __future__ import annotations
@@ -13,7 +17,20 @@ from datetime import UTC, datetime, timedelta
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import (
+    BotoCoreError,
+    ClientError,
+    ConnectionClosedError,
+    ConnectTimeoutError,
+    EndpointConnectionError,
+    NoCredentialsError,
+    NoRegionError,
+    PartialCredentialsError,
+    ReadTimeoutError,
+)
+
+from functions.common.counters import COUNTERS
+from functions.common.observability import logger
 
 FUNCTIONS = ("api", "s3_ocr")
 _cache: dict = {"at": 0.0, "value": None}
@@ -62,7 +79,34 @@ def read_stats() -> dict:
     }
 
 
+_UNREACHABLE = "CloudWatch is not reachable from here"
+_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
+_BAD_CREDENTIALS = {"InvalidClientTokenId", "UnrecognizedClientException", "SignatureDoesNotMatch", "ExpiredToken",
+                    "ExpiredTokenException", "InvalidAccessKeyId", "AuthFailure", "InvalidSignatureException"}
+_THROTTLED = {"Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException"}
+
+
+def unavailable_reason(exc: Exception) -> str:
+    """Why CloudWatch could not be read, in words for the page's reader (no AWS jargon)."""
+    if isinstance(exc, NoRegionError):
+        return f"{_UNREACHABLE} (no AWS region or credentials configured)"
+    if isinstance(exc, NoCredentialsError | PartialCredentialsError):
+        return f"{_UNREACHABLE} (no AWS credentials configured)"
+    if isinstance(exc, EndpointConnectionError | ConnectTimeoutError | ReadTimeoutError | ConnectionClosedError):
+        return f"{_UNREACHABLE} (no network route to it, or it did not answer in time)"
+    if isinstance(exc, ClientError):
+        code = exc.response.get("Error", {}).get("Code", "")
+        if code in _DENIED:
+            return "This service is not allowed to read its CloudWatch metrics (permission denied)"
+        if code in _BAD_CREDENTIALS:
+            return "CloudWatch refused the AWS credentials configured here (invalid or expired)"
+        if code in _THROTTLED:
+            return "CloudWatch is busy right now (too many requests); the figures come back shortly"
+    return "CloudWatch could not be read just now; the server's log has the details"
+
+
 def cached_stats() -> dict:
+    """The service-wide figures (CloudWatch), or ``available: false`` and the reason."""
     ttl = float(os.environ.get("OCR_STATS_CACHE_SECONDS", "30"))
     with _lock:
         if _cache["value"] is not None and time.monotonic() - _cache["at"] < ttl:
@@ -71,10 +115,19 @@ def cached_stats() -> dict:
         value = read_stats()
     except (BotoCoreError, ClientError) as exc:
         # No credentials or no CloudWatch (a laptop): say so instead of inventing numbers.
-        return {"available": False, "reason": f"CloudWatch metrics unavailable: {exc}", "source": "cloudwatch"}
+        # Expected on a laptop (no region or credentials); anything else is worth a warning.
+        log = logger.info if isinstance(exc, NoRegionError | NoCredentialsError) else logger.warning
+        log("CloudWatch metrics unavailable", extra={"error": repr(exc)})
+        value = {"available": False, "reason": unavailable_reason(exc), "source": "cloudwatch"}
     with _lock:
         _cache.update(at=time.monotonic(), value=value)
     return {**value, "cached": False}
+
+
+def current_stats() -> dict:
+    """What ``GET /api/stats`` answers: the service-wide figures at the top level (as
+    before), and ``container``: this container's counters since its cold start."""
+    return {**cached_stats(), "container": COUNTERS.snapshot()}
 
 
 def clear_cache() -> None:

@@ -11,6 +11,8 @@ import os
 from aws_lambda_powertools import Logger, Metrics, Tracer
 from ocr_engine.schemas import OcrResult
 
+from functions.common.counters import COUNTERS
+
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ocr")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlessOCR")
 
@@ -22,15 +24,18 @@ IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
 
 def record_reading(result: OcrResult) -> None:
-    """The metrics of one image read, the same from every function (stats.py reads them)."""
+    """The metrics of one image read, the same from every function (stats.py reads them),
+    and this container's own counters (counters.py)."""
     metrics.add_metric(name="ImagesProcessed", unit="Count", value=1)
     metrics.add_metric(name="WordsRecognized", unit="Count", value=len(result.words))
     metrics.add_metric(name="InferenceMs", unit="Milliseconds", value=result.timings_ms["total"])
+    COUNTERS.record_reading(len(result.words))
 
 
 def record_error() -> None:
     """An image refused or an S3 fault."""
     metrics.add_metric(name="Errors", unit="Count", value=1)
+    COUNTERS.record_error()
 
 
 def record_dropped() -> None:

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -229,4 +231,69 @@ def test_an_api_deployed_with_auth_gets_a_clear_message(server, browser, data_di
     page.set_input_files("#file", str(data_dir / "iiit5k" / "test" / "1002_1.png"))
     expect(page.locator("#error")).to_contain_text("requires authentication", timeout=30000)
     expect(page.locator("#status")).to_have_text("Nothing was read.")
+    page.close()
+
+
+def _watch_requests(page, server: str) -> tuple[list[str], list[str]]:
+    """-> (requests to any host but the local server, local requests that failed or got >= 400)."""
+    local = urlsplit(server).netloc
+    elsewhere, failed = [], []
+    page.on("request", lambda r: elsewhere.append(r.url)
+            if urlsplit(r.url).scheme not in ("data", "blob") and urlsplit(r.url).netloc != local else None)
+    page.on("requestfailed", lambda r: failed.append(r.url))
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400 else None)
+    return elsewhere, failed
+
+
+def test_swagger_ui_renders_with_no_request_leaving_the_server(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    elsewhere, failed = _watch_requests(page, server)
+    page.goto(server + "docs")
+    expect(page.locator(".swagger-ui .info .title")).to_contain_text("Serverless OCR", timeout=15000)
+    operations = page.locator(".opblock .opblock-summary")
+    expect(operations).to_have_count(4)  # the public operations, each listed with its method and path
+    listed = {" ".join(o.inner_text().split()[:2]) for o in operations.all()}
+    assert {"POST /api/ocr", "POST /api/ocr/base64", "GET /api/health", "GET /api/stats"} == listed
+    page.locator(".opblock-summary", has_text="/api/health").first.click()  # an operation opens
+    expect(page.locator(".opblock-body").first).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert elsewhere == [] and failed == []
+    page.close()
+
+
+def test_redoc_renders_with_no_request_leaving_the_server(server, browser):
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    elsewhere, failed = _watch_requests(page, server)
+    page.goto(server + "redoc")
+    expect(page.locator("h1")).to_contain_text("Serverless OCR", timeout=20000)
+    expect(page.get_by_role("heading", name="Read an uploaded image (multipart/form-data)")).to_be_visible()
+    expect(page.get_by_text("Model loaded? Version, cold or warm container").first).to_be_attached()
+    page.wait_for_load_state("networkidle")
+    assert elsewhere == [] and failed == []
+    page.close()
+
+
+def _stat(page, panel: str, name: str) -> str:
+    return page.locator(f"#{panel} dt", has_text=re.compile(f"^{name}$")).locator("xpath=following-sibling::dd[1]") \
+        .inner_text()
+
+
+def test_stats_panel_shows_this_containers_numbers_and_why_the_service_has_none(server, browser, data_dir):
+    _api(server, data_dir / "iiit5k" / "test" / "1002_1.png", detect="false")  # at least one read counted
+    counted = httpx.get(server + "api/stats", timeout=30).json()["container"]
+    page = browser.new_page()
+    page.goto(server)
+    expect(page.locator("#stats-container")).to_contain_text("Requests", timeout=15000)
+    requests = int(_stat(page, "stats-container", "Requests").replace(",", ""))
+    assert requests >= counted["requests"] >= 1
+    assert int(_stat(page, "stats-container", "Images").replace(",", "")) >= counted["images_processed"] >= 1
+    assert re.fullmatch(r"\d[\d,]*", _stat(page, "stats-container", "Words"))
+    assert re.fullmatch(r"\d[\d,]*", _stat(page, "stats-container", "Errors"))
+    for q in ("p50", "p90", "p99"):
+        assert re.fullmatch(r"\d+(\.\d)? ms", _stat(page, "stats-container", f"Latency {q}"))
+    # No AWS here: the service's part says so, in words.
+    expect(page.locator("#stats-service")).to_contain_text("unavailable")
+    why = page.locator("#stats-service-why").inner_text()
+    assert why.startswith("CloudWatch is not reachable from here (")
+    assert not re.search(r"Error|botocore|https?://", why)
     page.close()

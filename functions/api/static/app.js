@@ -187,23 +187,46 @@ async function loadHealth() {
   }
 }
 
+// Two lists: this container's counters (always there) and the service's CloudWatch
+// figures, or why they are missing.
 async function loadStats() {
-  const dl = $('stats');
+  const mine = $('stats-container');
+  const service = $('stats-service');
   const row = (k, v) => { const dt = document.createElement('dt'); dt.textContent = k; const dd = document.createElement('dd'); dd.textContent = v; return [dt, dd]; };
+  const ms = (v) => (v === null || v === undefined ? '—' : `${v} ms`);
+  const count = (v) => (typeof v === 'number' ? v.toLocaleString('en-US') : '—');
+  const both = (...rows) => { mine.replaceChildren(...rows); service.replaceChildren(...rows.map((n) => n.cloneNode(true))); };
   try {
     const response = await fetch('api/stats');
-    if (response.status === 401 || response.status === 403) {
-      dl.replaceChildren(...row('Status', 'requires authentication'));
-      return;
-    }
+    if (response.status === 401 || response.status === 403) { both(...row('Status', 'requires authentication')); return; }
+    if (!response.ok) { both(...row('Status', `unavailable (the server answered ${response.status})`)); return; }
     const s = await response.json();
-    if (!s.available) { dl.replaceChildren(...row('Status', 'unavailable'), ...row('Why', s.reason || '')); return; }
-    dl.replaceChildren(
-      ...row('Images', s.images_processed), ...row('Words', s.words_recognized), ...row('Errors', s.errors),
-      ...row('Avg time', s.avg_inference_ms === null ? '—' : `${s.avg_inference_ms} ms`),
-      ...row('Window', `${s.window_hours} h`));
+    const c = s.container;
+    if (c) {
+      const lat = c.latency_ms || {};
+      mine.replaceChildren(
+        ...row('Requests', count(c.requests)), ...row('Images', count(c.images_processed)),
+        ...row('Words', count(c.words_recognized)), ...row('Errors', count(c.errors)),
+        ...row('Latency p50', ms(lat.p50)), ...row('Latency p90', ms(lat.p90)), ...row('Latency p99', ms(lat.p99)));
+    } else {
+      mine.replaceChildren(...row('Status', 'not reported by this server'));
+    }
+    if (s.available) {
+      service.replaceChildren(
+        ...row('Images', count(s.images_processed)), ...row('Words', count(s.words_recognized)),
+        ...row('Errors', count(s.errors)), ...row('Avg time', ms(s.avg_inference_ms)),
+        ...row('Window', `${s.window_hours} h`));
+    } else {
+      // The reason under the status, across the panel (a second dd of the same dt).
+      const why = document.createElement('dd');
+      why.id = 'stats-service-why';
+      why.className = 'muted small';
+      Object.assign(why.style, { gridColumn: '1 / -1', textAlign: 'left' });
+      why.textContent = s.reason || 'No reason was given.';
+      service.replaceChildren(...row('Status', 'unavailable'), why);
+    }
   } catch (err) {
-    dl.replaceChildren(...row('Status', `unavailable (${err.message})`));
+    both(...row('Status', `unavailable (${err.message})`));
   }
 }
 

@@ -112,3 +112,16 @@ def test_budget_and_side_come_from_the_environment(monkeypatch):
     monkeypatch.setenv("OCR_ANNOTATE_MAX_SIDE", "1000")
     out = render(noisy_photo(1200, 1600, seed=3), [])
     assert len(out.data) <= 100_000 and max(out.width, out.height) < 1000
+
+
+def test_an_annotated_photo_is_no_larger_than_the_photo_it_annotates(data_dir):
+    """The issue's case: a 288 KB street photo came back as a 1.5 MB PNG; now it is a JPEG
+    of the photo's own pixel count at most, no heavier than the photo itself."""
+    path = data_dir / "svt_train" / "images" / "16_08.jpg"
+    source = path.read_bytes()
+    rgb = cv2.cvtColor(cv2.imread(str(path)), cv2.COLOR_BGR2RGB)
+    words = [Word("coffee", 0.9, (100, 100, 400, 180)), Word("shop", 0.8, (420, 100, 600, 180))]
+    annotation = render(rgb, words)
+    assert annotation.mime == "image/jpeg"
+    assert annotation.width * annotation.height <= rgb.shape[0] * rgb.shape[1]
+    assert len(annotation.data) <= len(source)

@@ -1,5 +1,5 @@
 """Domain errors. The engine raises them; each entry point maps ``code`` to its outcome
-(an HTTP status in the API, a logged skip in the S3 function) in one place."""
+(an HTTP status in the API, an error result beside the object in the S3 function) in one place."""
 
 from __future__ import annotations
 

@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup browser setup-train serve test test-fast screenshots lint cfn-lint train export eval eval-scenes bench invoke drop image-check validate checkov reliability fuzz clean
+.PHONY: setup browser setup-train serve test screenshots lint cfn-lint train export eval eval-scenes bench invoke drop bulk cost image-check validate checkov reliability fuzz clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt requirements/peers.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -74,6 +74,13 @@ invoke: setup ## run a handler as Lambda would: make invoke FUNCTION=s3_ocr EVEN
 IMAGE ?= ../shared/data/svt_train/images/14_03.jpg
 drop: setup ## drop an image into a local (moto) bucket, run the S3 handler as Lambda would, print the result: make drop IMAGE=photo.jpg
 	$(BIN)/python -m infra.local_drop "$(IMAGE)" $(if $(KEY),--key "$(KEY)")
+
+PREFIX ?=
+bulk: setup ## bulk OCR of a local (moto) bucket by the state machine's own definition: make bulk PREFIX=scans/ [IMAGES=dir]
+	$(BIN)/python -m infra.bulk_local --prefix "$(PREFIX)" $(if $(IMAGES),--images "$(IMAGES)")
+
+cost: setup ## Lambda cost per 1,000 images from measured ms, beside Rekognition and Textract; the image's size
+	$(BIN)/python -m infra.cost
 
 image-check: setup ## build the image's task root as the Dockerfile does, run both handlers from it
 	$(BIN)/python infra/image_check.py

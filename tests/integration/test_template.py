@@ -34,6 +34,11 @@ def cfn(sam) -> dict:
     for res in template["Resources"].values():
         if res["Type"] == "AWS::Serverless::Function":
             res["Properties"]["ImageUri"] = IMAGE_URI
+        if res["Type"] == "AWS::Serverless::StateMachine":
+            # What `sam package` uploads, inline: the translated template's lint then checks
+            # the definition itself (cfn-lint E3601), with its substitutions.
+            path = REPO / res["Properties"].pop("DefinitionUri")
+            res["Properties"]["Definition"] = json.loads(path.read_text())
     return transform(template, {}, _Policies())
 
 
@@ -80,7 +85,7 @@ def test_no_dependency_cycle(cfn):
 
 def test_both_functions_use_one_image_with_their_own_handler(sam):
     funcs = {n: r for n, r in sam["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
-    assert set(funcs) == {"ApiFunction", "S3OcrFunction"}
+    assert set(funcs) == {"ApiFunction", "S3OcrFunction", "BulkOcrFunction"}
     for res in funcs.values():
         props = res["Properties"]
         assert props["PackageType"] == "Image"
@@ -381,3 +386,134 @@ def test_cfn_lint_passes_with_informational_rules(cfn, tmp_path, which):
         path.write_text(json.dumps(cfn))
     matches = lint_file(path, config=ManualArgs(include_checks=["I"]))
     assert not matches, "\n".join(str(m) for m in matches)
+
+
+# -- bulk OCR on Step Functions (issue 15) -------------------------------------------------
+DEFINITION = REPO / "infra" / "bulk_ocr.asl.json"
+_EXAMPLE_SUBSTITUTIONS = {"BucketName": "ocr-drop-123456789012-50e2416294e0", "BatchSize": "10",
+                          "BulkFunctionArn": "arn:aws:lambda:us-east-1:123456789012:function:bulk",
+                          "MaxConcurrency": "100", "ToleratedFailurePercentage": "5"}
+
+
+def _definition() -> dict:
+    return json.loads(DEFINITION.read_text())
+
+
+def test_bulk_state_machine_is_a_distributed_map_over_an_s3_listing(sam):
+    props = sam["Resources"]["BulkOcrStateMachine"]["Properties"]
+    assert props["Type"] == "STANDARD" and (REPO / props["DefinitionUri"]) == DEFINITION
+    subs = props["DefinitionSubstitutions"]
+    assert subs["BucketName"] == {"Ref": "DropBucket"}
+    assert subs["BulkFunctionArn"] == {"Fn::GetAtt": ["BulkOcrFunction", "Arn"]}
+    assert {k: subs[k] for k in ("BatchSize", "MaxConcurrency", "ToleratedFailurePercentage")} == {
+        "BatchSize": {"Ref": "BulkBatchSize"}, "MaxConcurrency": {"Ref": "BulkMaxConcurrency"},
+        "ToleratedFailurePercentage": {"Ref": "BulkToleratedFailurePercentage"}}
+    states = _definition()["States"]
+    settings, ocr = states["Settings"]["Parameters"], states["OcrObjects"]
+    assert ocr["Type"] == "Map" and ocr["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED"
+    assert ocr["ItemReader"] == {"Resource": "arn:aws:states:::s3:listObjectsV2",
+                                 "Parameters": {"Bucket": "${BucketName}", "Prefix.$": "$.prefix"}}
+    # Each *Path reads the number the Settings state made of a template parameter.
+    for field, placeholder in (("MaxConcurrencyPath", "MaxConcurrency"),
+                               ("ToleratedFailurePercentagePath", "ToleratedFailurePercentage")):
+        assert settings[ocr[field].removeprefix("$.") + ".$"] == f"States.StringToJson('${{{placeholder}}}')"
+    assert settings[ocr["ItemBatcher"]["MaxItemsPerBatchPath"].removeprefix("$.") + ".$"] == \
+        "States.StringToJson('${BatchSize}')"
+    assert ocr["ResultWriter"]["Resource"] == "arn:aws:states:::s3:putObject"
+    assert ocr["ResultWriter"]["Parameters"]["Bucket"] == "${BucketName}"
+    task = ocr["ItemProcessor"]["States"]["OcrBatch"]
+    assert task["Parameters"]["FunctionName"] == "${BulkFunctionArn}"
+    assert any("BatchFailed" in r["ErrorEquals"] for r in task["Retry"])  # the bulk handler's own error
+
+
+def test_a_batch_fits_the_bulk_function_timeout(sam):
+    from ocr_engine.config import load_settings
+
+    batch = sam["Parameters"]["BulkBatchSize"]
+    timeout = sam["Resources"]["BulkOcrFunction"]["Properties"]["Timeout"]
+    # Every image of the largest batch stopped at the engine's deadline still finishes in time.
+    assert batch["MaxValue"] * load_settings().request_deadline_s <= timeout <= 900
+    assert 1 <= batch["Default"] <= batch["MaxValue"]
+    assert sam["Parameters"]["BulkToleratedFailurePercentage"]["MaxValue"] == 100
+
+
+def test_the_definition_passes_the_state_machine_schema(tmp_path):
+    from cfnlint.api import ManualArgs, lint_file
+
+    template = {"AWSTemplateFormatVersion": "2010-09-09", "Resources": {"Machine": {
+        "Type": "AWS::StepFunctions::StateMachine",
+        "Properties": {"RoleArn": "arn:aws:iam::123456789012:role/bulk", "Definition": _definition(),
+                       "DefinitionSubstitutions": _EXAMPLE_SUBSTITUTIONS}}}}
+    path = tmp_path / "machine.json"
+    path.write_text(json.dumps(template))
+    matches = lint_file(path, config=ManualArgs(include_checks=["I"]))  # E3601: the ASL's schema
+    assert not matches, "\n".join(str(m) for m in matches)
+
+
+def _actions(stmt: dict) -> list[str]:
+    return [stmt["Action"]] if isinstance(stmt["Action"], str) else stmt["Action"]
+
+
+BULK_FUNCTION_ARN = "arn:aws:lambda:us-east-1:123456789012:function:ocr-BulkOcrFunction-x"
+
+
+def _resources(stmt: dict, params: dict) -> set[str]:
+    """The statement's resources in a deployed stack (the bulk function at BULK_FUNCTION_ARN)."""
+    res = stmt["Resource"] if isinstance(stmt["Resource"], list) else [stmt["Resource"]]
+    scope = {**params, "BulkOcrFunction.Arn": BULK_FUNCTION_ARN}
+    return {BULK_FUNCTION_ARN if r == {"Fn::GetAtt": ["BulkOcrFunction", "Arn"]} else _eval(r, scope) for r in res}
+
+
+def test_bulk_state_machine_role_is_least_privilege(cfn):
+    params, _ = _deployed(cfn)
+    bucket = _eval(cfn["Resources"]["DropBucket"]["Properties"]["BucketName"], params)
+    name = _eval(cfn["Resources"]["BulkOcrStateMachine"]["Properties"]["StateMachineName"], params)
+    assert re.fullmatch(r"[A-Za-z0-9_-]{1,80}", name)
+    prefix = _definition()["States"]["OcrObjects"]["ResultWriter"]["Parameters"]["Prefix"]
+    granted = {}
+    for stmt in _statements(cfn, "BulkOcrStateMachineRole"):
+        assert stmt["Effect"] == "Allow"
+        for action in _actions(stmt):
+            granted.setdefault(action, set()).update(_resources(stmt, params))
+    arn = "arn:aws:states:us-east-1:123456789012"
+    assert granted == {
+        "lambda:InvokeFunction": {BULK_FUNCTION_ARN, BULK_FUNCTION_ARN + ":*"},  # the bulk function only
+        "s3:ListBucket": {f"arn:aws:s3:::{bucket}"},
+        **{a: {f"arn:aws:s3:::{bucket}/{prefix}/*"} for a in (
+            "s3:PutObject", "s3:GetObject", "s3:ListMultipartUploadParts", "s3:AbortMultipartUpload")},
+        "states:StartExecution": {f"{arn}:stateMachine:{name}"},
+        "states:DescribeExecution": {f"{arn}:execution:{name}/*"},
+        "states:StopExecution": {f"{arn}:execution:{name}/*"},
+    }
+
+
+def test_bulk_function_reads_the_bucket_and_writes_only_results_and_summaries(cfn):
+    params, _ = _deployed(cfn)
+    bucket = _eval(cfn["Resources"]["DropBucket"]["Properties"]["BucketName"], params)
+    granted = {}
+    for stmt in _statements(cfn, "BulkOcrFunctionRole"):
+        for action in _actions(stmt):
+            granted.setdefault(action, set()).update(_resources(stmt, params))
+    prefix = _definition()["States"]["OcrObjects"]["ResultWriter"]["Parameters"]["Prefix"]
+    assert granted["s3:PutObject"] == {f"arn:aws:s3:::{bucket}/*.ocr.json",
+                                       f"arn:aws:s3:::{bucket}/{prefix}/*/summary.json"}
+    assert granted["s3:ListBucket"] == {f"arn:aws:s3:::{bucket}"}  # a missing result is a 404, not a 403
+    assert set(granted) == {"s3:GetObject", "s3:GetObjectVersion", "s3:PutObject", "s3:ListBucket"}
+
+
+def test_failed_bulk_runs_alarm_and_the_state_machine_is_an_output(cfn):
+    alarm = cfn["Resources"]["BulkFailedAlarm"]["Properties"]
+    assert (alarm["Namespace"], alarm["MetricName"]) == ("AWS/States", "ExecutionsFailed")
+    assert alarm["Dimensions"] == [{"Name": "StateMachineArn", "Value": {"Ref": "BulkOcrStateMachine"}}]
+    assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}] and alarm["Threshold"] == 1
+    assert cfn["Outputs"]["BulkStateMachineArn"]["Value"] == {"Ref": "BulkOcrStateMachine"}
+    assert cfn["Resources"]["BulkOcrStateMachine"]["Properties"]["TracingConfiguration"] == {"Enabled": True}
+
+
+def test_architecture_is_a_parameter_of_every_function(sam, cfn):
+    param = sam["Parameters"]["Architecture"]
+    assert param["AllowedValues"] == ["x86_64", "arm64"] and param["Default"] == "x86_64"
+    assert sam["Globals"]["Function"]["Architectures"] == [{"Ref": "Architecture"}]
+    functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
+    assert len(functions) == 3 and all(f["Properties"]["Architectures"] == [{"Ref": "Architecture"}]
+                                       for f in functions)

@@ -1,0 +1,41 @@
+"""Step Functions Distributed Map -> a batch of objects already in the bucket, each read
+exactly as an S3 drop reads it (functions/common/bulk.py, over the S3 handler's own
+per-object logic), and, after the map, the run's summary.
+
+Events (infra/bulk_ocr.asl.json builds both):
+
+* a batch from the ItemBatcher: ``{"BatchInput": {"bucket": B}, "Items": [...]}`` ->
+  ``{"counts": {outcome: n}, "refused": [...], "dropped": [...]}``; raises ``BatchFailed``
+  after every object had its turn when some met a transient S3 fault (the state machine
+  retries the batch; objects already read are then skipped as current);
+* the summary: ``{"summarize": {"Bucket": B, "Key": ".../manifest.json"}, "prefix": P}``
+  -> writes ``summary.json`` beside the ResultWriter's manifest and returns it.
+"""
+
+from __future__ import annotations
+
+import boto3
+from botocore.config import Config
+from ocr_engine.pipeline import get_engine
+
+from functions.common.bulk import BatchFailed, process_batch, summarize
+from functions.common.observability import logger, metrics, tracer
+
+__all__ = ["BatchFailed", "handler"]
+
+FUNCTION = "bulk_ocr"
+metrics.set_default_dimensions(Function=FUNCTION)
+
+_s3 = boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "adaptive"}))
+_ENGINE = get_engine()  # cold start: a missing model fails the init loudly
+
+
+@logger.inject_lambda_context
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def handler(event: dict, context) -> dict:
+    metrics.set_default_dimensions(Function=FUNCTION)
+    if "summarize" in event:
+        details = event["summarize"]
+        return summarize(_s3, details["Bucket"], details["Key"], event.get("prefix", ""))
+    return process_batch(_s3, _ENGINE, event, getattr(context, "aws_request_id", "local"))

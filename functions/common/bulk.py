@@ -1,0 +1,131 @@
+"""Bulk OCR of objects already in the bucket: a batch of listed objects, each read exactly
+as an S3 drop reads it, and the summary of a whole run.
+
+The Step Functions Distributed Map in infra/bulk_ocr.asl.json lists the objects under a
+prefix (S3 ListObjectsV2), shapes each listed object with its ItemSelector, groups them
+with its ItemBatcher and hands each batch to the bulk function
+(functions/bulk_ocr/app.py); after the map, the same function writes the run's summary.
+infra/bulk_local.py runs the same definition against a local bucket and ends here too.
+
+A batch event::
+
+    {"BatchInput": {"bucket": "B"},
+     "Items": [{"key": "p/a.jpg", "etag": "\\"...\\"", "last_modified": 1700000000, "size": 1234}, ...]}
+
+Each item is filtered with the S3 handler's own test (``is_candidate``: image suffixes, any
+case, never our results), skipped when its result is already current (no older than the
+image: a re-run is idempotent and resumes where a stopped run left off), else read and its
+result written beside it by ``process_object``, as a drop would.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from ocr_engine.errors import ModelUnavailable
+from ocr_engine.pipeline import OcrEngine
+
+from functions.common.observability import logger, record_error
+from functions.common.s3_objects import S3Client, is_candidate, process_object, result_is_current
+
+# What can become of a listed object. 'current': its result is newer than the image.
+OUTCOMES = ("done", "refused", "current", "skipped", "dropped", "error")
+SUMMARY_NAME = "summary.json"  # written beside the ResultWriter's manifest.json
+MAX_LISTED_KEYS = 100  # refused/dropped keys a summary names (all of them are counted)
+
+
+class BatchFailed(Exception):
+    """Some objects of the batch met a transient fault: the state machine retries the batch
+    (objects already read are then 'current'), then counts it as failed."""
+
+
+def last_modified(value: Any) -> datetime:
+    """A listed object's LastModified: epoch seconds (Step Functions' S3 item reader), an
+    ISO 8601 string or a datetime (boto3's listing)."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value / 1000 if value > 1e11 else value, UTC)  # seconds (or ms)
+    parsed = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def process_item(s3: S3Client, engine: OcrEngine, bucket: str, item: dict, request_id: str) -> str:
+    """One listed object -> its outcome (one of OUTCOMES but 'error'). Raises on transient faults."""
+    key = item["key"]
+    if not is_candidate(key)[0]:
+        return "skipped"  # not logged: a re-run lists every result file beside its image
+    if result_is_current(s3, bucket, key, last_modified(item["last_modified"]), item.get("etag")):
+        return "current"
+    return process_object(s3, engine, bucket, key, None, item.get("etag"), request_id)
+
+
+def process_batch(s3: S3Client, engine: OcrEngine, event: dict, request_id: str) -> dict:
+    """A batch from the ItemBatcher -> {"counts": {outcome: n}, "refused": [keys], "dropped": [keys]}.
+    Every object has its turn; then BatchFailed if any met a transient fault."""
+    bucket = event["BatchInput"]["bucket"]
+    counts = dict.fromkeys(OUTCOMES, 0)
+    named: dict[str, list[str]] = {"refused": [], "dropped": []}
+    failures: list[str] = []
+    for item in event["Items"]:
+        key = item["key"]
+        try:
+            outcome = process_item(s3, engine, bucket, item, request_id)
+        except (BotoCoreError, ClientError, ModelUnavailable) as exc:  # transient: retry the batch
+            record_error()
+            logger.exception("S3 failure", extra={"bucket": bucket, "key": key})
+            failures.append(f"{key}: {exc}")
+            continue
+        except Exception:  # a bug outside the image's reading: logged and counted, not retried
+            record_error()
+            logger.exception("unexpected error", extra={"bucket": bucket, "key": key})
+            outcome = "error"
+        counts[outcome] += 1
+        if outcome in named:
+            named[outcome].append(key)
+    if failures:
+        raise BatchFailed(f"{len(failures)} of {len(event['Items'])} object(s) failed: " + "; ".join(failures))
+    return {"counts": counts, **named}
+
+
+def _read_json(s3: S3Client, bucket: str, key: str) -> Any:
+    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+
+def _as_json(value: Any) -> Any:
+    """Execution inputs and outputs in the ResultWriter's files are JSON text."""
+    return json.loads(value) if isinstance(value, str) else (value or {})
+
+
+def summarize(s3: S3Client, bucket: str, manifest_key: str, prefix: str) -> dict:
+    """Add up the batches the ResultWriter exported (manifest.json and the SUCCEEDED_n /
+    FAILED_n files it lists) and write summary.json beside the manifest. -> the summary."""
+    manifest = _read_json(s3, bucket, manifest_key)
+    images = dict.fromkeys(OUTCOMES, 0)
+    batches = {"succeeded": 0, "failed": 0}
+    failed_objects = 0
+    named: dict[str, list[str]] = {"refused": [], "dropped": []}
+    for status, files in manifest.get("ResultFiles", {}).items():
+        for entry in (e for f in files for e in _read_json(s3, bucket, f["Key"])):
+            if status == "SUCCEEDED":
+                batches["succeeded"] += 1
+                output = _as_json(entry.get("Output"))
+                for outcome, n in output.get("counts", {}).items():
+                    images[outcome] = images.get(outcome, 0) + n
+                for outcome, keys in named.items():
+                    keys.extend(output.get(outcome, [])[: MAX_LISTED_KEYS - len(keys)])
+            elif status == "FAILED":
+                batches["failed"] += 1
+                failed_objects += len(_as_json(entry.get("Input")).get("Items", []))
+    summary = {"bucket": bucket, "prefix": prefix, "map_run_arn": manifest.get("MapRunArn"),
+               "listed": sum(images.values()) + failed_objects, "images": images,
+               "batches": batches, "objects_in_failed_batches": failed_objects, **named,
+               "written_at": datetime.now(UTC).isoformat(timespec="seconds")}
+    key = manifest_key.rsplit("/", 1)[0] + "/" + SUMMARY_NAME
+    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(summary, indent=1, ensure_ascii=False).encode(),
+                  ContentType="application/json; charset=utf-8")
+    logger.info("bulk run summarized", extra={"summary": key, "images": images, "batches": batches})
+    return {**summary, "summary_key": key}

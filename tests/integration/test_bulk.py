@@ -1,0 +1,233 @@
+"""Bulk OCR: the state machine definition (infra/bulk_ocr.asl.json) run by the local runner
+(infra/bulk_local.py) against a moto server, the batch step it invokes, and the summary.
+
+The runner reads the deployed definition with template.yaml's values, so these tests also
+hold that the two agree: the batch size, the filter (the S3 handler's own), where results
+land (beside each image, as a drop writes them) and where the run's files go.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import urllib.parse
+
+import boto3
+import botocore.awsrequest
+import pytest
+from moto import mock_aws
+from moto.server import ThreadedMotoServer
+from samtranslator.yaml_helper import yaml_parse
+
+from functions.common import s3_objects
+from infra import bulk_local
+from infra.invoke import context
+from tests.conftest import REPO
+from tests.integration.conftest import BUCKET, s3_event
+
+SAM = yaml_parse((REPO / "template.yaml").read_text())
+VOLATILE = ("request_id", "processed_at", "timings_ms", "inference_ms")  # differ between two reads
+
+
+@pytest.fixture(scope="module")
+def endpoint():
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    yield f"http://{host}:{port}"
+    server.stop()
+
+
+@pytest.fixture
+def bucket(endpoint):
+    s3 = bulk_local.client(endpoint)
+    s3.create_bucket(Bucket=BUCKET)
+    yield s3
+    for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):
+        for obj in page.get("Contents", []):
+            s3.delete_object(Bucket=BUCKET, Key=obj["Key"])
+    s3.delete_bucket(Bucket=BUCKET)
+
+
+def _keys(s3) -> dict[str, object]:
+    return {o["Key"]: o["LastModified"] for o in s3.list_objects_v2(Bucket=BUCKET).get("Contents", [])}
+
+
+def _json(s3, key: str) -> dict:
+    return json.loads(s3.get_object(Bucket=BUCKET, Key=key)["Body"].read())
+
+
+def _stable(result: dict) -> dict:
+    return {k: v for k, v in result.items() if k not in VOLATILE}
+
+
+# -- the definition and the runner agree ------------------------------------------------------
+def test_the_runner_fills_every_placeholder_from_the_template_and_nothing_else():
+    subs = bulk_local.substitutions("b")
+    placeholders = set(re.findall(r"\$\{(\w+)\}", bulk_local.DEFINITION.read_text()))
+    assert set(subs) == placeholders == set(SAM["Resources"]["BulkOcrStateMachine"]["Properties"]
+                                            ["DefinitionSubstitutions"])
+    params = SAM["Parameters"]
+    definition = bulk_local.load_definition(subs)
+    data = bulk_local.evaluate(definition["States"]["Settings"]["Parameters"], {"prefix": "p/"})
+    assert data == {"prefix": "p/", "batch_size": params["BulkBatchSize"]["Default"],
+                    "max_concurrency": params["BulkMaxConcurrency"]["Default"],
+                    "tolerated_failure_percentage": params["BulkToleratedFailurePercentage"]["Default"]}
+    ocr = definition["States"]["OcrObjects"]
+    assert bulk_local._path(ocr["ItemBatcher"]["MaxItemsPerBatchPath"], data, {}) == data["batch_size"]
+    assert bulk_local._path(ocr["MaxConcurrencyPath"], data, {}) == data["max_concurrency"]
+    # The Map's task invokes the bulk function; the runner runs that function's own handler.
+    command = SAM["Resources"]["BulkOcrFunction"]["Properties"]["ImageConfig"]["Command"][0]
+    assert subs["BulkFunctionArn"] == f"local:{command}" == "local:functions.bulk_ocr.app.handler"
+    assert bulk_local.load_definition(bulk_local.substitutions("b", {"BulkBatchSize": "3"})) \
+        ["States"]["Settings"]["Parameters"]["batch_size.$"] == "States.StringToJson('3')"
+
+
+def test_drops_and_bulk_runs_share_one_filter_and_one_result_key():
+    from functions.bulk_ocr import app as bulk_app
+    from functions.common import bulk
+    from functions.s3_ocr import app as drop_app
+
+    events = SAM["Resources"]["S3OcrFunction"]["Properties"]["Events"].values()
+    triggers = {r["Value"] for e in events for r in e["Properties"]["Filter"]["S3Key"]["Rules"]}
+    assert triggers == {s for suffix in s3_objects.IMAGE_SUFFIXES for s in (suffix, suffix.upper())}
+    assert drop_app.is_candidate is bulk.is_candidate is s3_objects.is_candidate
+    assert drop_app.process_object is bulk.process_object  # the very same per-object logic
+    assert bulk_app.handler.__module__ == "functions.bulk_ocr.app"
+
+
+# -- a run against a local bucket ---------------------------------------------------------------
+def _run(s3, endpoint: str, **overrides: str) -> dict:
+    out = bulk_local.run_state_machine(s3, BUCKET, {"prefix": "p/"}, endpoint, workers=2,
+                                       overrides=overrides, progress=False)
+    assert out["status"] == "SUCCEEDED", out
+    return out["summary"]
+
+
+def test_a_bulk_run_writes_what_a_drop_writes_and_a_second_run_reads_nothing(bucket, endpoint, data_dir,
+                                                                             monkeypatch):
+    s3 = bucket
+    scene = (data_dir / "svt_train/images/14_03.jpg").read_bytes()
+    word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()
+    objects = {"p/Shop Sign é.jpg": scene, "p/sub/word.PNG": word, "p/broken.png": b"\x89PNG\r\n\x1a\n broken",
+               "p/notes.txt": b"not an image", "other/outside.jpg": word}
+    for key, body in objects.items():
+        s3.put_object(Bucket=BUCKET, Key=key, Body=body)
+
+    # What a drop writes for the scene (the S3 handler, on its ObjectCreated event) ...
+    from functions.s3_ocr import app as drop
+
+    monkeypatch.setattr(drop, "_s3", s3)
+    assert drop.handler(s3_event("p/Shop Sign é.jpg"), context("s3_ocr"))["outcomes"] == {"p/Shop Sign é.jpg": "done"}
+    dropped = _json(s3, "p/Shop Sign é.jpg.ocr.json")
+    s3.delete_object(Bucket=BUCKET, Key="p/Shop Sign é.jpg.ocr.json")
+
+    # ... is what the bulk run writes: the same file, beside each image, for images only.
+    summary = _run(s3, endpoint, BulkBatchSize="3")
+    assert summary["images"] == {"done": 2, "refused": 1, "current": 0, "skipped": 1, "dropped": 0, "error": 0}
+    assert summary["listed"] == 4 and summary["refused"] == ["p/broken.png"]
+    assert summary["batches"] == {"succeeded": math.ceil(4 / 3), "failed": 0}  # the ItemBatcher's size
+    keys = _keys(s3)
+    results = {k for k in keys if k.endswith(".ocr.json")}
+    assert results == {"p/Shop Sign é.jpg.ocr.json", "p/sub/word.PNG.ocr.json", "p/broken.png.ocr.json"}
+    assert _stable(_json(s3, "p/Shop Sign é.jpg.ocr.json")) == _stable(dropped)
+    assert _json(s3, "p/broken.png.ocr.json")["error"]["code"] == "invalid_image"
+
+    # The ResultWriter's export and the summary, beside each other under bulk-runs/<run>/.
+    folder = summary["summary_key"].rsplit("/", 1)[0]
+    assert folder.startswith("bulk-runs/")
+    assert {k.rsplit("/", 1)[1] for k in keys if k.startswith(folder)} == {"manifest.json", "SUCCEEDED_0.json",
+                                                                             "summary.json"}
+    assert _json(s3, summary["summary_key"])["images"] == summary["images"]
+    assert len(_json(s3, folder + "/SUCCEEDED_0.json")) == 2
+
+    # Again: every result is newer than its image, so nothing is read and nothing rewritten.
+    again = _run(s3, endpoint)
+    assert again["images"] == {"done": 0, "refused": 0, "current": 3, "skipped": 4, "dropped": 0, "error": 0}
+    assert {k: v for k, v in _keys(s3).items() if k in results} == {k: keys[k] for k in results}
+
+    # A replaced image is read again (its result is older, or was read from other bytes).
+    s3.put_object(Bucket=BUCKET, Key="p/sub/word.PNG", Body=scene)
+    third = _run(s3, endpoint)
+    assert (third["images"]["done"], third["images"]["current"]) == (1, 2)
+    assert _json(s3, "p/sub/word.PNG.ocr.json")["image_size"] == {"width": 1280, "height": 880}
+
+
+def test_an_empty_prefix_is_a_run_with_nothing_to_read(bucket, endpoint):
+    summary = _run(bucket, endpoint)
+    assert summary["listed"] == 0 and summary["batches"] == {"succeeded": 0, "failed": 0}
+
+
+# -- the batch step and the summary, in process ---------------------------------------------------
+@pytest.fixture
+def mocked():
+    with mock_aws():
+        client = boto3.client("s3")
+        client.create_bucket(Bucket=BUCKET)
+        yield client
+
+
+def _items(s3) -> list[dict]:
+    return [bulk_local.evaluate({"key.$": "$$.K.Key", "etag.$": "$$.K.Etag", "last_modified.$": "$$.K.LastModified",
+                                 "size.$": "$$.K.Size"}, {}, {"K": item})
+            for item in bulk_local.list_items(s3, BUCKET, "")]
+
+
+def test_a_transient_fault_fails_the_batch_after_the_others_and_the_retry_reads_only_it(mocked, data_dir):
+    from ocr_engine.pipeline import get_engine
+
+    from functions.common.bulk import BatchFailed, process_batch
+
+    word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()
+    for key in ("a.png", "flaky.png", "c.png"):
+        mocked.put_object(Bucket=BUCKET, Key=key, Body=word)
+    event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked)}
+    failing = {"on": True}
+
+    def before_send(request, **_):
+        if failing["on"] and urllib.parse.unquote(request.url).endswith("/flaky.png"):
+            body = b"<Error><Code>AccessDenied</Code><Message>injected</Message></Error>"
+            return botocore.awsrequest.AWSResponse(request.url, 403, {}, _Raw(body))
+        return None
+
+    mocked.meta.events.register("before-send.s3.GetObject", before_send)
+    with pytest.raises(BatchFailed, match="1 of 3 object"):
+        process_batch(mocked, get_engine(), event, "r1")
+    assert {"a.png.ocr.json", "c.png.ocr.json"} <= set(_keys(mocked)) and "flaky.png.ocr.json" not in _keys(mocked)
+    failing["on"] = False  # what the state machine's retry of the batch then meets
+    out = process_batch(mocked, get_engine(), event, "r2")
+    assert (out["counts"]["done"], out["counts"]["current"]) == (1, 2)
+
+
+class _Raw:
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+    def read(self, *_args, **_kwargs):
+        body, self._body = self._body, b""
+        return body
+
+
+def test_the_summary_counts_failed_batches_by_their_objects(mocked):
+    from functions.common.bulk import summarize
+
+    ok = {"Status": "SUCCEEDED", "Input": "{}", "Output": json.dumps(
+        {"counts": {"done": 2, "refused": 1, "current": 0, "skipped": 3, "dropped": 0, "error": 0},
+         "refused": ["p/bad.png"], "dropped": []})}
+    failed = {"Status": "FAILED", "Error": "BatchFailed", "Cause": "…",
+              "Input": json.dumps({"BatchInput": {"bucket": BUCKET}, "Items": [{"key": "x"}, {"key": "y"}]})}
+    mocked.put_object(Bucket=BUCKET, Key="bulk-runs/r/SUCCEEDED_0.json", Body=json.dumps([ok, ok]))
+    mocked.put_object(Bucket=BUCKET, Key="bulk-runs/r/FAILED_0.json", Body=json.dumps([failed]))
+    manifest = {"DestinationBucket": BUCKET, "MapRunArn": "arn:aws:states:::mapRun:m/r",
+                "ResultFiles": {"SUCCEEDED": [{"Key": "bulk-runs/r/SUCCEEDED_0.json"}],
+                                "FAILED": [{"Key": "bulk-runs/r/FAILED_0.json"}], "PENDING": []}}
+    mocked.put_object(Bucket=BUCKET, Key="bulk-runs/r/manifest.json", Body=json.dumps(manifest))
+    out = summarize(mocked, BUCKET, "bulk-runs/r/manifest.json", "p/")
+    assert out["images"]["done"] == 4 and out["images"]["skipped"] == 6 and out["refused"] == ["p/bad.png"] * 2
+    assert out["batches"] == {"succeeded": 2, "failed": 1} and out["objects_in_failed_batches"] == 2
+    assert out["listed"] == 14 and out["summary_key"] == "bulk-runs/r/summary.json"
+    assert json.loads(mocked.get_object(Bucket=BUCKET, Key="bulk-runs/r/summary.json")["Body"].read())["prefix"] == "p/"

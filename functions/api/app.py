@@ -9,6 +9,8 @@ The OCR routes read images off the event loop, in worker threads, at most
 (``/api/health``, the page) while images are read, and a burst of uploads queues instead of
 decoding all at once (each read may take a few hundred MB at the pixel limits). In Lambda
 a container serves one request at a time, so the bound only matters for the local server.
+A batch (``POST /api/ocr/batch``) is read in one worker thread, its images' word crops in
+shared recognizer batches (``OcrEngine.read_many``).
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ import uuid
 import weakref
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import anyio
 import anyio.to_thread
@@ -40,7 +42,8 @@ from ocr_engine.annotate import render
 from ocr_engine.errors import ImageTooLarge, InvalidImage, ModelUnavailable, OcrError
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from starlette.datastructures import UploadFile as StarletteUploadFile
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.api import stats
@@ -133,6 +136,43 @@ class Base64Request(BaseModel):
     lexicon: list[str] | None = None
 
 
+class BatchImage(BaseModel):
+    model_config = ConfigDict(strict=True)
+
+    image: str = Field(description="base64 image bytes, or a data URL (data:image/png;base64,...)")
+    filename: str | None = Field(None, max_length=1024)
+
+
+class BatchFormOptions(BaseModel):
+    """A batch's options, as ``Base64Request``'s. A multipart batch's come from its form
+    fields or the query, as strings converted as FastAPI converts ``/api/ocr``'s."""
+
+    detect: bool = True
+    beam_width: int | None = Field(None, ge=1, le=50)
+    max_regions: int | None = Field(None, ge=1, le=64)
+    min_confidence: float | None = Field(None, ge=0, le=1)
+    annotate: bool = False
+    lexicon: list[str] | None = None
+
+
+class BatchRequest(BatchFormOptions):
+    """Several images and the options for all of them; strict, as ``Base64Request``."""
+
+    model_config = ConfigDict(strict=True)
+
+    images: list[BatchImage] = Field(min_length=1, description="at most OCR_MAX_BATCH_IMAGES (16) images, "
+                                     "OCR_MAX_BATCH_BYTES (3,000,000) bytes in all")
+
+
+class BatchItemError(ErrorResponse):
+    status: int = Field(description="the HTTP status this image alone would have been answered with")
+
+
+class BatchResponse(BaseModel):
+    results: list[OcrResponse | BatchItemError] = Field(
+        description="per image, in the order sent: its reading (as /api/ocr answers) or its error body")
+
+
 _responses = {code: {"model": ErrorResponse, **desc} for code, desc in ERROR_RESPONSES.items()}
 
 
@@ -175,7 +215,7 @@ async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResp
                         headers=getattr(exc, "headers", None))
 
 
-OCR_PATHS = frozenset({"/api/ocr", "/api/ocr/base64"})
+OCR_PATHS = frozenset({"/api/ocr", "/api/ocr/base64", "/api/ocr/batch"})
 
 
 @app.middleware("http")
@@ -305,6 +345,142 @@ async def ocr_base64(request: Request, body: Base64Request) -> dict:
 def _read_base64(text: str, filename: str | None, options: ReadOptions, want_annotated: bool,
                  request_id: str) -> dict:
     return _read(_b64_bytes(text), filename, options, want_annotated, request_id)
+
+
+def _inline_schema(model: type[BaseModel]) -> dict:
+    """A model's JSON schema with its nested models written in place (no ``$defs``), to
+    document a request body that FastAPI does not parse itself."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: inline(v) for k, v in node.items()}
+        return [inline(v) for v in node] if isinstance(node, list) else node
+
+    return inline(schema)
+
+
+_BATCH_UPLOAD_SCHEMA = {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
+                            "description": "one part per image: PNG, JPEG, BMP, TIFF, WebP or GIF"},
+                   **_inline_schema(BatchFormOptions)["properties"]},
+}
+_BATCH_BODY = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": _BATCH_UPLOAD_SCHEMA},
+    "application/json": {"schema": _inline_schema(BatchRequest)},
+}}}
+
+
+def _invalid_request(exc: ValidationError) -> RequestValidationError:
+    return RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)])
+
+
+@app.post("/api/ocr/batch", response_model=BatchResponse, response_model_exclude_none=True, responses=_responses,
+          openapi_extra=_BATCH_BODY, summary="Read several images in one request (multipart or JSON body)")
+async def ocr_batch(request: Request) -> dict:
+    """Multipart with repeated ``file`` parts (options as form fields or in the query, as
+    ``/api/ocr`` takes them), or a JSON body ``{"images": [{"image", "filename"}, ...],
+    ...options}`` (as ``/api/ocr/base64``'s). ``results`` holds, in the order sent, each
+    image's reading or its own error body (with the ``status`` it alone would get); a bad
+    image does not fail the others. At most ``OCR_MAX_BATCH_IMAGES`` (16) images (422
+    beyond) of ``OCR_MAX_BATCH_BYTES`` (3,000,000) bytes in all (413 beyond); an empty
+    batch is a 422. One ``OCR_REQUEST_DEADLINE_S`` covers the batch: an image it stops is
+    that image's ``deadline_exceeded``."""
+    engine = _engine()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        items, options, annotate = await _batch_from_form(request, engine)
+    elif media in ("", "application/json") or media.endswith("+json"):
+        try:
+            body = BatchRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise _invalid_request(exc) from None
+        engine.check_batch(len(body.images), 0)
+        # base64 is 4/3 the bytes: refuse what is surely over before decoding (the engine
+        # checks the decoded bytes exactly).
+        chars = sum(max(0, len(i.image) - 1024) for i in body.images)
+        engine.check_batch(len(body.images), chars * 3 // 4)
+        items = [(i.image, i.filename) for i in body.images]
+        options = _options(body.detect, body.beam_width, body.max_regions, body.min_confidence, body.lexicon)
+        annotate = body.annotate
+    else:
+        raise RequestValidationError([{"loc": ("header", "content-type"), "type": "content_type",
+                                       "msg": "send multipart/form-data with `file` parts, or a JSON body"}])
+    return await _off_loop(_read_batch, items, options, annotate, _request_id(request))
+
+
+async def _batch_from_form(request: Request, engine: OcrEngine
+                           ) -> tuple[list[tuple[bytes | str, str | None]], ReadOptions, bool]:
+    """A multipart batch -> (image bytes and filenames, options, annotate); the bytes are
+    read no further than the batch's limit."""
+    form = await request.form()
+    parts = form.getlist("file")
+    if not parts:
+        raise RequestValidationError([{"loc": ("body", "file"), "type": "missing",
+                                       "msg": "send at least one image as a `file` part"}])
+    if not all(isinstance(p, StarletteUploadFile) for p in parts):
+        raise RequestValidationError([{"loc": ("body", "file"), "type": "not_a_file",
+                                       "msg": "every `file` part must be an uploaded file"}])
+    engine.check_batch(len(parts), 0)
+    values: dict[str, Any] = {}
+    for name in BatchFormOptions.model_fields:
+        given = [v for v in form.getlist(name) if v != ""] or request.query_params.getlist(name)
+        if given:
+            values[name] = given if name == "lexicon" else given[-1]
+    try:
+        opts = BatchFormOptions.model_validate(values)
+    except ValidationError as exc:
+        raise _invalid_request(exc) from None
+    limit, total, items = engine.settings.max_batch_bytes, 0, []
+    for part in parts:
+        data = await part.read(limit - total + 1)  # never hold more than the batch's limit + 1 byte
+        total += len(data)
+        engine.check_batch(len(parts), total)
+        items.append((data, part.filename))
+    options = _options(opts.detect, opts.beam_width, opts.max_regions, opts.min_confidence, opts.lexicon)
+    return items, options, opts.annotate
+
+
+def _batch_item(raw: bytes | str) -> bytes | OcrError:
+    """An image of a batch as bytes (a JSON item decoded from base64), or why it is not one."""
+    if isinstance(raw, bytes):
+        return raw
+    try:
+        return _b64_bytes(raw)
+    except OcrError as exc:
+        return exc
+
+
+def _batch_error(exc: OcrError, index: int, request_id: str) -> dict:
+    record_error()
+    logger.info("batch image refused", extra={"index": index, "code": exc.code, "detail": exc.message})
+    return {**error_body(exc.code, exc.message, request_id), "status": status_for(exc)}
+
+
+@tracer.capture_method
+def _read_batch(items: list[tuple[bytes | str, str | None]], options: ReadOptions, want_annotated: bool,
+                request_id: str) -> dict:
+    engine = _engine()
+    data = [_batch_item(raw) for raw, _ in items]
+    read = iter(engine.read_many_with_images([d for d in data if isinstance(d, bytes)], options))
+    # The annotated images share one image's budget: the response must fit Lambda's 6 MB.
+    max_bytes = engine.settings.max_annotated_bytes // len(items)
+    results = []
+    for index, ((_, filename), item) in enumerate(zip(items, data, strict=True)):
+        outcome = next(read) if isinstance(item, bytes) else item
+        if isinstance(outcome, OcrError):
+            results.append(_batch_error(outcome, index, request_id))
+            continue
+        image, result = outcome
+        annotation = render(image.rgb, result.words, max_bytes=max_bytes) if want_annotated else None
+        record_reading(result)
+        results.append(result_payload(result, request_id, filename, annotation))
+    _state["cold"] = False
+    return {"results": results}
 
 
 # -- service -----------------------------------------------------------------------------

@@ -6,13 +6,19 @@
   of them with that lexicon;
 - cold start: a fresh process imports the engine and loads the model (wall time, peak RSS),
   and whether TensorFlow got imported on the way;
+- a batch: 16 IIIT5K test crops (their PNG bytes, ``detect=false``) read by one
+  ``OcrEngine.read_many`` against the same 16 through ``read`` one by one, per image; and,
+  when the API is importable (run from the repository), one ``POST /api/ocr/batch``
+  against 16 ``POST /api/ocr`` through FastAPI's test client;
 - the same per-crop latency for Tesseract (``--psm 7``) and RapidOCR's recognizer when
   installed, so the report carries ratios rather than raw numbers only.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import io
 import json
 import os
 import shutil
@@ -59,6 +65,19 @@ def _time_ms(fn, repeat: int) -> float:
         fn()
         samples.append((time.perf_counter() - t) * 1000)
     return statistics.median(samples)
+
+
+def _time_pair_ms(first, second, repeat: int) -> tuple[float, float]:
+    """Median wall times of ``first()`` and ``second()`` in ms, their runs taken in turns
+    after a warm-up of each, so that both see the same load on a shared machine."""
+    first(), second()
+    samples: tuple[list[float], list[float]] = ([], [])
+    for _ in range(repeat):
+        for fn, out in ((first, samples[0]), (second, samples[1])):
+            t = time.perf_counter()
+            fn()
+            out.append((time.perf_counter() - t) * 1000)
+    return statistics.median(samples[0]), statistics.median(samples[1])
 
 
 def cold_start(runs: int = 3) -> dict:
@@ -116,6 +135,62 @@ def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
             f"full_image_ms_lexicon_{len(lexicon)}_words": round(ms_scene_lexicon, 1) if ms_scene_lexicon else None}
 
 
+BATCH_IMAGES = 16
+
+
+def batch(images: list[bytes]) -> dict:
+    """Per image: ``read_many`` over the whole list against ``read`` one by one (detect off:
+    word crops), and whether the two read the same words (they must: the batch's gain is
+    the recognizer's batching alone)."""
+    from ocr_engine.config import load_settings
+    from ocr_engine.pipeline import OcrEngine
+    from ocr_engine.schemas import ReadOptions
+
+    engine = OcrEngine.from_settings(dataclasses.replace(load_settings(), num_threads=1))
+    options = ReadOptions(detect=False)
+    same = [r.words for r in engine.read_many(images, options)] == [engine.read(d, options).words for d in images]
+    ms_single, ms_batch = (ms / len(images) for ms in _time_pair_ms(
+        lambda: [engine.read(d, options) for d in images], lambda: engine.read_many(images, options), 15))
+    return {"images": len(images), "read_ms_per_image_one_by_one": round(ms_single, 2),
+            "read_many_ms_per_image": round(ms_batch, 2), "same_words": same}
+
+
+def api_batch(images: list[bytes]) -> dict | None:
+    """The same images through the API (FastAPI's test client, no network): one ``POST
+    /api/ocr/batch`` against one ``POST /api/ocr`` each, per image. None outside the
+    repository (the API is not part of the engine)."""
+    repo = Path(__file__).resolve().parents[2]
+    if not (repo / "functions" / "api" / "app.py").is_file():
+        return None
+    if str(repo) not in sys.path:
+        sys.path.insert(0, str(repo))
+    for name, value in (("POWERTOOLS_SERVICE_NAME", "ocr"), ("POWERTOOLS_METRICS_NAMESPACE", "ServerlessOCR"),
+                        ("POWERTOOLS_METRICS_DISABLED", "true"), ("POWERTOOLS_TRACE_DISABLED", "true")):
+        os.environ.setdefault(name, value)
+    # The app's logs and metrics would print to stdout, where the report goes.
+    with contextlib.redirect_stdout(io.StringIO()):
+        try:
+            from fastapi.testclient import TestClient
+
+            from functions.api.app import app
+        except ImportError:
+            return None
+        client = TestClient(app)
+        files = [("file", (f"{i}.png", d, "image/png")) for i, d in enumerate(images)]
+        params = {"detect": "false"}
+
+        def one_by_one() -> None:
+            for name, (filename, data, mime) in files:
+                client.post("/api/ocr", files={name: (filename, data, mime)}, params=params).raise_for_status()
+
+        def batched() -> None:
+            client.post("/api/ocr/batch", files=files, params=params).raise_for_status()
+
+        ms_single, ms_batch = (ms / len(images) for ms in _time_pair_ms(one_by_one, batched, 7))
+    return {"images": len(images), "post_ocr_ms_per_image": round(ms_single, 2),
+            "post_batch_ms_per_image": round(ms_batch, 2)}
+
+
 def tesseract(crops: list[np.ndarray]) -> dict | None:
     exe = shutil.which("tesseract")
     if not exe:
@@ -158,11 +233,14 @@ def run_bench(args) -> int:
     data = _data_dir(args.data)
     rows = read_label_file(data / "iiit5k" / "test.tsv")[: args.crops]
     crops = [load_rgb(p) for p, _ in rows]
+    word_images = [p.read_bytes() for p, _ in rows[:BATCH_IMAGES]]
     scenes = [p.read_bytes() for p, _ in read_scenes(data / "svt_train")[: args.scenes]]
     report = {
         "machine": {"cpus": os.cpu_count(), "threads": 1},
         "crops": len(crops), "scenes": len(scenes),
         "ours": ours(crops, scenes),
+        "batch": batch(word_images),
+        "api_batch": api_batch(word_images),
         "cold_start": cold_start(),
         "tesseract": tesseract(crops),
         "rapidocr": rapidocr(crops),
@@ -180,6 +258,12 @@ def run_bench(args) -> int:
             peer["recognize_ms_per_crop_batch8"] / report["ours"]["recognize_ms_per_crop_batch8"], 2)
     if report["tesseract"]:
         ratios["tesseract_over_ours_batch1"] = round(report["tesseract"]["ms_per_crop_process"] / ours_b1, 2)
+    # How many times faster per image a batch reads than the same images one by one.
+    b = report["batch"]
+    ratios["batch_speedup_per_image"] = round(b["read_ms_per_image_one_by_one"] / b["read_many_ms_per_image"], 2)
+    if report["api_batch"]:
+        a = report["api_batch"]
+        ratios["api_batch_speedup_per_image"] = round(a["post_ocr_ms_per_image"] / a["post_batch_ms_per_image"], 2)
     report["ratios"] = ratios
     if args.json:
         print(json.dumps(report))

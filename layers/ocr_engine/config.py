@@ -25,6 +25,8 @@
 | OCR_MAX_ANNOTATED_BYTES | 3000000 | most bytes of the annotated image (it is shrunk, then dropped, to fit) |
 | OCR_REQUEST_DEADLINE_S | 20 | a read still running after this many seconds stops: deadline_exceeded, 503 (0: none) |
 | OCR_API_CONCURRENCY | 2 | images the API reads at once per process, off the event loop (functions/api/app.py) |
+| OCR_MAX_BATCH_IMAGES | 16 | most images in one batch (`OcrEngine.read_many`, `POST /api/ocr/batch`); more: 422 |
+| OCR_MAX_BATCH_BYTES | 3000000 | most bytes of a batch's images in all (as one image's limit, below); more: 413 |
 
 Why 3,000,000 bytes: a synchronous Lambda invocation carries at most 6,291,456 bytes
 (``LAMBDA_PAYLOAD_LIMIT``), request and response alike, and API Gateway hands the body over
@@ -35,6 +37,12 @@ Gateway allows 10,240 bytes of them) and the request context: about 5.35 MB, 0.9
 (15%) under the limit. A multipart upload is 4/3 x (image + envelope) = about 4.0 MB.
 The headroom is there for form fields such as a lexicon. The S3 function fetches its
 objects itself, so template.yaml gives it a larger limit.
+
+A batch (``POST /api/ocr/batch``) is one request, so its images *together* stay under the
+same 3,000,000 bytes (``OCR_MAX_BATCH_BYTES``): the arithmetic above holds for their sum,
+plus at most a kB of JSON keys and filename per image (16 kB at 16 images, 16/9 of that
+once encoded twice). It also decodes at most ``OCR_MAX_PIXELS`` pixels in all, as one image
+may, and shares the annotated-image budget below among its images.
 
 The annotated image in a response: 3,000,000 bytes are 4,000,000 base64 characters,
 which leaves 2.29 MB of the 6,291,456 for the rest of the JSON (at most a few kB).
@@ -87,6 +95,8 @@ class Settings:
     max_annotated_bytes: int = field(
         default_factory=lambda: _int("OCR_MAX_ANNOTATED_BYTES", DEFAULT_MAX_ANNOTATED_BYTES))
     request_deadline_s: float = field(default_factory=lambda: _float("OCR_REQUEST_DEADLINE_S", 20.0))
+    max_batch_images: int = field(default_factory=lambda: _int("OCR_MAX_BATCH_IMAGES", 16))
+    max_batch_bytes: int = field(default_factory=lambda: _int("OCR_MAX_BATCH_BYTES", DEFAULT_MAX_IMAGE_BYTES))
 
     @property
     def model_path(self) -> Path:

@@ -1,7 +1,8 @@
 """The engine: bytes -> decode -> detect -> normalize -> recognize -> CTC decode -> OcrResult.
 
 Every entry point calls :func:`get_engine` (a cached factory: the model loads once per
-process) and then :meth:`OcrEngine.read`.
+process) and then :meth:`OcrEngine.read`, or :meth:`OcrEngine.read_many` for several images
+whose word crops share the recognizer's batches.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ import functools
 import math
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import cv2
 import numpy as np
@@ -18,7 +20,7 @@ from ocr_engine import ctc
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.decode import DecodedImage, decode_image
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
-from ocr_engine.errors import DeadlineExceeded, InvalidOption
+from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidOption, OcrError
 from ocr_engine.lm import CharLM
 from ocr_engine.orient import readings_of
 from ocr_engine.preprocess import WORD_MARGIN, has_ink, with_margin
@@ -104,18 +106,112 @@ class OcrEngine:
         deadline = self._deadline() if deadline is None else deadline
         self._check(deadline, "detection")
         t0 = time.perf_counter()
-        detected = detect_candidates(
-            image.rgb, max_candidates=max_regions * CANDIDATES_PER_REGION, max_side=self.settings.detect_max_side
-        ) if options.detect else []
-        # The whole image competes too (last): an upload that is one word (a crop, a
-        # label) has no word *inside* it for the detector to find, and gets a margin.
-        regions = [*detected, whole_image_region(image.rgb)]
+        regions = self._regions(image, options.detect, max_regions)
         t1 = time.perf_counter()
-        crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in detected)]
-        crops.append(with_margin(_shrunk_for_reading(image.rgb)))
+        crops = _crops(image, regions)
         self._check(deadline, "recognition")
         probs = self._recognize(crops)
         t2 = time.perf_counter()
+        words = self._words(regions, crops, probs, options, (beam, max_regions, min_conf, lexicon), deadline)
+        t3 = time.perf_counter()
+        timings.update(detect=(t1 - t0) * 1000, recognize=(t2 - t1) * 1000, ctc=(t3 - t2) * 1000)
+        timings["total"] = sum(timings.values())
+        return OcrResult(words, (image.width, image.height), timings, self.model_info)
+
+    def read_many(self, images: Sequence[bytes], options: ReadOptions | None = None) -> list[OcrResult | OcrError]:
+        """Several images' bytes -> per image, in order, its OcrResult or the OcrError that
+        refused it (one bad image does not fail the others). Each image is read as
+        :meth:`read` reads it, the same words, but the word crops of all of them go through
+        the recognizer together, in shared batches. See :meth:`read_many_with_images`."""
+        return [r if isinstance(r, OcrError) else r[1] for r in self.read_many_with_images(images, options)]
+
+    def read_many_with_images(self, images: Sequence[bytes], options: ReadOptions | None = None
+                              ) -> list[tuple[DecodedImage, OcrResult] | OcrError]:
+        """As :meth:`read_many`, each result with its decoded image (to draw the words on it).
+
+        Raised for the whole batch, before any work: bad options (``InvalidOption``), more
+        than ``max_batch_images`` images (``InvalidOption``), more than ``max_batch_bytes``
+        in all (``ImageTooLarge``). Per image: what :meth:`read` would raise for it, and
+        ``ImageTooLarge`` for an image whose pixels would take the batch past
+        ``max_pixels`` in all (the decoded images are held until the shared recognition).
+        One deadline (``request_deadline_s``) covers the whole batch: an image whose
+        reading it stops gets ``DeadlineExceeded``, those finished before keep their results.
+        An image's ``recognize`` timing is its share (by crops) of the shared recognition.
+        """
+        options = options or ReadOptions()
+        resolved = self.resolve(options)  # fail on bad options before the work
+        self.check_batch(len(images), sum(len(d) for d in images))
+        deadline = self._deadline()
+        out: dict[int, tuple[DecodedImage, OcrResult] | OcrError] = {}
+        staged: list[_Staged] = []
+        pixels = 0
+        for i, data in enumerate(images):
+            try:
+                self._check(deadline, f"decoding image {i + 1} of {len(images)}")
+                t0 = time.perf_counter()
+                image = decode_image(data, self.settings)
+                if pixels + image.width * image.height > self.settings.max_pixels:
+                    raise ImageTooLarge(f"the batch's images decode to more than {self.settings.max_pixels:,} "
+                                        "pixels in all (OCR_MAX_PIXELS); send this one in another request")
+                pixels += image.width * image.height
+                t1 = time.perf_counter()
+                self._check(deadline, f"detection in image {i + 1} of {len(images)}")
+                regions = self._regions(image, options.detect, resolved[1])
+                t2 = time.perf_counter()
+                staged.append(_Staged(i, image, regions, _crops(image, regions),
+                                      {"decode": (t1 - t0) * 1000, "detect": (t2 - t1) * 1000}))
+            except OcrError as exc:
+                out[i] = exc
+        crops = [c for s in staged for c in s.crops]
+        try:
+            self._check(deadline, "recognition")
+        except DeadlineExceeded as exc:
+            for s in staged:
+                out[s.index] = exc
+            staged = []
+        t0 = time.perf_counter()
+        probs = self._recognize(crops) if staged else []  # one call: the crops of every image
+        recognize_ms = (time.perf_counter() - t0) * 1000
+        start = 0
+        for s in staged:
+            end = start + len(s.crops)
+            try:
+                t1 = time.perf_counter()
+                words = self._words(s.regions, s.crops, probs[start:end], options, resolved, deadline)
+                timings = {**s.timings, "recognize": recognize_ms * len(s.crops) / len(crops),
+                           "ctc": (time.perf_counter() - t1) * 1000}
+                timings["total"] = sum(timings.values())
+                out[s.index] = (s.image, OcrResult(words, (s.image.width, s.image.height), timings, self.model_info))
+            except OcrError as exc:
+                out[s.index] = exc
+            start = end
+        return [out[i] for i in range(len(images))]  # every image has its result or its error
+
+    def check_batch(self, count: int, total_bytes: int) -> None:
+        """A batch's bounds, before any work: at most ``max_batch_images`` images
+        (``InvalidOption``) of at most ``max_batch_bytes`` in all (``ImageTooLarge``)."""
+        s = self.settings
+        if count > s.max_batch_images:
+            raise InvalidOption(f"a batch may hold at most {s.max_batch_images} images (OCR_MAX_BATCH_IMAGES), "
+                                f"not {count}")
+        if total_bytes > s.max_batch_bytes:
+            raise ImageTooLarge(f"the images of a batch total over the {s.max_batch_bytes:,}-byte limit "
+                                "(OCR_MAX_BATCH_BYTES); send them in several requests")
+
+    def _regions(self, image: DecodedImage, detect: bool, max_regions: int) -> list[Region]:
+        """The regions to read: the detector's candidates when ``detect``, then the whole image."""
+        detected = detect_candidates(
+            image.rgb, max_candidates=max_regions * CANDIDATES_PER_REGION, max_side=self.settings.detect_max_side
+        ) if detect else []
+        # The whole image competes too (last): an upload that is one word (a crop, a
+        # label) has no word *inside* it for the detector to find, and gets a margin.
+        return [*detected, whole_image_region(image.rgb)]
+
+    def _words(self, regions: list[Region], crops: Sequence[np.ndarray], probs: Sequence[np.ndarray],
+               options: ReadOptions, resolved: tuple[int, int, float, tuple[str, ...] | None],
+               deadline: float) -> list[Word]:
+        """The recognizer's probabilities for an image's crops -> the words it reads, chosen."""
+        beam, max_regions, min_conf, lexicon = resolved
         words = self._decode(regions, probs, beam, lexicon, deadline)
         # A blank crop (a flat colour, one pixel) holds nothing to read, whatever it decodes to.
         words = [w if has_ink(c) else Word("", 0.0, w.bbox) for w, c in zip(words, crops, strict=True)]
@@ -124,10 +220,7 @@ class OcrEngine:
         words = [w for w in words if w.text and w.confidence >= min_conf]
         if options.detect:
             words = _best_in_reading_order(_without_fragments(words), max_regions)
-        t3 = time.perf_counter()
-        timings.update(detect=(t1 - t0) * 1000, recognize=(t2 - t1) * 1000, ctc=(t3 - t2) * 1000)
-        timings["total"] = sum(timings.values())
-        return OcrResult(words, (image.width, image.height), timings, self.model_info)
+        return words
 
     def read_crops(self, crops: Sequence[np.ndarray], beam_width: int | None = None,
                    lexicon: Sequence[str] | None = None, lm_weight: float | None = None,
@@ -196,6 +289,25 @@ class OcrEngine:
             support=s.lm_support if lm_support is None else lm_support,
             keep_digits=keep_digits,
         )
+
+
+@dataclass(frozen=True)
+class _Staged:
+    """An image of a batch, decoded and its regions found, waiting for the shared recognition."""
+
+    index: int
+    image: DecodedImage
+    regions: list[Region]
+    crops: list[np.ndarray]
+    timings: dict[str, float]
+
+
+def _crops(image: DecodedImage, regions: list[Region]) -> list[np.ndarray]:
+    """The pixels of each region: the detected ones as they are, the whole image (last) shrunk
+    to at most ``WHOLE_IMAGE_MAX_HEIGHT`` rows and given a margin."""
+    crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in regions[:-1])]
+    crops.append(with_margin(_shrunk_for_reading(image.rgb)))
+    return crops
 
 
 def _shrunk_for_reading(rgb: np.ndarray) -> np.ndarray:

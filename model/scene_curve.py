@@ -2,9 +2,10 @@
 
 svt_train is the dev set for detection: each scene is read once as the engine serves it,
 keeping every word (``min_confidence=0``), and the words at or above each threshold are
-scored as ``ocr eval-scenes`` scores them (IoU >= 0.5; end to end: found and read right).
-Prints the table, marks the engine's ``OCR_SCENE_MIN_CONFIDENCE``, and draws the curve
-(``model/artifacts/scene_curve.png``).
+scored as ``ocr eval-scenes`` scores them (IoU >= 0.5; end to end: found and read right),
+once with the threshold alone and once with the engine's floor for short words too
+(``OCR_SCENE_SHORT_MIN_CONFIDENCE``). Prints the tables, marks the engine's
+``OCR_SCENE_MIN_CONFIDENCE``, and draws the curves (``model/artifacts/scene_curve.png``).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from ocr_engine.config import load_settings
 from ocr_engine.evaluate import SceneScore
 from ocr_engine.labels import read_scenes
-from ocr_engine.pipeline import OcrEngine
+from ocr_engine.pipeline import OcrEngine, scene_word_kept
 from ocr_engine.schemas import ReadOptions
 from tqdm import tqdm
 
@@ -36,32 +37,34 @@ def read_every_word(engine: OcrEngine, folder: Path) -> list[tuple[list, list]]:
     return scenes
 
 
-def curve(scenes: list[tuple[list, list]], thresholds=THRESHOLDS) -> list[dict]:
+def curve(scenes: list[tuple[list, list]], thresholds=THRESHOLDS, short_min: float = 0.0) -> list[dict]:
     rows = []
     for t in thresholds:
         score = SceneScore()
         for words, gold in scenes:
-            score.add([(b, text) for b, text, conf in words if conf >= t], gold)
+            score.add([(b, text) for b, text, conf in words if scene_word_kept(text, conf, t, short_min)], gold)
         rows.append({"threshold": float(t), **score.to_dict()})
     return rows
 
 
-def plot(rows: list[dict], chosen: float, out: Path) -> None:
+def plot(curves: dict[str, list[dict]], chosen: float, out: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, ax = plt.subplots(figsize=(5.2, 4.0))
-    ts = [r["threshold"] for r in rows]
-    for key, label in (("precision", "precision"), ("recall", "detection recall"),
-                       ("end_to_end_word_accuracy", "found and read right")):
-        ax.plot(ts, [r[key] for r in rows], marker=".", label=label)
+    fig, ax = plt.subplots(figsize=(5.6, 4.2))
+    for (name, rows), style in zip(curves.items(), ("--", "-"), strict=False):
+        ts = [r["threshold"] for r in rows]
+        for (key, label), colour in zip((("precision", "precision"), ("recall", "detection recall"),
+                                         ("end_to_end_word_accuracy", "found and read right")),
+                                        ("tab:blue", "tab:orange", "tab:green"), strict=True):
+            ax.plot(ts, [r[key] for r in rows], style, marker=".", color=colour, label=f"{label} ({name})")
     ax.axvline(chosen, color="grey", linestyle="--", linewidth=0.8, label=f"default {chosen:g}")
     ax.set(xlabel="minimum word confidence in a scene", ylabel="share", ylim=(0, 1),
            title="svt_train scenes (dev), 8 words a scene")
     ax.grid(alpha=0.3)
-    ax.legend(fontsize=8)
+    ax.legend(fontsize=7)
     fig.tight_layout()
     fig.savefig(out, dpi=110)
 
@@ -71,17 +74,20 @@ def main(argv=None) -> None:
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
     p.add_argument("--out", type=Path, default=ARTIFACTS / "scene_curve.png")
     args = p.parse_args(argv)
-    settings = dataclasses.replace(load_settings(), scene_min_confidence=0.0)
-    engine = OcrEngine.from_settings(settings)
-    rows = curve(read_every_word(engine, args.data / "svt_train"))
-    chosen = load_settings().scene_min_confidence
-    print(f"{'threshold':>9} {'words':>6} {'precision':>9} {'recall':>7} {'end to end':>10}")
-    for r in rows:
-        mark = "  <- default" if abs(r["threshold"] - chosen) < 1e-9 else ""
-        words = round(r["recall"] * r["scenes_words"] / r["precision"]) if r["precision"] else 0
-        print(f"{r['threshold']:9.2f} {words:6d} {r['precision']:9.1%} {r['recall']:7.1%} "
-              f"{r['end_to_end_word_accuracy']:10.1%}{mark}")
-    plot(rows, chosen, args.out)
+    served = load_settings()
+    settings = dataclasses.replace(served, scene_min_confidence=0.0, scene_short_min_confidence=0.0)
+    scenes = read_every_word(OcrEngine.from_settings(settings), args.data / "svt_train")
+    curves = {"threshold alone": curve(scenes),
+              f"short words >= {served.scene_short_min_confidence:g}": curve(
+                  scenes, short_min=served.scene_short_min_confidence)}
+    for name, rows in curves.items():
+        print(f"\n{name}\n{'threshold':>9} {'words':>6} {'precision':>9} {'recall':>7} {'end to end':>10}")
+        for r in rows:
+            mark = "  <- default" if abs(r["threshold"] - served.scene_min_confidence) < 1e-9 else ""
+            words = round(r["recall"] * r["scenes_words"] / r["precision"]) if r["precision"] else 0
+            print(f"{r['threshold']:9.2f} {words:6d} {r['precision']:9.1%} {r['recall']:7.1%} "
+                  f"{r['end_to_end_word_accuracy']:10.1%}{mark}")
+    plot(curves, served.scene_min_confidence, args.out)
     print(f"wrote {args.out}")
 
 

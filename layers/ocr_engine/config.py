@@ -12,7 +12,8 @@
 | OCR_BEAM_WIDTH | 10 | default CTC beam width (1 = greedy) |
 | OCR_MAX_BEAM_WIDTH | 50 | largest beam a request may ask for |
 | OCR_MIN_CONFIDENCE | 0.0 | default floor under which words are dropped |
-| OCR_SCENE_MIN_CONFIDENCE | 0.4 | in a scene (detection on), words read with less confidence are dropped as junk |
+| OCR_SCENE_MIN_CONFIDENCE | 0.35 | in a scene (detection on), words read with less confidence are dropped as junk |
+| OCR_SCENE_SHORT_MIN_CONFIDENCE | 0.9 | ... and words of one or two characters with less than this |
 | OCR_MAX_LEXICON | 10000 | most words a lexicon may hold |
 | OCR_LM_FILE | charlm.npz | character language model in OCR_MODEL_DIR that steers beam search (empty: none) |
 | OCR_LM_WEIGHT | 0.4 | its weight in the beam (0: off; beam width 1 never uses it) |
@@ -87,7 +88,8 @@ class Settings:
     lm_weight: float = field(default_factory=lambda: _float("OCR_LM_WEIGHT", 0.4))
     lm_bonus: float = field(default_factory=lambda: _float("OCR_LM_BONUS", 1.0))
     lm_support: float = field(default_factory=lambda: _float("OCR_LM_SUPPORT", 6.0))
-    scene_min_confidence: float = field(default_factory=lambda: _float("OCR_SCENE_MIN_CONFIDENCE", 0.4))
+    scene_min_confidence: float = field(default_factory=lambda: _float("OCR_SCENE_MIN_CONFIDENCE", 0.35))
+    scene_short_min_confidence: float = field(default_factory=lambda: _float("OCR_SCENE_SHORT_MIN_CONFIDENCE", 0.9))
     read_tall: bool = field(default_factory=lambda: _int("OCR_READ_TALL", 1) != 0)
     num_threads: int = field(default_factory=lambda: _int("OCR_NUM_THREADS", 1))
     detect_max_side: int = field(default_factory=lambda: _int("OCR_DETECT_MAX_SIDE", 1600))

@@ -216,7 +216,8 @@ class OcrEngine:
         # A blank crop (a flat colour, one pixel) holds nothing to read, whatever it decodes to.
         words = [w if has_ink(c) else Word("", 0.0, w.bbox) for w, c in zip(words, crops, strict=True)]
         if options.detect:
-            words = _whole_image_or_detected(words, self.settings.scene_min_confidence)
+            words = _whole_image_or_detected(words, self.settings.scene_min_confidence,
+                                             self.settings.scene_short_min_confidence)
         words = [w for w in words if w.text and w.confidence >= min_conf]
         if options.detect:
             words = _best_in_reading_order(_without_fragments(words), max_regions)
@@ -319,15 +320,26 @@ def _shrunk_for_reading(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, (max(1, round(w * scale)), WHOLE_IMAGE_MAX_HEIGHT), interpolation=cv2.INTER_AREA)
 
 
-def _whole_image_or_detected(words: list[Word], scene_min_confidence: float = 0.0) -> list[Word]:
+def _whole_image_or_detected(words: list[Word], scene_min_confidence: float = 0.0,
+                             short_min_confidence: float = 0.0) -> list[Word]:
     """The last reading is the whole image's: it stands alone when it is surer than every
     detected word (the upload is one word), else the detected words stand without it, those
-    under ``scene_min_confidence`` dropped (a scene's low-confidence readings are mostly
-    junk: ``model.scene_curve``)."""
+    under ``scene_min_confidence`` dropped, and those shorter than ``SHORT_WORD`` characters
+    under ``short_min_confidence`` (a scene's unsure readings, short ones above all, are
+    mostly junk read from texture and edges: ``model.scene_curve``)."""
     *detected, whole = words
     if whole.text and whole.confidence > max((w.confidence for w in detected if w.text), default=0.0):
         return [whole]
-    return [w for w in detected if w.confidence >= scene_min_confidence]
+    return [w for w in detected if scene_word_kept(w.text, w.confidence, scene_min_confidence, short_min_confidence)]
+
+
+SHORT_WORD = 3  # characters: "e", "4", "bl" are most of a scene's junk
+
+
+def scene_word_kept(text: str, confidence: float, min_confidence: float, short_min_confidence: float) -> bool:
+    """Whether a word read in a scene is kept by the scene's confidence floors."""
+    floor = max(min_confidence, short_min_confidence) if len(text) < SHORT_WORD else min_confidence
+    return confidence >= floor
 
 
 def _without_fragments(words: list[Word], inside: float = 0.8) -> list[Word]:

@@ -36,3 +36,15 @@ def test_a_scene_drops_its_unsure_readings_but_a_one_word_upload_keeps_its_readi
     assert _whole_image_or_detected([sure, junk, whole_unsure], scene_min_confidence=0.4) == [sure]
     assert _whole_image_or_detected([sure, junk, whole_unsure], scene_min_confidence=0.0) == [sure, junk]
     assert _whole_image_or_detected([junk, whole_sure], scene_min_confidence=0.99) == [whole_sure]
+
+
+def test_a_short_scene_reading_needs_more_confidence_than_a_long_one():
+    from ocr_engine.pipeline import _whole_image_or_detected, scene_word_kept
+
+    assert scene_word_kept("coffee", 0.5, 0.4, 0.9)
+    assert not scene_word_kept("bl", 0.5, 0.4, 0.9)
+    assert scene_word_kept("24", 0.95, 0.4, 0.9)
+    assert not scene_word_kept("24", 0.3, 0.4, 0.0)  # the general floor holds for short words too
+    word, junk = Word("coffee", 0.6, (10, 10, 60, 30)), Word("e", 0.7, (70, 10, 80, 30))
+    whole = Word("cofee", 0.2, (0, 0, 100, 40))
+    assert _whole_image_or_detected([word, junk, whole], 0.4, 0.9) == [word]

@@ -1,4 +1,5 @@
-"""Image builders for tests: encoded images of every kind, scenes with known word boxes."""
+"""Builders for tests: encoded images of every kind, scenes with known word boxes, and a
+stand-in HTTP body for botocore responses faked in tests."""
 
 from __future__ import annotations
 
@@ -37,3 +38,18 @@ def scene_with_words(words: list[tuple[str, int, int, float]], size=(900, 1200),
         cv2.putText(img, text, (x, y), cv2.FONT_HERSHEY_DUPLEX, scale, (20, 20, 20), 3, cv2.LINE_AA)
         boxes.append((x, y - th, x + tw, y + base))
     return img, boxes
+
+
+class RawBody:
+    """A body for a faked ``botocore.awsrequest.AWSResponse`` (an S3 error answered in a
+    ``before-send`` hook): streamed once, then empty."""
+
+    def __init__(self, body: bytes):
+        self._body = body
+
+    def stream(self, **_):
+        yield self._body
+
+    def read(self, *_args, **_kwargs):
+        body, self._body = self._body, b""
+        return body

@@ -121,13 +121,11 @@ class ErrorResponse(BaseModel):
     request_id: str
 
 
-class Base64Request(BaseModel):
-    # Strict: JSON types are taken as they are (``beam_width: true`` or ``detect: "yes"``
-    # is a 422, not coerced); a number is still accepted for ``min_confidence``.
-    model_config = ConfigDict(strict=True)
+class ReadOptionsIn(BaseModel):
+    """The reading options every OCR route takes. A multipart request's come from its form
+    fields or the query, as strings converted as FastAPI converts them; a JSON body's are
+    strict (its subclasses)."""
 
-    image: str = Field(description="base64 image bytes, or a data URL (data:image/png;base64,...)")
-    filename: str | None = Field(None, max_length=1024)
     detect: bool = True
     beam_width: int | None = Field(None, ge=1, le=50)
     max_regions: int | None = Field(None, ge=1, le=64)
@@ -143,19 +141,13 @@ class BatchImage(BaseModel):
     filename: str | None = Field(None, max_length=1024)
 
 
-class BatchFormOptions(BaseModel):
-    """A batch's options, as ``Base64Request``'s. A multipart batch's come from its form
-    fields or the query, as strings converted as FastAPI converts ``/api/ocr``'s."""
-
-    detect: bool = True
-    beam_width: int | None = Field(None, ge=1, le=50)
-    max_regions: int | None = Field(None, ge=1, le=64)
-    min_confidence: float | None = Field(None, ge=0, le=1)
-    annotate: bool = False
-    lexicon: list[str] | None = None
+class Base64Request(ReadOptionsIn, BatchImage):
+    # Strict: JSON types are taken as they are (``beam_width: true`` or ``detect: "yes"``
+    # is a 422, not coerced); a number is still accepted for ``min_confidence``.
+    model_config = ConfigDict(strict=True)
 
 
-class BatchRequest(BatchFormOptions):
+class BatchRequest(ReadOptionsIn):
     """Several images and the options for all of them; strict, as ``Base64Request``."""
 
     model_config = ConfigDict(strict=True)
@@ -367,7 +359,7 @@ _BATCH_UPLOAD_SCHEMA = {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
                             "description": "one part per image: PNG, JPEG, BMP, TIFF, WebP or GIF"},
-                   **_inline_schema(BatchFormOptions)["properties"]},
+                   **_inline_schema(ReadOptionsIn)["properties"]},
 }
 _BATCH_BODY = {"requestBody": {"required": True, "content": {
     "multipart/form-data": {"schema": _BATCH_UPLOAD_SCHEMA},
@@ -427,12 +419,12 @@ async def _batch_from_form(request: Request, engine: OcrEngine
                                        "msg": "every `file` part must be an uploaded file"}])
     engine.check_batch(len(parts), 0)
     values: dict[str, Any] = {}
-    for name in BatchFormOptions.model_fields:
+    for name in ReadOptionsIn.model_fields:
         given = [v for v in form.getlist(name) if v != ""] or request.query_params.getlist(name)
         if given:
             values[name] = given if name == "lexicon" else given[-1]
     try:
-        opts = BatchFormOptions.model_validate(values)
+        opts = ReadOptionsIn.model_validate(values)
     except ValidationError as exc:
         raise _invalid_request(exc) from None
     limit, total, items = engine.settings.max_batch_bytes, 0, []

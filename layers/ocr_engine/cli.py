@@ -243,14 +243,9 @@ def cmd_eval(args: argparse.Namespace) -> int:
     for path, label in tqdm(args.rows, desc="eval", unit="crop", disable=args.json or not sys.stderr.isatty()):
         try:
             img = load_rgb(path, engine.settings)
-        except OSError as exc:
-            print(f"{path}: unreadable ({_reason(exc)}), counted as wrong", file=sys.stderr)
-            preds.append("")
-            labels.append(label)
-            confidences.append(0.0)
-            continue
-        except OcrError as exc:
-            print(f"{path}: unreadable ({exc}), counted as wrong", file=sys.stderr)
+        except (OSError, OcrError) as exc:
+            why = _reason(exc) if isinstance(exc, OSError) else str(exc)
+            print(f"{path}: unreadable ({why}), counted as wrong", file=sys.stderr)
             preds.append("")
             labels.append(label)
             confidences.append(0.0)

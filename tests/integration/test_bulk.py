@@ -24,6 +24,7 @@ from functions.common import s3_objects
 from infra import bulk_local
 from infra.invoke import context
 from tests.conftest import REPO
+from tests.helpers import RawBody
 from tests.integration.conftest import BUCKET, s3_event
 
 SAM = yaml_parse((REPO / "template.yaml").read_text())
@@ -188,7 +189,7 @@ def test_a_transient_fault_fails_the_batch_after_the_others_and_the_retry_reads_
     def before_send(request, **_):
         if failing["on"] and urllib.parse.unquote(request.url).endswith("/flaky.png"):
             body = b"<Error><Code>AccessDenied</Code><Message>injected</Message></Error>"
-            return botocore.awsrequest.AWSResponse(request.url, 403, {}, _Raw(body))
+            return botocore.awsrequest.AWSResponse(request.url, 403, {}, RawBody(body))
         return None
 
     mocked.meta.events.register("before-send.s3.GetObject", before_send)
@@ -198,18 +199,6 @@ def test_a_transient_fault_fails_the_batch_after_the_others_and_the_retry_reads_
     failing["on"] = False  # what the state machine's retry of the batch then meets
     out = process_batch(mocked, get_engine(), event, "r2")
     assert (out["counts"]["done"], out["counts"]["current"]) == (1, 2)
-
-
-class _Raw:
-    def __init__(self, body: bytes):
-        self._body = body
-
-    def stream(self, **_):
-        yield self._body
-
-    def read(self, *_args, **_kwargs):
-        body, self._body = self._body, b""
-        return body
 
 
 def test_the_summary_counts_failed_batches_by_their_objects(mocked):

@@ -17,6 +17,7 @@ from moto.server import ThreadedMotoServer
 
 from infra.invoke import context
 from tests.conftest import REPO
+from tests.helpers import RawBody
 from tests.integration.conftest import BUCKET, s3_event
 
 CTX = context("s3_ocr")
@@ -35,23 +36,11 @@ def _inject(client, operation: str, failures: int, code: str = "SlowDown", statu
             raise EndpointConnectionError(endpoint_url=request.url)
         if seen["calls"] <= failures:
             body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
-            return botocore.awsrequest.AWSResponse(request.url, status, {}, _Raw(body))
+            return botocore.awsrequest.AWSResponse(request.url, status, {}, RawBody(body))
         return None
 
     client.meta.events.register(f"before-send.s3.{operation}", before_send)
     return seen
-
-
-class _Raw:
-    def __init__(self, body: bytes):
-        self._body = body
-
-    def stream(self, **_):
-        yield self._body
-
-    def read(self, *_args, **_kwargs):
-        body, self._body = self._body, b""
-        return body
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import pytest
 
 from infra.invoke import context
 from tests.conftest import EVENTS
+from tests.helpers import RawBody
 from tests.integration.conftest import BUCKET, s3_event
 
 CONTEXT = context("s3_ocr")
@@ -61,22 +62,10 @@ def _fail_gets_of(client, key: str, code: str = "AccessDenied", status: int = 40
     def before_send(request, **_):
         if urllib.parse.unquote(request.url).endswith("/" + key) or request.url.endswith("/" + quoted):
             body = f"<Error><Code>{code}</Code><Message>injected</Message></Error>".encode()
-            return botocore.awsrequest.AWSResponse(request.url, status, {}, _Raw(body))
+            return botocore.awsrequest.AWSResponse(request.url, status, {}, RawBody(body))
         return None
 
     client.meta.events.register("before-send.s3.GetObject", before_send)
-
-
-class _Raw:
-    def __init__(self, body: bytes):
-        self._body = body
-
-    def stream(self, **_):
-        yield self._body
-
-    def read(self, *_args, **_kwargs):
-        body, self._body = self._body, b""
-        return body
 
 
 def _result(client, key: str) -> dict:

@@ -13,7 +13,9 @@ named in ``carry`` included). The bundle (``.device/``, git-ignored) holds:
   resampling), JPEG; the file stems stay, so the hold-outs (``model.data``) are the same
   crops there as here. One archive, not 10,000 small files: the tool that sends the tree
   counts each file's disk blocks;
-- ``init.weights.h5``: with ``--init-weights``, the weights the run starts from.
+- ``init.weights.h5``: with ``--init-weights``, the weights the run starts from (without
+  it, ``device_train.sh`` starts from the shipped weights, which travel with the tree:
+  the tree and the bundle must fit 64 MiB together).
 
 Then, on the device (README, "Training on a lent GPU"):
 
@@ -111,7 +113,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=REPO / ".device")
     p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
-    p.add_argument("--font-mb", type=float, default=16.0, help="size budget for the fonts")
+    p.add_argument("--font-mb", type=float, default=14.0, help="size budget for the fonts")
     p.add_argument("--crop-height", type=int, default=64, help="real crops taller than this are shrunk to it")
     p.add_argument("--init-weights", type=Path, help="weights to start from, copied as init.weights.h5")
     args = p.parse_args(argv)

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One training call on a lent GPU (README, "Training on a lent GPU"), from the bundle that
-# `python -m model.device_bundle --init-weights W` writes to .device/. Run as
+# `python -m model.device_bundle [--init-weights W]` writes to .device/ (without W the run
+# starts from the shipped model/artifacts/crnn.weights.h5, already in the tree). Run as
 #   run(command="bash model/device_train.sh", carry=[".device"])
 # It trains for at most BUDGET seconds and leaves in $OUT the last epoch's weights and the
 # mean of the last three, without optimizer state (each under the 16 MiB a file may be),
@@ -9,8 +10,10 @@ set -u
 : "${OUT:?set by the device tool}"
 EPOCHS=${EPOCHS:-11} STEPS=${STEPS:-600} BATCH=${BATCH:-128} WORKERS=${WORKERS:-14} BUDGET=${BUDGET:-520}
 LR=${LR:-4e-4} REAL_FRACTION=${REAL_FRACTION:-0.5} REAL_SETS=${REAL_SETS:-iiit5k,ic15,ic13}
-WIDTH=${WIDTH:-32-64-128-128-384-384-192} INIT_WIDTH=${INIT_WIDTH:-0.5}
+WIDTH=${WIDTH:-32-64-128-128-384-384-192} INIT_WIDTH=${INIT_WIDTH:-$WIDTH}
 CK=/tmp/run DATA=/tmp/data
+INIT=.device/init.weights.h5
+[ -f "$INIT" ] || INIT=model/artifacts/crnn.weights.h5
 export PYTHONUNBUFFERED=1
 python3 -m pip install -q --no-index --find-links .device/wheels keras || exit 1
 mkdir -p "$DATA" && tar -xzf .device/real.tar.gz -C "$DATA" || exit 1
@@ -18,7 +21,7 @@ nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} OCR_DATA_DIR=$DATA OCR_FONT_DIRS=.device/fonts OCR_WORDS_FILE=.device/words.txt
 export PYTHONPATH=layers:.
 # Keras prints a progress line per step; keep the epoch lines only.
-timeout "$BUDGET" python3 -m model.train --out "$CK" --init-weights .device/init.weights.h5 \
+timeout "$BUDGET" python3 -m model.train --out "$CK" --init-weights "$INIT" \
   --init-width "$INIT_WIDTH" --width "$WIDTH" --epochs "$EPOCHS" --steps "$STEPS" --batch "$BATCH" --lr "$LR" \
   --real-fraction "$REAL_FRACTION" --real-sets "$REAL_SETS" --workers "$WORKERS" --keep-epochs 3 2>&1 \
   | tr '\r' '\n' | grep -v -E "^.{0,12}[0-9]+/$STEPS .*(ETA|step - loss)"

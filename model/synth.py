@@ -129,7 +129,8 @@ class WordSynth:
             n = int(self.rng.integers(2, 11))
             text = "".join(self.rng.choice(list(string.ascii_lowercase + string.digits), n))
         else:
-            a, b = self.words[int(self.rng.integers(0, 3000))], self.words[int(self.rng.integers(0, 3000))]
+            common = min(3000, len(self.words))  # two of the commonest words run together
+            a, b = self.words[int(self.rng.integers(0, common))], self.words[int(self.rng.integers(0, common))]
             text = (a + b)[:MAX_LABEL_LEN]
         case = self.rng.random()
         if case < 0.40:

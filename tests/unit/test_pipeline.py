@@ -28,23 +28,28 @@ def test_of_two_identical_readings_in_one_place_one_stays():
     assert len(_without_fragments([a, b])) == 1
 
 
-def test_a_scene_drops_its_unsure_readings_but_a_one_word_upload_keeps_its_reading():
+def test_the_whole_image_stands_alone_only_when_it_is_surer_than_every_detected_word():
     from ocr_engine.pipeline import _whole_image_or_detected
 
     sure, junk = Word("coffee", 0.9, (10, 10, 60, 30)), Word("bl", 0.2, (70, 10, 90, 30))
     whole_unsure, whole_sure = Word("cofee", 0.3, (0, 0, 100, 40)), Word("coffee", 0.95, (0, 0, 100, 40))
-    assert _whole_image_or_detected([sure, junk, whole_unsure], scene_min_confidence=0.4) == [sure]
-    assert _whole_image_or_detected([sure, junk, whole_unsure], scene_min_confidence=0.0) == [sure, junk]
-    assert _whole_image_or_detected([junk, whole_sure], scene_min_confidence=0.99) == [whole_sure]
+    assert _whole_image_or_detected([sure, junk, whole_unsure]) == [sure, junk]
+    assert _whole_image_or_detected([junk, whole_sure]) == [whole_sure]
 
 
 def test_a_short_scene_reading_needs_more_confidence_than_a_long_one():
-    from ocr_engine.pipeline import _whole_image_or_detected, scene_word_kept
+    from ocr_engine.pipeline import scene_word_kept
 
     assert scene_word_kept("coffee", 0.5, 0.4, 0.9)
     assert not scene_word_kept("bl", 0.5, 0.4, 0.9)
     assert scene_word_kept("24", 0.95, 0.4, 0.9)
     assert not scene_word_kept("24", 0.3, 0.4, 0.0)  # the general floor holds for short words too
-    word, junk = Word("coffee", 0.6, (10, 10, 60, 30)), Word("e", 0.7, (70, 10, 80, 30))
-    whole = Word("cofee", 0.2, (0, 0, 100, 40))
-    assert _whole_image_or_detected([word, junk, whole], 0.4, 0.9) == [word]
+
+
+def test_pieces_of_a_letter_spaced_word_are_paired_only_side_by_side_on_one_line():
+    from ocr_engine.pipeline import _side_by_side
+
+    livi, ng = Word("livi", 0.6, (100, 50, 180, 80)), Word("ng", 0.5, (200, 52, 240, 80))
+    far = Word("shop", 0.9, (400, 50, 480, 80))  # too far to the right
+    below = Word("open", 0.9, (190, 120, 260, 150))  # another line
+    assert _side_by_side([ng, livi, far, below]) == [(livi, ng)]

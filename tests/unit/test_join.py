@@ -1,0 +1,58 @@
+"""Letter-spaced words: two pieces read apart on one line are read again as one box, and
+the joined reading replaces them when it is clearly surer."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+from ocr_engine import pipeline
+from ocr_engine.charset import BLANK_INDEX, NUM_CLASSES, encode
+from ocr_engine.config import Settings
+from ocr_engine.detect import Region
+from ocr_engine.pipeline import OcrEngine
+from ocr_engine.recognize import ModelMetadata
+from ocr_engine.schemas import ReadOptions
+from PIL import Image
+
+LIVI, NG = (100, 50, 180, 80), (200, 50, 240, 80)  # a 40 px gap on a 30 px line
+
+
+def peaked(text: str, sure: float) -> np.ndarray:
+    path = [c for i in encode(text) for c in (i, BLANK_INDEX)]
+    path += [BLANK_INDEX] * (32 - len(path))
+    probs = np.full((32, NUM_CLASSES), (1 - sure) / (NUM_CLASSES - 1), np.float32)
+    probs[np.arange(32), path] = sure
+    return probs
+
+
+class ReadsByWidth:
+    """The pieces unsure, the joined box sure of 'living', anything else nothing."""
+
+    def __init__(self, joined: str, joined_sure: float) -> None:
+        self.metadata = ModelMetadata.read(Settings().metadata_path)
+        self.joined, self.joined_sure = joined, joined_sure
+
+    def predict_crops(self, crops: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+        by_width = {80: peaked("livi", 0.8), 40: peaked("ng", 0.6), 140: peaked(self.joined, self.joined_sure)}
+        return np.stack([by_width.get(c.shape[1], peaked("", 0.99)) for c in crops])
+
+
+def read_scene(monkeypatch, joined: str, joined_sure: float) -> list[str]:
+    monkeypatch.setattr(pipeline, "detect_candidates", lambda *a, **k: [Region(LIVI, 1.0), Region(NG, 1.0)])
+    engine = OcrEngine(Settings(lm_file="", read_tall=False), ReadsByWidth(joined, joined_sure))
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 400, 3), dtype=np.uint8)).save(buf, "PNG")
+    return [w.text for w in engine.read(buf.getvalue(), ReadOptions(min_confidence=0.0)).words]
+
+
+def test_a_surer_joined_reading_replaces_its_pieces(monkeypatch):
+    assert read_scene(monkeypatch, "living", 0.99) == ["living"]
+
+
+def test_pieces_stay_apart_when_the_joined_reading_is_no_surer(monkeypatch):
+    assert read_scene(monkeypatch, "living", 0.6) == ["livi"]  # "ng" alone is short and unsure: dropped
+
+
+def test_a_joined_reading_that_loses_letters_is_not_taken(monkeypatch):
+    assert read_scene(monkeypatch, "lng", 0.99) == ["livi"]

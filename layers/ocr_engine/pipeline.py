@@ -363,18 +363,25 @@ JOIN_MARGIN = 1.2
 
 def _side_by_side(words: list[Word]) -> list[tuple[Word, Word]]:
     """Pairs (left, right) of words on one line (their heights overlap by 60% of the lower
-    one and differ by less than 1.6×) with a gap under ``JOIN_GAP`` of their mean height."""
+    one and differ by less than 1.6×) with a gap under ``JOIN_GAP`` of their mean height;
+    each word pairs only with its nearest neighbour to the right, so a scene of n words
+    costs at most n more readings."""
     pairs = []
     for a in words:
+        (ax1, ay1, ax2, ay2) = a.bbox
+        nearest: tuple[int, Word] | None = None
         for b in words:
-            (ax1, ay1, ax2, ay2), (bx1, by1, _, by2) = a.bbox, b.bbox
+            (bx1, by1, _, by2) = b.bbox
             ah, bh = ay2 - ay1, by2 - by1
             if b is a or bx1 <= ax1 or min(ah, bh) <= 0 or not 1 / 1.6 <= ah / bh <= 1.6:
                 continue
             overlap = min(ay2, by2) - max(ay1, by1)
             gap = bx1 - ax2
-            if overlap >= 0.6 * min(ah, bh) and -0.2 * (ah + bh) / 2 <= gap <= JOIN_GAP * (ah + bh) / 2:
-                pairs.append((a, b))
+            if (overlap >= 0.6 * min(ah, bh) and -0.2 * (ah + bh) / 2 <= gap <= JOIN_GAP * (ah + bh) / 2
+                    and (nearest is None or gap < nearest[0])):
+                nearest = (gap, b)
+        if nearest is not None:
+            pairs.append((a, nearest[1]))
     return pairs
 
 

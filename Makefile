@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup browser setup-train serve test screenshots lint cfn-lint train export eval eval-scenes bench invoke drop bulk cost image-check validate checkov reliability fuzz clean
+.PHONY: setup browser setup-train serve test test-fast screenshots lint cfn-lint train export eval eval-scenes bench invoke drop bulk cost image-check validate checkov reliability fuzz clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt requirements/peers.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -34,6 +34,9 @@ test: setup ## the whole test suite, as CI runs it
 	$(BIN)/ruff check layers functions model tests infra
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/pytest
+
+test-fast: setup ## the unit tests alone (under a minute: no server, no browser, no AWS)
+	$(BIN)/pytest -q tests/unit
 
 screenshots: setup ## refresh the page screenshots the README shows (tests/e2e/screenshots)
 	OCR_E2E_SCREENSHOTS=tests/e2e/screenshots $(BIN)/pytest -q tests/e2e -k screenshots

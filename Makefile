@@ -103,7 +103,7 @@ validate: .venv-sam/bin/sam ## sam validate (SAM translator) and sam validate --
 checkov: .venv-checkov/bin/checkov ## checkov on template.yaml (each skipped check carries its reason in the template)
 	.venv-checkov/bin/checkov -f template.yaml --framework cloudformation --compact --quiet --skip-download
 
-reliability: setup .venv-checkov/bin/checkov ## load, soak, hostile input, faults, bandit, pip-audit, checkov -> tests/reports/reliability.md
+reliability: setup .venv-checkov/bin/checkov ## scene load at 1/4/16 clients, hostile input and fuzz, soak after them, memory under the limits, the worst lexicon, bandit, pip-audit (its real coverage), checkov -> tests/reports/reliability.md
 	$(BIN)/python -m tests.benchmarks.reliability
 
 FUZZ_CASES ?= 3000

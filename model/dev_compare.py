@@ -22,10 +22,9 @@ import shlex
 import sys
 from pathlib import Path
 
-import numpy as np
 from ocr_engine.config import load_settings
 from ocr_engine.evaluate import recognition_score
-from ocr_engine.orient import readings_of
+from ocr_engine.orient import read_every_way
 from ocr_engine.pipeline import OcrEngine
 from ocr_engine.preprocess import with_margin
 
@@ -44,21 +43,12 @@ def parse_candidate(spec: str) -> tuple[str, Path, str]:
     return label, Path(path), width or "0.5"
 
 
-def read_all_ways(predict, crops: list, read_tall: bool) -> list:
-    """As the engine reads: a tall crop's other readings too (``orient.readings_of``), so
-    each crop's probabilities are (k, T, C) and decoding keeps the surest."""
-    variants = [readings_of(c) if read_tall else [c] for c in crops]
-    flat = predict([v for vs in variants for v in vs])
-    ends = np.cumsum([len(vs) for vs in variants])
-    return [flat[end - len(vs) : end] for vs, end in zip(variants, ends, strict=True)]
-
-
 def score_candidate(engine: OcrEngine, weights: Path, width: str, sets: dict) -> dict[str, dict]:
     """-> {set: {"lm": RecognitionScore, "plain": RecognitionScore}} for one candidate."""
     predict = keras_probs(weights, width)
     out = {}
     for name, (crops, labels) in sets.items():
-        probs = read_all_ways(predict, [with_margin(c) for c in crops], engine.settings.read_tall)
+        probs = read_every_way(predict, [with_margin(c) for c in crops], engine.settings.read_tall)
         gated = engine.decode_probs(probs)
         ungated = engine.decode_probs(probs, lm_support=math.inf, keep_digits=False)
         plain = engine.decode_probs(probs, lm_weight=0.0, lm_bonus=0.0)

@@ -4,8 +4,8 @@ Routes stay thin: parse the request, call the engine, shape the response. Engine
 become HTTP statuses in one place (``errors.py``); anything unexpected is a JSON 500, never
 a plain-text one.
 
-The OCR routes read images off the event loop, in worker threads, at most
-``OCR_API_CONCURRENCY`` (default 2) at once per event loop: the server keeps answering
+The OCR routes read images off the event loop, in one process-wide pool of
+``OCR_API_CONCURRENCY`` (default 2) worker threads: the server keeps answering
 (``/api/health``, the page) while images are read, and a burst of uploads queues instead of
 decoding all at once (each read may take a few hundred MB at the pixel limits). In Lambda
 a container serves one request at a time, so the bound only matters for the local server.
@@ -388,7 +388,6 @@ async def ocr_batch(request: Request) -> dict:
             body = BatchRequest.model_validate_json(await request.body())
         except ValidationError as exc:
             raise _invalid_request(exc) from None
-        engine.check_batch(len(body.images), 0)
         # base64 is 4/3 the bytes: refuse what is surely over before decoding (the engine
         # checks the decoded bytes exactly).
         chars = sum(max(0, len(i.image) - 1024) for i in body.images)

@@ -9,6 +9,8 @@ by side, and the surest reading wins (:meth:`ocr_engine.pipeline.OcrEngine` pick
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+
 import cv2
 import numpy as np
 
@@ -39,3 +41,13 @@ def readings_of(crop: np.ndarray) -> list[np.ndarray]:
         return [crop]
     return [crop, cv2.rotate(crop, cv2.ROTATE_90_CLOCKWISE), cv2.rotate(crop, cv2.ROTATE_90_COUNTERCLOCKWISE),
             stacked_as_row(crop)]
+
+
+def read_every_way(predict: Callable[[list[np.ndarray]], np.ndarray], crops: Sequence[np.ndarray],
+                   read_tall: bool = True) -> list[np.ndarray]:
+    """Crops -> per crop, ``predict``'s probabilities for each way of reading it (one, or
+    four for a tall crop), stacked (k, T, C); every reading of every crop in one call."""
+    variants = [readings_of(c) if read_tall else [c] for c in crops]
+    flat = predict([v for vs in variants for v in vs])
+    ends = np.cumsum([len(vs) for vs in variants])
+    return [flat[end - len(vs) : end] for vs, end in zip(variants, ends, strict=True)]

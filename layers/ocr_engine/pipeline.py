@@ -22,7 +22,7 @@ from ocr_engine.decode import DecodedImage, decode_image
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidOption, OcrError
 from ocr_engine.lm import CharLM
-from ocr_engine.orient import readings_of
+from ocr_engine.orient import read_every_way
 from ocr_engine.preprocess import WORD_MARGIN, has_ink, with_margin
 from ocr_engine.recognize import Recognizer
 from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
@@ -216,11 +216,9 @@ class OcrEngine:
         words = self._decode(regions, probs, beam, lexicon, deadline)
         # A blank crop (a flat colour, one pixel) holds nothing to read, whatever it decodes to.
         words = [w if has_ink(c) else Word("", 0.0, w.bbox) for w, c in zip(words, crops, strict=True)]
-        if options.detect:
-            words = _whole_image_or_detected(words)
-        words = [w for w in words if w.text and w.confidence >= min_conf]
-        if not options.detect or len(words) == 1 and words[0].bbox == regions[-1].bbox:
-            return words  # one word crop, or an upload that is one word
+        if not options.detect or _whole_image_stands_alone(words):
+            return [w for w in words[-1:] if w.text and w.confidence >= min_conf]  # the upload is one word
+        words = [w for w in words[:-1] if w.text and w.confidence >= min_conf]
         words = _best_in_reading_order(_without_fragments(words), max_regions)
         self._check(deadline, "joining letter-spaced words")
         words = self._joined_across_gaps(rgb, words, beam, lexicon)
@@ -258,10 +256,7 @@ class OcrEngine:
     def _recognize(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
         """Crops -> per crop, the probabilities of each way of reading it (one, or four for a
         tall crop: ``orient.readings_of``), all in one batch."""
-        variants = [readings_of(c) if self.settings.read_tall else [c] for c in crops]
-        flat = self.recognizer.predict_crops([v for vs in variants for v in vs])
-        ends = np.cumsum([len(vs) for vs in variants])
-        return [flat[end - len(vs) : end] for vs, end in zip(variants, ends, strict=True)]
+        return read_every_way(self.recognizer.predict_crops, crops, self.settings.read_tall)
 
     def decode_probs(self, probs: Sequence[np.ndarray], beam_width: int | None = None,
                      lexicon: Sequence[str] | None = None, lm_weight: float | None = None,
@@ -345,13 +340,12 @@ def _shrunk_for_reading(rgb: np.ndarray) -> np.ndarray:
     return cv2.resize(rgb, (max(1, round(w * scale)), WHOLE_IMAGE_MAX_HEIGHT), interpolation=cv2.INTER_AREA)
 
 
-def _whole_image_or_detected(words: list[Word]) -> list[Word]:
+def _whole_image_stands_alone(words: list[Word]) -> bool:
     """The last reading is the whole image's: it stands alone when it is surer than every
-    detected word (the upload is one word), else the detected words stand without it."""
+    detected word (the upload is one word)."""
     *detected, whole = words
-    if whole.text and whole.confidence > max((w.confidence for w in detected if w.text), default=0.0):
-        return [whole]
-    return detected
+    return bool(whole.text) and whole.confidence > max((w.confidence for w in detected if w.text), default=0.0)
+
 
 
 SHORT_WORD = 3  # characters: "e", "4", "bl" are most of a scene's junk

@@ -29,12 +29,12 @@ def test_of_two_identical_readings_in_one_place_one_stays():
 
 
 def test_the_whole_image_stands_alone_only_when_it_is_surer_than_every_detected_word():
-    from ocr_engine.pipeline import _whole_image_or_detected
+    from ocr_engine.pipeline import _whole_image_stands_alone
 
     sure, junk = Word("coffee", 0.9, (10, 10, 60, 30)), Word("bl", 0.2, (70, 10, 90, 30))
     whole_unsure, whole_sure = Word("cofee", 0.3, (0, 0, 100, 40)), Word("coffee", 0.95, (0, 0, 100, 40))
-    assert _whole_image_or_detected([sure, junk, whole_unsure]) == [sure, junk]
-    assert _whole_image_or_detected([junk, whole_sure]) == [whole_sure]
+    assert not _whole_image_stands_alone([sure, junk, whole_unsure])  # the detected words stand
+    assert _whole_image_stands_alone([junk, whole_sure])
 
 
 def test_a_short_scene_reading_needs_more_confidence_than_a_long_one():

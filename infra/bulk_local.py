@@ -47,9 +47,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-import boto3
 from samtranslator.yaml_helper import yaml_parse
 from tqdm import tqdm
+
+from infra.local_drop import s3_client
 
 REPO = Path(__file__).resolve().parents[1]
 DEFINITION = REPO / "infra" / "bulk_ocr.asl.json"
@@ -285,10 +286,6 @@ def _write_results(s3, bucket: str, prefix: str, run_id: str, map_run_arn: str,
 
 
 # -- the local bucket ------------------------------------------------------------------------
-def client(endpoint: str):
-    return boto3.client("s3", endpoint_url=endpoint, region_name="us-east-1",
-                        aws_access_key_id="local", aws_secret_access_key="local")
-
 
 def _answers(endpoint: str) -> bool:
     try:
@@ -359,7 +356,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stop:
         return stop_server()
     ensure_server(args.endpoint)
-    s3 = client(args.endpoint)
+    s3 = s3_client(args.endpoint)
     if args.images:
         if not args.images.is_dir():
             raise SystemExit(f"{args.images} is not a folder")

@@ -23,6 +23,7 @@ from samtranslator.yaml_helper import yaml_parse
 from functions.common import s3_objects
 from infra import bulk_local
 from infra.invoke import context
+from infra.local_drop import s3_client
 from tests.conftest import REPO
 from tests.helpers import RawBody
 from tests.integration.conftest import BUCKET, s3_event
@@ -42,7 +43,7 @@ def endpoint():
 
 @pytest.fixture
 def bucket(endpoint):
-    s3 = bulk_local.client(endpoint)
+    s3 = s3_client(endpoint)
     s3.create_bucket(Bucket=BUCKET)
     yield s3
     for page in s3.get_paginator("list_objects_v2").paginate(Bucket=BUCKET):

@@ -9,7 +9,7 @@ less favoured. No labelled data (IIIT5K or other) goes into it.
 
 The order (6: five characters of context) and the word list (the 20,000 most frequent
 words) were chosen with the beam's weight and bonus on dev crops no model here trained
-on: ``python -m model.tune_decoding --lm-words … --lm-orders …`` (README). A deeper model
+on: ``python -m model.tune_decoding --lm-words … --lm-orders …`` (model/README.md). A deeper model
 of fewer, commoner words beat a long list at a shallower order: six characters hold most
 of a common word, where four hold only its pieces; the smoothing still leaves names and
 codes readable.

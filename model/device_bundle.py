@@ -17,7 +17,7 @@ named in ``carry`` included). The bundle (``.device/``, git-ignored) holds:
   it, ``device_train.sh`` starts from the shipped weights, which travel with the tree:
   the tree and the bundle must fit 64 MiB together).
 
-Then, on the device (README, "Training on a lent GPU"):
+Then, on the device (model/README.md, "Training on a lent GPU"):
 
     pip install --no-index --find-links .device/wheels keras
     mkdir -p /tmp/data && tar -xzf .device/real.tar.gz -C /tmp/data

@@ -1,6 +1,6 @@
 """Word-region candidates, classical: morphological gradient, Otsu, horizontal closing.
 
-Measured on svt_train (README, "Detection"): this finds about half of the labelled
+Measured on svt_train (model/README.md, "Detection"): this finds about half of the labelled
 words among its candidates in ~50 ms a scene, where MSER character grouping found a
 quarter in ~260 ms. The candidates are many (windows and railings look like text to
 any classical detector), so the pipeline recognizes them all in one batch and keeps

@@ -11,7 +11,9 @@ set -u
 EPOCHS=${EPOCHS:-11} STEPS=${STEPS:-600} BATCH=${BATCH:-128} WORKERS=${WORKERS:-14} BUDGET=${BUDGET:-520}
 LR=${LR:-4e-4} REAL_FRACTION=${REAL_FRACTION:-0.5} REAL_SETS=${REAL_SETS:-iiit5k,ic15,ic13}
 WIDTH=${WIDTH:-32-64-128-128-384-384-192} INIT_WIDTH=${INIT_WIDTH:-$WIDTH}
-CK=/tmp/run DATA=/tmp/data
+# A fresh run folder: a warm machine keeps /tmp between calls, and a second call writing into
+# the first one's folder would average and return the first call's epochs (phase 10 lost run 2 so).
+CK=$(mktemp -d /tmp/run.XXXXXX) DATA=/tmp/data
 INIT=.device/init.weights.h5
 [ -f "$INIT" ] || INIT=model/artifacts/crnn.weights.h5
 export PYTHONUNBUFFERED=1

@@ -28,6 +28,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from ocr_tools.paths import data_dir
 from samtranslator.yaml_helper import yaml_parse
 
 REPO = Path(__file__).resolve().parents[1]
@@ -72,7 +73,7 @@ def measure(data_dir: Path, scenes: int, crops: int) -> dict[str, float]:
     code = f"""
 import json, statistics, time
 from pathlib import Path
-from ocr_engine.labels import read_label_file, read_scenes
+from ocr_tools.labels import read_label_file, read_scenes
 from ocr_engine.pipeline import get_engine
 engine = get_engine()
 data = Path({str(data_dir)!r})
@@ -219,7 +220,7 @@ def print_table(r: dict, size: dict) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, default=Path(os.environ.get("OCR_DATA_DIR", REPO.parent / "shared" / "data")))
+    p.add_argument("--data", type=Path, default=data_dir())
     p.add_argument("--scenes", type=int, default=20)
     p.add_argument("--crops", type=int, default=50)
     p.add_argument("--bench", type=Path, help="take the ms from `ocr bench --json` output instead of measuring")

@@ -2,7 +2,8 @@
 
 Builds the Lambda task root as infra/Dockerfile does, into .image-check/: a clean
 virtual environment with requirements/serving.txt only (no dev or training packages),
-layers/ocr_engine copied to opt/python, the model to opt/model, functions/ to task/.
+then each of the Dockerfile's COPY instructions mirrored (``copy_as_the_dockerfile``):
+layers/ocr_engine to opt/python, the model to opt/model, functions/ to task/.
 Then runs each handler from there in a fresh process (cwd = the task root, no access to
 the repository) with the sample events, and reports cold start and warm latency.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import shutil
 import subprocess
 import sys
@@ -19,6 +21,10 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 ROOT = REPO / ".image-check"
+DOCKERFILE = REPO / "infra" / "Dockerfile"
+# Where the Dockerfile's destinations land under a mirrored root; /tmp holds what the image's
+# own build steps use (the pip requirements), not the image's content.
+DESTINATIONS = {"${LAMBDA_TASK_ROOT}": "task", "/opt/": "opt/"}
 
 RUNNER = r"""
 import importlib, json, sys, time
@@ -39,18 +45,45 @@ print(json.dumps({"status": out.get("statusCode"), "outcomes": out.get("outcomes
 """
 
 
+def dockerfile_copies(dockerfile: Path = DOCKERFILE) -> list[tuple[list[str], str]]:
+    """The Dockerfile's COPY instructions: (sources in the build context, destination)."""
+    text = dockerfile.read_text().replace("\\\n", " ")
+    copies = []
+    for line in text.splitlines():
+        if line.strip().upper().startswith("COPY "):
+            args = [w for w in shlex.split(line, comments=True)[1:] if not w.startswith("--")]
+            copies.append((args[:-1], args[-1]))
+    return copies
+
+
+def copy_as_the_dockerfile(root: Path, dockerfile: Path = DOCKERFILE) -> None:
+    """Mirrors the image's content under ``root``: each COPY into the image, ``/opt/x`` as
+    ``root/opt/x`` and the task root (``${LAMBDA_TASK_ROOT}``) as ``root/task``; a COPY to
+    /tmp (a file a build step uses, then removes) is left out."""
+    for sources, destination in dockerfile_copies(dockerfile):
+        if destination.startswith("/tmp/"):
+            continue
+        prefix = next((p for p in DESTINATIONS if destination.startswith(p)), None)
+        if prefix is None:
+            raise ValueError(f"{dockerfile}: COPY to {destination}: no place for it under the mirrored root")
+        target = root / (DESTINATIONS[prefix] + destination[len(prefix):]).strip("/")
+        into_folder = destination.endswith("/") or len(sources) > 1
+        for source in sources:
+            src, dst = REPO / source, target / Path(source).name if into_folder else target
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            if src.is_dir():
+                shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
+            else:
+                shutil.copy(src, dst)
+
+
 def build() -> Path:
     if ROOT.exists():
         shutil.rmtree(ROOT)
     venv.create(ROOT / "venv", with_pip=True)
     py = ROOT / "venv" / "bin" / "python"
     subprocess.run([py, "-m", "pip", "install", "-q", "-r", REPO / "requirements" / "serving.txt"], check=True)
-    shutil.copytree(REPO / "layers" / "ocr_engine", ROOT / "opt" / "python" / "ocr_engine",
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    (ROOT / "opt" / "model").mkdir(parents=True)
-    for name in ("crnn-int8.tflite", "crnn.json", "charlm.npz"):  # as the Dockerfile copies them
-        shutil.copy(REPO / "model" / "artifacts" / name, ROOT / "opt" / "model" / name)
-    shutil.copytree(REPO / "functions", ROOT / "task" / "functions", ignore=shutil.ignore_patterns("__pycache__"))
+    copy_as_the_dockerfile(ROOT)
     return py
 
 

@@ -27,6 +27,8 @@ from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import unquote_plus
 
+from ocr_tools.paths import data_dir
+
 REPO = Path(__file__).resolve().parents[1]
 # A real photo for the S3 events (the one `make drop` reads by default).
 DEFAULT_PHOTO = Path("svt_train") / "images" / "14_03.jpg"
@@ -63,9 +65,9 @@ def image_for_the_event(image: Path | None) -> tuple[bytes, str]:
     word image rendered here (a fresh clone without the data folder)."""
     if image is not None:
         return image.read_bytes(), str(image)
-    data_dir = Path(os.environ.get("OCR_DATA_DIR") or REPO.parent / "shared" / "data")
-    if (data_dir / DEFAULT_PHOTO).is_file():
-        return (data_dir / DEFAULT_PHOTO).read_bytes(), str(data_dir / DEFAULT_PHOTO)
+    photo = data_dir() / DEFAULT_PHOTO
+    if photo.is_file():
+        return photo.read_bytes(), str(photo)
     from infra.make_events import word_png
 
     return word_png("OPEN"), "a word image made here (OPEN)"

@@ -18,14 +18,12 @@ from pathlib import Path
 import numpy as np
 from ocr_engine.calibration import Calibration, fit_platt
 from ocr_engine.charset import normalize_text
-from ocr_engine.config import load_settings
-from ocr_engine.evaluate import expected_calibration_error
+from ocr_engine.config import REPO_ARTIFACTS_DIR, load_settings
 from ocr_engine.pipeline import OcrEngine
+from ocr_tools.evaluate import expected_calibration_error
+from ocr_tools.paths import data_dir
 
-from model.data import DEFAULT_DATA_DIR
 from model.tune_decoding import dev_sets
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 
 
 def reliability_diagram(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: Path, bins: int = 10) -> None:
@@ -53,8 +51,8 @@ def reliability_diagram(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: P
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
-    p.add_argument("--out", type=Path, default=ARTIFACTS)
+    p.add_argument("--data", type=Path, default=data_dir())
+    p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR)
     args = p.parse_args(argv)
     engine = OcrEngine.from_settings(load_settings())
     # Fit on the raw confidence: the shipped metadata may already carry a calibration.

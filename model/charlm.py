@@ -24,9 +24,9 @@ from pathlib import Path
 
 import numpy as np
 from ocr_engine.charset import ALPHABET, NUM_CLASSES, normalize_text
+from ocr_engine.config import REPO_ARTIFACTS_DIR
 from ocr_engine.lm import END, START, CharLM
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DISCOUNT = 0.75
 DEFAULT_WORDS = 20_000
 DEFAULT_ORDER = 6
@@ -85,7 +85,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--words", type=int, default=DEFAULT_WORDS, help="most frequent English words to learn from")
     p.add_argument("--order", type=int, default=DEFAULT_ORDER)
-    p.add_argument("--out", type=Path, default=ARTIFACTS / "charlm.npz")
+    p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR / "charlm.npz")
     args = p.parse_args(argv)
     words = english_words(args.words)
     lm = build(words, args.order)

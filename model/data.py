@@ -26,12 +26,13 @@ import keras
 import numpy as np
 from ocr_engine.charset import encode, normalize_text
 from ocr_engine.decode import load_rgb
-from ocr_engine.labels import read_label_file
 from ocr_engine.preprocess import batch_to_input
+from ocr_tools.labels import read_label_file
+from ocr_tools.paths import data_dir
 
 from model.synth import WordSynth
 
-DEFAULT_DATA_DIR = Path(os.environ.get("OCR_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+DEFAULT_DATA_DIR = data_dir()  # $OCR_DATA_DIR, else ../shared/data (ocr_tools.paths)
 MAX_LABEL = 24
 HOLDOUT_EVERY = 10
 IC15_BLOCK = 10

@@ -23,12 +23,12 @@ import sys
 from pathlib import Path
 
 from ocr_engine.config import load_settings
-from ocr_engine.evaluate import recognition_score
 from ocr_engine.orient import read_every_way
 from ocr_engine.pipeline import OcrEngine
 from ocr_engine.preprocess import with_margin
+from ocr_tools.evaluate import recognition_score
+from ocr_tools.paths import data_dir
 
-from model.data import DEFAULT_DATA_DIR
 from model.tune_decoding import dev_sets, keras_probs
 
 DEV_LOG = Path(__file__).resolve().parent / "checkpoints" / "dev_log.md"
@@ -77,7 +77,7 @@ def table(results: dict[str, dict[str, dict]], sets: dict) -> list[str]:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("candidates", nargs="+", type=parse_candidate, help="LABEL=WEIGHTS[@WIDTH]")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--data", type=Path, default=data_dir())
     p.add_argument("--record", metavar="TITLE", help=f"append the table to {DEV_LOG.name} under this title")
     args = p.parse_args(argv)
     engine = OcrEngine.from_settings(load_settings())  # its LM and decoding settings

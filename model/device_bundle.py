@@ -35,9 +35,10 @@ from collections import defaultdict
 from pathlib import Path
 
 import cv2
-from ocr_engine.labels import read_label_file
+from ocr_tools.labels import read_label_file
+from ocr_tools.paths import data_dir
 
-from model.data import DEFAULT_DATA_DIR, REAL_SETS
+from model.data import REAL_SETS
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE_PYTHON = "3.12"  # the lent machines' python3 (KINDS.md of the device tool)
@@ -112,7 +113,7 @@ def main(argv=None) -> None:
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=REPO / ".device")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--data", type=Path, default=data_dir())
     p.add_argument("--font-mb", type=float, default=14.0, help="size budget for the fonts")
     p.add_argument("--crop-height", type=int, default=64, help="real crops taller than this are shrunk to it")
     p.add_argument("--init-weights", type=Path, help="weights to start from, copied as init.weights.h5")

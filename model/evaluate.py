@@ -3,7 +3,8 @@
     python -m model.evaluate [--data ../shared/data] [--limit N]
 
 Runs the serving engine itself (LiteRT, the shared preprocessing, beam search width 10)
-on every test crop, for the float32 and int8 models, and writes:
+on every test crop, for the float32 and int8 models, through the evaluator ``ocr eval``
+uses (``ocr_tools.evaluate.evaluate_crops``), and writes:
 - model/artifacts/metrics.json: word accuracy, CER, confidence calibration error (ECE),
   ms per crop, for both;
 - the chosen model's metrics into model/artifacts/crnn.json (what /api/health shows);
@@ -14,43 +15,34 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import time
 from pathlib import Path
 
 import cv2
 import numpy as np
 from ocr_engine.charset import normalize_text
-from ocr_engine.config import Settings
+from ocr_engine.config import REPO_ARTIFACTS_DIR, Settings
 from ocr_engine.decode import load_rgb
-from ocr_engine.evaluate import recognition_report
-from ocr_engine.labels import read_label_file
 from ocr_engine.pipeline import OcrEngine
-from tqdm import tqdm
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-# As model.data's default, without importing Keras: evaluation runs on LiteRT alone.
-DEFAULT_DATA_DIR = Path(os.environ.get("OCR_DATA_DIR", Path(__file__).resolve().parents[2] / "shared" / "data"))
+from ocr_tools.evaluate import EngineReader, evaluate_crops
+from ocr_tools.labels import read_label_file
+from ocr_tools.paths import data_dir
 
 
-def evaluate(engine: OcrEngine, rows, images) -> dict:
-    preds, confidences, ms = [], [], []
-    for img in tqdm(images, desc=engine.settings.model_file, unit="crop"):
-        t = time.perf_counter()
-        read = engine.read_crops([img])[0]
-        ms.append((time.perf_counter() - t) * 1000)
-        preds.append(read.text)
-        confidences.append(read.confidence)
-    return {**recognition_report(preds, [label for _, label in rows], ms, confidences), "predictions": preds}
+def evaluate(engine: OcrEngine, rows, images: dict[Path, np.ndarray]) -> dict:
+    """``ocr eval``'s report for this engine, and its readings (``predictions``); the crops
+    are those of ``images`` (path -> decoded crop), loaded once for every model."""
+    evaluation = evaluate_crops(rows, EngineReader(engine), load=images.__getitem__,
+                                progress=engine.settings.model_file)
+    return {**evaluation.report(), "predictions": evaluation.predictions}
 
 
-def qualitative_grid(rows, images, preds, out: Path, per_side: int = 10) -> None:
+def qualitative_grid(rows, images: dict[Path, np.ndarray], preds, out: Path, per_side: int = 10) -> None:
     right = [i for i, (p, (_, g)) in enumerate(zip(preds, rows, strict=True)) if normalize_text(p) == normalize_text(g)]
     wrong = [i for i, (p, (_, g)) in enumerate(zip(preds, rows, strict=True)) if normalize_text(p) != normalize_text(g)]
     rng = np.random.default_rng(0)
 
     def tile(i: int, ok: bool) -> np.ndarray:
-        img = images[i]
+        img = images[rows[i][0]]
         h, w = img.shape[:2]
         img = cv2.resize(img, (min(300, max(40, round(w * 60 / h))), 60))
         canvas = np.full((100, 320, 3), 255, np.uint8)
@@ -81,13 +73,13 @@ def protocol(engine: OcrEngine, n: int) -> str:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--data", type=Path, default=data_dir())
     p.add_argument("--limit", type=int, default=0)
-    p.add_argument("--artifacts", type=Path, default=ARTIFACTS, help="folder with the exported models")
+    p.add_argument("--artifacts", type=Path, default=REPO_ARTIFACTS_DIR, help="folder with the exported models")
     p.add_argument("--ship", default="crnn-int8.tflite", help="the model whose metrics go into crnn.json")
     args = p.parse_args(argv)
     rows = read_label_file(args.data / "iiit5k" / "test.tsv")[: args.limit or None]
-    images = [load_rgb(path) for path, _ in rows]
+    images = {path: load_rgb(path) for path, _ in rows}
     engines = {name: OcrEngine.from_settings(Settings(model_dir=args.artifacts, model_file=name, num_threads=1))
                for name in ("crnn.tflite", "crnn-int8.tflite") if (args.artifacts / name).exists()}
     results = {name: evaluate(engine, rows, images) for name, engine in engines.items()}

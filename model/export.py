@@ -15,11 +15,11 @@ import time
 from pathlib import Path
 
 from ocr_engine.charset import ALPHABET, BLANK_INDEX
+from ocr_engine.config import REPO_ARTIFACTS_DIR
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 
 from model.widths import width_name
 
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "checkpoints" / "best.weights.h5"
 
 
@@ -94,7 +94,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--weights", type=Path, default=DEFAULT_WEIGHTS,
                    help="a .weights.h5 (best.weights.h5) or a training checkpoint (last.keras)")
-    p.add_argument("--out", type=Path, default=ARTIFACTS)
+    p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR)
     p.add_argument("--width", default="0.5", help="the network's width (model.widths)")
     p.add_argument("--version", default=time.strftime("%Y.%m.%d"))
     p.add_argument("--dataset", help="training data, for crnn.json (default: counts this machine's fonts)")

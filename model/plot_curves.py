@@ -1,7 +1,7 @@
 """Training curves of every phase, end to end -> PNG: ``python -m model.plot_curves``.
 
 Phase 1 is ``checkpoints/history.csv``, later phases ``checkpoints/phase*/history.csv``
-(in name order). Phase boundaries are marked, with the hold-out split each validated on.
+(in phase order). Phase boundaries are marked, with the hold-out split each validated on.
 ``checkpoints/test_points.csv`` (phase, epoch, n, word_accuracy), where present, adds
 the IIIT5K *test* accuracy measured at a few points: for the record only, never used
 to choose weights.
@@ -14,6 +14,8 @@ import csv
 import json
 from pathlib import Path
 
+from ocr_engine.config import REPO_ARTIFACTS_DIR
+
 HERE = Path(__file__).resolve().parent
 CHECKPOINTS = HERE / "checkpoints"
 
@@ -21,7 +23,9 @@ CHECKPOINTS = HERE / "checkpoints"
 def phase_histories(root: Path = CHECKPOINTS) -> list[tuple[str, Path]]:
     """(phase name, history.csv) of the phases in training order."""
     phases = [("phase1", root / "history.csv")]
-    phases += [(d.name, d / "history.csv") for d in sorted(root.glob("phase*")) if d.is_dir()]
+    # Phase order is numeric: phase10 comes after phase9, not after phase1.
+    folders = sorted((d for d in root.glob("phase*") if d.is_dir()), key=lambda d: int(d.name.removeprefix("phase")))
+    phases += [(d.name, d / "history.csv") for d in folders]
     return [(name, path) for name, path in phases if path.exists()]
 
 
@@ -49,7 +53,7 @@ def read_rows(path: Path) -> list[dict]:
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--root", type=Path, default=CHECKPOINTS)
-    p.add_argument("--out", type=Path, default=HERE / "artifacts" / "training_curves.png")
+    p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR / "training_curves.png")
     args = p.parse_args(argv)
 
     import matplotlib

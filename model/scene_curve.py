@@ -15,16 +15,14 @@ import dataclasses
 from pathlib import Path
 
 import numpy as np
-from ocr_engine.config import load_settings
-from ocr_engine.evaluate import SceneScore
-from ocr_engine.labels import read_scenes
+from ocr_engine.config import REPO_ARTIFACTS_DIR, load_settings
 from ocr_engine.pipeline import OcrEngine, scene_word_kept
 from ocr_engine.schemas import ReadOptions
+from ocr_tools.evaluate import SceneScore
+from ocr_tools.labels import read_scenes
+from ocr_tools.paths import data_dir
 from tqdm import tqdm
 
-from model.data import DEFAULT_DATA_DIR
-
-ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 THRESHOLDS = tuple(np.round(np.arange(0.0, 0.96, 0.05), 2))
 
 
@@ -71,8 +69,8 @@ def plot(curves: dict[str, list[dict]], chosen: float, out: Path) -> None:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
-    p.add_argument("--out", type=Path, default=ARTIFACTS / "scene_curve.png")
+    p.add_argument("--data", type=Path, default=data_dir())
+    p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR / "scene_curve.png")
     args = p.parse_args(argv)
     served = load_settings()
     settings = dataclasses.replace(served, scene_min_confidence=0.0, scene_short_min_confidence=0.0)

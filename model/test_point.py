@@ -15,12 +15,12 @@ from pathlib import Path
 
 from ocr_engine.config import load_settings
 from ocr_engine.decode import load_rgb
-from ocr_engine.evaluate import recognition_score
-from ocr_engine.labels import read_label_file
 from ocr_engine.pipeline import OcrEngine
 from ocr_engine.preprocess import with_margin
+from ocr_tools.evaluate import evaluate_crops
+from ocr_tools.labels import read_label_file
+from ocr_tools.paths import data_dir
 
-from model.data import DEFAULT_DATA_DIR
 from model.plot_curves import CHECKPOINTS
 from model.tune_decoding import keras_probs
 
@@ -31,7 +31,7 @@ def main(argv=None) -> None:
     p.add_argument("--phase", required=True, help="the phase folder's name, e.g. phase6")
     p.add_argument("--epoch", type=int, required=True, help="epochs done in that phase")
     p.add_argument("--note", default="float32 Keras", help="what else the row should say")
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--data", type=Path, default=data_dir())
     p.add_argument("--width", default="0.5", help="the network's width (model.widths)")
     p.add_argument("--out", type=Path, default=CHECKPOINTS / "test_points.csv")
     args = p.parse_args(argv)
@@ -39,11 +39,16 @@ def main(argv=None) -> None:
     settings = load_settings()
     engine = OcrEngine.from_settings(settings)  # for its LM only: the network is --weights
     rows = read_label_file(args.data / "iiit5k" / "test.tsv")
-    probs = keras_probs(args.weights, args.width)([with_margin(load_rgb(path)) for path, _ in rows])
-    labels = [label for _, label in rows]
+    # The network reads every crop once, in one batch; each decoding below starts from its output.
+    probs = dict(zip([path for path, _ in rows],
+                     keras_probs(args.weights, args.width)([with_margin(load_rgb(path)) for path, _ in rows]),
+                     strict=True))
 
     def score(weight: float, bonus: float):
-        return recognition_score([r.text for r in engine.decode_probs(probs, lm_weight=weight, lm_bonus=bonus)], labels)
+        def read(crop_probs):
+            return engine.decode_probs([crop_probs], lm_weight=weight, lm_bonus=bonus)[0]
+
+        return evaluate_crops(rows, read, load=probs.__getitem__).score()
 
     plain, fused = score(0.0, 0.0), score(settings.lm_weight, settings.lm_bonus)
     print(f"IIIT5K test, n={fused.n}: without the LM {plain.word_accuracy:.2%} (CER {plain.cer:.2%}); "

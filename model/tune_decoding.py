@@ -27,17 +27,17 @@ from pathlib import Path
 
 import numpy as np
 from ocr_engine.charset import normalize_text
-from ocr_engine.config import load_settings
+from ocr_engine.config import REPO_ARTIFACTS_DIR, load_settings
 from ocr_engine.decode import load_rgb
-from ocr_engine.labels import read_scenes
 from ocr_engine.lm import CharLM
 from ocr_engine.pipeline import OcrEngine
 from ocr_engine.preprocess import batch_to_input, with_margin
+from ocr_tools.labels import read_scenes
 
 from model import charlm
 from model.data import DEFAULT_DATA_DIR, REAL_SETS, load_real_set
 
-RECORD = Path(__file__).resolve().parent / "artifacts" / "decoding_choice.txt"
+RECORD = REPO_ARTIFACTS_DIR / "decoding_choice.txt"
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
 BONUSES = (0.0, 0.5, 1.0, 1.5)
 

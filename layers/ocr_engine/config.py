@@ -55,7 +55,9 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-_REPO_MODEL_DIR = Path(__file__).resolve().parents[2] / "model" / "artifacts"
+REPO_ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "model" / "artifacts"
+"""The repository's ``model/artifacts``: the exported model, its metadata and the LM (the default
+OCR_MODEL_DIR), and where the model tools write their outputs. Not in the image: OCR_MODEL_DIR is set there."""
 
 LAMBDA_PAYLOAD_LIMIT = 6_291_456
 """Bytes of a synchronous Lambda invocation's event, and of its response."""
@@ -73,7 +75,7 @@ def _float(name: str, default: float) -> float:
 
 @dataclass(frozen=True)
 class Settings:
-    model_dir: Path = field(default_factory=lambda: Path(os.environ.get("OCR_MODEL_DIR", _REPO_MODEL_DIR)))
+    model_dir: Path = field(default_factory=lambda: Path(os.environ.get("OCR_MODEL_DIR", REPO_ARTIFACTS_DIR)))
     model_file: str = field(default_factory=lambda: os.environ.get("OCR_MODEL_FILE", "crnn-int8.tflite"))
     max_image_bytes: int = field(default_factory=lambda: _int("OCR_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES))
     max_pixels: int = field(default_factory=lambda: _int("OCR_MAX_PIXELS", 40_000_000))

@@ -30,10 +30,11 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-
 from ocr_engine.decode import load_rgb
-from ocr_engine.labels import read_label_file, read_scenes
 from ocr_engine.preprocess import batch_to_input
+
+from ocr_tools.labels import read_label_file, read_scenes
+from ocr_tools.paths import REPO, data_dir
 
 # Peak RSS from VmHWM: ru_maxrss survives fork+exec on Linux, so a child would report
 # its parent's peak; VmHWM belongs to the new address space.
@@ -48,12 +49,6 @@ hwm = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:'))
 print(json.dumps({"seconds": seconds, "peak_rss_mb": int(hwm.split()[1]) / 1024,
   "tensorflow_imported": "tensorflow" in sys.modules}))
 """
-
-
-def _data_dir(arg: str | None) -> Path:
-    if arg:
-        return Path(arg)
-    return Path(os.environ.get("OCR_DATA_DIR", Path.cwd().parent / "shared" / "data"))
 
 
 def _time_ms(fn, repeat: int) -> float:
@@ -159,11 +154,10 @@ def api_batch(images: list[bytes]) -> dict | None:
     """The same images through the API (FastAPI's test client, no network): one ``POST
     /api/ocr/batch`` against one ``POST /api/ocr`` each, per image. None outside the
     repository (the API is not part of the engine)."""
-    repo = Path(__file__).resolve().parents[2]
-    if not (repo / "functions" / "api" / "app.py").is_file():
+    if not (REPO / "functions" / "api" / "app.py").is_file():
         return None
-    if str(repo) not in sys.path:
-        sys.path.insert(0, str(repo))
+    if str(REPO) not in sys.path:
+        sys.path.insert(0, str(REPO))
     for name, value in (("POWERTOOLS_SERVICE_NAME", "ocr"), ("POWERTOOLS_METRICS_NAMESPACE", "ServerlessOCR"),
                         ("POWERTOOLS_METRICS_DISABLED", "true"), ("POWERTOOLS_TRACE_DISABLED", "true")):
         os.environ.setdefault(name, value)
@@ -230,7 +224,7 @@ def rapidocr(crops: list[np.ndarray]) -> dict | None:
 def run_bench(args) -> int:
     import resource
 
-    data = _data_dir(args.data)
+    data = Path(args.data) if args.data else data_dir()
     rows = read_label_file(data / "iiit5k" / "test.tsv")[: args.crops]
     crops = [load_rgb(p) for p, _ in rows]
     word_images = [p.read_bytes() for p, _ in rows[:BATCH_IMAGES]]

@@ -26,16 +26,15 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
-from tqdm import tqdm
-
-from ocr_engine.charset import normalize_text
 from ocr_engine.config import Settings, load_settings
-from ocr_engine.decode import load_rgb
 from ocr_engine.errors import OcrError
-from ocr_engine.evaluate import SceneScore, median, recognition_report
-from ocr_engine.labels import read_label_file, read_scenes
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
+from tqdm import tqdm
+
+from ocr_tools.evaluate import EngineReader, SceneScore, error_reason, evaluate_crops, median
+from ocr_tools.labels import read_label_file, read_scenes
+from ocr_tools.paths import data_dir
 
 USAGE_ERROR = 2  # a mistake in the command line or its files (argparse's status too)
 SOME_IMAGES_FAILED = 1  # `ocr read`: at least one image could not be read
@@ -57,15 +56,10 @@ class _Parser(argparse.ArgumentParser):
 
 
 # -- reporting -----------------------------------------------------------------------------
-def _reason(exc: OSError) -> str:
-    """``[Errno 2] No such file or directory: 'x'`` -> ``no such file or directory``."""
-    return (exc.strerror or str(exc)).lower()
-
-
 def _os_error(exc: OSError, what: str = "") -> str:
     """-> ``labels file x: no such file or directory`` (``what``, the file, the reason)."""
     name = f"{exc.filename}:" if exc.filename is not None else ""
-    return " ".join(p for p in (what, name, _reason(exc)) if p)
+    return " ".join(p for p in (what, name, error_reason(exc)) if p)
 
 
 @contextlib.contextmanager
@@ -195,13 +189,11 @@ def check_eval_scenes(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def check_bench(args: argparse.Namespace, settings: Settings) -> None:
-    from ocr_engine.bench import _data_dir
-
     _in_range("--crops", args.crops, 8)  # the batch-8 figure needs a batch of eight
     _in_range("--scenes", args.scenes, 0)
-    data = _data_dir(args.data)
+    data = Path(args.data) if args.data else data_dir()
     where = "--data" if args.data else "OCR_DATA_DIR" if os.environ.get("OCR_DATA_DIR") else "the default"
-    hint = "run it from the repository next to ../shared/data, or pass --data DIR (or set OCR_DATA_DIR)"
+    hint = "put the data in shared/data beside the repository, or pass --data DIR (or set OCR_DATA_DIR)"
     if not data.is_dir():
         raise UsageError(f"no data folder at {data} ({where}); {hint}")
     tsv = data / "iiit5k" / "test.tsv"
@@ -222,7 +214,7 @@ def cmd_read(args: argparse.Namespace) -> int:
         try:
             result = engine.read(Path(path).read_bytes(), options)
         except OSError as exc:
-            print(f"{path}: error: {_reason(exc)}", file=sys.stderr)
+            print(f"{path}: error: {error_reason(exc)}", file=sys.stderr)
             status = SOME_IMAGES_FAILED
             continue
         except OcrError as exc:
@@ -230,7 +222,7 @@ def cmd_read(args: argparse.Namespace) -> int:
             status = SOME_IMAGES_FAILED
             continue
         if args.json:
-            print(json.dumps({"file": str(path), **result.to_dict()}))
+            print(json.dumps({"filename": str(path), **result.to_dict()}))
         else:
             words = ", ".join(f"{w.text} ({w.confidence:.2f})" for w in result.words) or "(no words)"
             print(f"{path}: {words}  [{result.timings_ms['total']:.0f} ms]")
@@ -239,27 +231,15 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     engine = _load_engine(args)
-    preds, labels, confidences, ms = [], [], [], []
-    for path, label in tqdm(args.rows, desc="eval", unit="crop", disable=args.json or not sys.stderr.isatty()):
-        try:
-            img = load_rgb(path, engine.settings)
-        except (OSError, OcrError) as exc:
-            why = _reason(exc) if isinstance(exc, OSError) else str(exc)
-            print(f"{path}: unreadable ({why}), counted as wrong", file=sys.stderr)
-            preds.append("")
-            labels.append(label)
-            confidences.append(0.0)
-            continue
-        t = time.perf_counter()
-        decoded = engine.read_crops([img], beam_width=args.beam, lexicon=args.lexicon_words,
-                                    lm_weight=args.lm_weight, lm_bonus=args.lm_bonus)[0]
-        ms.append((time.perf_counter() - t) * 1000)
-        preds.append(decoded.text)
-        labels.append(label)
-        confidences.append(decoded.confidence)
-        if args.show_errors and normalize_text(decoded.text) != normalize_text(label):
-            print(f"{path}\t{label}\t{decoded.text}", file=sys.stderr)
-    out = recognition_report(preds, labels, ms, confidences)
+    read = EngineReader(engine, beam_width=args.beam, lexicon=args.lexicon_words,
+                        lm_weight=args.lm_weight, lm_bonus=args.lm_bonus)
+    progress = None if args.json or not sys.stderr.isatty() else "eval"
+    evaluation = evaluate_crops(args.rows, read, settings=engine.settings, progress=progress)
+    if args.show_errors:
+        for path, label, text in evaluation.wrong():
+            if path not in evaluation.unreadable:
+                print(f"{path}\t{label}\t{text}", file=sys.stderr)
+    out = evaluation.report()
     if args.json:
         print(json.dumps(out))
     else:
@@ -276,8 +256,7 @@ def cmd_eval_scenes(args: argparse.Namespace) -> int:
         try:
             result = engine.read(path.read_bytes(), ReadOptions(max_regions=args.max_regions))
         except (OSError, OcrError) as exc:
-            reason = _reason(exc) if isinstance(exc, OSError) else str(exc)
-            print(f"{path}: unreadable ({reason}), its words counted as missed", file=sys.stderr)
+            print(f"{path}: unreadable ({error_reason(exc)}), its words counted as missed", file=sys.stderr)
             score.add([], gold)
             continue
         ms.append((time.perf_counter() - t) * 1000)
@@ -293,7 +272,7 @@ def cmd_eval_scenes(args: argparse.Namespace) -> int:
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
-    from ocr_engine.bench import run_bench
+    from ocr_tools.bench import run_bench
 
     # The bench builds its own engines; LiteRT logs its INFO line once per process, at the
     # first, so the whole run is filtered (its report goes to stdout, live).
@@ -347,7 +326,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     b = command("bench", cmd_bench, check_bench, help="latency, cold start and memory, with peers when installed")
     b.add_argument("--json", action="store_true")
-    b.add_argument("--data", default=None, help="data folder (default $OCR_DATA_DIR or ../shared/data)")
+    b.add_argument("--data", default=None,
+                   help="data folder (default $OCR_DATA_DIR, else shared/data beside the repository)")
     b.add_argument("--crops", type=int, default=200, help="IIIT5K test crops to time (8 or more)")
     b.add_argument("--scenes", type=int, default=20, help="svt_train scenes to time")
     return p

@@ -1,4 +1,10 @@
-"""Accuracy measures shared by ``ocr eval``, ``ocr eval-scenes`` and the model reports.
+"""Evaluation: the one evaluator of labelled crops, and the accuracy measures it and
+``ocr eval-scenes`` share.
+
+``evaluate_crops`` reads a ``path<TAB>label`` file's crops (decoded as uploads are) with a
+reader, by default the engine as served (``EngineReader``), and scores them: ``ocr eval``,
+``model.evaluate`` (the shipped metrics), ``model.test_point`` (Keras weights, the engine's
+decoding) and ``tests/benchmarks/peer_accuracy`` (Tesseract, RapidOCR) all call it.
 
 Recognition follows the standard protocol: case-insensitive over [0-9a-z]. Detection
 is matched one-to-one at IoU >= 0.5 (greedy by IoU).
@@ -6,13 +12,23 @@ is matched one-to-one at IoU >= 0.5 (greedy by IoU).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+import functools
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
-from rapidfuzz.distance import Levenshtein
-
 from ocr_engine.charset import normalize_text
+from ocr_engine.config import Settings
+from ocr_engine.decode import load_rgb
+from ocr_engine.errors import OcrError
+from rapidfuzz.distance import Levenshtein
+from tqdm import tqdm
+
+from ocr_tools.labels import read_label_file
 
 Box = Sequence[float]
 
@@ -125,3 +141,113 @@ def recognition_report(predictions: Sequence[str], labels: Sequence[str], ms: Se
         right = [normalize_text(p) == normalize_text(g) for p, g in zip(predictions, labels, strict=True)]
         report["ece"] = round(expected_calibration_error(confidences, right), 4)
     return report
+
+
+# -- the evaluator of labelled crops ----------------------------------------------------------
+class Reading(Protocol):
+    """What a reader answers for a crop (``ocr_engine.ctc.Decoded`` is one)."""
+
+    text: str
+    confidence: float
+
+
+CropReader = Callable[[Any], "Reading | str"]
+"""One crop (as ``load`` gave it) -> its reading, or only its text (no confidence: no ECE)."""
+Rows = Sequence[tuple[Path, str]]
+
+
+@dataclass(frozen=True)
+class EngineReader:
+    """Reads a crop as the engine serves word crops (``OcrEngine.read_crops``: the margin, the
+    recognizer, every way for a tall crop, beam search with the LM, calibrated confidence);
+    decoding options left at None take the engine's settings."""
+
+    engine: Any  # an OcrEngine, or anything with its read_crops
+    beam_width: int | None = None
+    lexicon: Sequence[str] | None = None
+    lm_weight: float | None = None
+    lm_bonus: float | None = None
+
+    def __call__(self, crop: np.ndarray) -> Reading:
+        return self.engine.read_crops([crop], beam_width=self.beam_width, lexicon=self.lexicon,
+                                      lm_weight=self.lm_weight, lm_bonus=self.lm_bonus)[0]
+
+
+def error_reason(exc: Exception) -> str:
+    """``[Errno 2] No such file or directory: 'x'`` -> ``no such file or directory``; an
+    engine error's own message."""
+    if isinstance(exc, OSError):
+        return (exc.strerror or str(exc)).lower()
+    return str(exc)
+
+
+def _say_unreadable(path: Path, reason: str) -> None:
+    print(f"{path}: unreadable ({reason}), counted as wrong", file=sys.stderr)
+
+
+@dataclass
+class CropEvaluation:
+    """Each crop's reading, in the labels file's order; ``report()`` is what ``ocr eval --json``
+    prints. An unreadable crop reads "" at confidence 0 (wrong) and has no time."""
+
+    rows: list[tuple[Path, str]]
+    predictions: list[str] = field(default_factory=list)
+    confidences: list[float] | None = field(default_factory=list)
+    ms: list[float] = field(default_factory=list)
+    unreadable: list[Path] = field(default_factory=list)
+
+    @property
+    def labels(self) -> list[str]:
+        return [label for _, label in self.rows]
+
+    def score(self) -> RecognitionScore:
+        return recognition_score(self.predictions, self.labels)
+
+    def report(self) -> dict:
+        return recognition_report(self.predictions, self.labels, self.ms, self.confidences)
+
+    def wrong(self) -> list[tuple[Path, str, str]]:
+        """(path, label, reading) of every crop read wrong."""
+        return [(path, label, pred) for (path, label), pred in zip(self.rows, self.predictions, strict=True)
+                if normalize_text(pred) != normalize_text(label)]
+
+
+def evaluate_crops(labels: Path | Rows, read: CropReader, *, limit: int | None = None,
+                   settings: Settings | None = None, load: Callable[[Path], Any] | None = None,
+                   progress: str | None = None,
+                   on_unreadable: Callable[[Path, str], None] | None = _say_unreadable) -> CropEvaluation:
+    """Reads every labelled crop with ``read`` and keeps its reading, confidence and time.
+
+    ``labels``: a ``path<TAB>label`` file (``labels.read_label_file``) or its rows; ``limit``:
+    the first N only. Each crop is ``load(path)``, by default decoded as an upload is
+    (``load_rgb`` at ``settings``); one that cannot be (OSError, OcrError) is counted as wrong
+    and reported to ``on_unreadable(path, reason)``. The time is that of ``read`` alone, one
+    crop at a time. ``progress``: a progress bar on stderr with this label.
+    """
+    rows = read_label_file(labels) if isinstance(labels, Path) else list(labels)
+    rows = rows[:limit] if limit else rows
+    load = load or functools.partial(load_rgb, settings=settings)
+    out = CropEvaluation(rows)
+    confidences: list[float] = []
+    has_confidence = True
+    for path, _ in tqdm(rows, desc=progress, unit="crop", disable=progress is None):
+        try:
+            crop = load(path)
+        except (OSError, OcrError) as exc:
+            if on_unreadable is not None:
+                on_unreadable(path, error_reason(exc))
+            out.unreadable.append(path)
+            out.predictions.append("")
+            confidences.append(0.0)
+            continue
+        t = time.perf_counter()
+        reading = read(crop)
+        out.ms.append((time.perf_counter() - t) * 1000)
+        if isinstance(reading, str):
+            has_confidence = False
+            out.predictions.append(reading)
+        else:
+            out.predictions.append(reading.text)
+            confidences.append(reading.confidence)
+    out.confidences = confidences if has_confidence else None
+    return out

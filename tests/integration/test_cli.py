@@ -3,6 +3,7 @@ and an unreadable image is one line on stderr while the others are still read.""
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -15,7 +16,7 @@ INFO_LINE = "INFO: Created TensorFlow Lite XNNPACK delegate for CPU."
 
 def run_ocr(*argv: str, cwd: Path) -> subprocess.CompletedProcess:
     exe = Path(sys.executable).with_name("ocr")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ocr_engine.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ocr_tools.cli"]
     return subprocess.run([*cmd, *argv], capture_output=True, text=True, cwd=cwd, timeout=120,
                           env={**os.environ, "PYTHONPATH": str(REPO / "layers")})
 
@@ -34,3 +35,4 @@ def test_verbose_shows_the_runtime_log(data_dir, tmp_path):
     assert proc.returncode == 0
     assert INFO_LINE in proc.stderr.splitlines()
     assert '"words"' in proc.stdout and "Traceback" not in proc.stderr
+    assert json.loads(proc.stdout)["filename"] == str(crop)  # the input, named as the API names it

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from ocr_engine.calibration import Calibration, fit_platt
-from ocr_engine.evaluate import expected_calibration_error, recognition_report
 from ocr_engine.preprocess import has_ink
+from ocr_tools.evaluate import expected_calibration_error, recognition_report
 
 
 def test_the_identity_changes_nothing_and_nothing_read_stays_at_zero():

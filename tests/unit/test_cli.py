@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
-from ocr_engine import cli
+from ocr_tools import cli, paths
 
 from tests.conftest import REPO
 
@@ -122,12 +122,27 @@ def test_malformed_boxes_json(tmp_path, capsys, boxes, expected):
     assert line.startswith("ocr eval-scenes: error: ") and expected in line
 
 
-def test_bench_outside_the_repository(tmp_path, capsys, monkeypatch):
+@pytest.mark.parametrize("where", ["OCR_DATA_DIR", "the default"])
+def test_bench_without_its_data_folder(tmp_path, capsys, monkeypatch, where):
+    missing = tmp_path / "nope"
+    if where == "OCR_DATA_DIR":
+        monkeypatch.setenv("OCR_DATA_DIR", str(missing))
+    else:
+        monkeypatch.delenv("OCR_DATA_DIR", raising=False)
+        monkeypatch.setattr(cli, "data_dir", lambda: missing)
+    line = one_line_error(*ocr(["bench"], capsys)[::2])
+    assert line.startswith(f"ocr bench: error: no data folder at {missing} ({where}); ")
+    assert "--data" in line and "OCR_DATA_DIR" in line
+
+
+def test_the_default_data_folder_does_not_depend_on_where_ocr_runs(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("OCR_DATA_DIR", raising=False)
-    line = one_line_error(*ocr(["bench"], capsys)[::2])
-    assert line.startswith(f"ocr bench: error: no data folder at {tmp_path.parent / 'shared' / 'data'}")
-    assert "--data" in line and "OCR_DATA_DIR" in line
+    assert paths.data_dir() == REPO.parent / "shared" / "data"
+    monkeypatch.setenv("OCR_DATA_DIR", "")  # set but empty: as unset
+    assert paths.data_dir() == REPO.parent / "shared" / "data"
+    monkeypatch.setenv("OCR_DATA_DIR", str(tmp_path))
+    assert paths.data_dir() == tmp_path
 
 
 def test_bench_with_a_data_folder_without_the_test_set(tmp_path, capsys):
@@ -238,9 +253,19 @@ def test_native_log_is_restored_when_loading_fails(capfd):
 def test_the_installed_command_answers_in_one_line(tmp_path):
     """As a user runs it: a real process, its real stderr."""
     exe = Path(sys.executable).with_name("ocr")
-    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ocr_engine.cli"]
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "ocr_tools.cli"]
     proc = subprocess.run([*cmd, "eval", str(tmp_path / "nope.tsv")], capture_output=True, text=True,
                           cwd=tmp_path, timeout=60, env={**os.environ, "PYTHONPATH": str(REPO / "layers")})
     assert proc.returncode == cli.USAGE_ERROR and proc.stdout == ""
     assert proc.stderr.splitlines() == [f"ocr eval: error: labels file {tmp_path / 'nope.tsv'}: "
                                         "no such file or directory"]
+
+
+def test_show_errors_lists_the_wrong_readings_after_the_unreadable(labels, capsys, monkeypatch):
+    (labels.parent / "crops" / "b.png").write_bytes(b"not an image")
+    monkeypatch.setattr(cli, "get_engine", FakeEngine)
+    status, out, err = ocr(["eval", str(labels), "--json", "--show-errors"], capsys)
+    assert status == 0
+    lines = err.strip().splitlines()
+    assert lines[0].startswith(f"{labels.parent / 'crops' / 'b.png'}: unreadable (")
+    assert lines[1:] == [f"{labels.parent / 'crops' / 'c.png'}\tthree\tone"]  # b is not listed again

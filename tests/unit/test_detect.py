@@ -1,5 +1,5 @@
 from ocr_engine.detect import Region, detect_candidates, reading_order
-from ocr_engine.evaluate import match_boxes
+from ocr_tools.evaluate import match_boxes
 
 from tests.helpers import scene_with_words
 

@@ -8,9 +8,9 @@ import io
 
 import pytest
 from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidImage, InvalidOption, UnsupportedFormat
-from ocr_engine.labels import read_label_file, read_scenes
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import OcrResult, ReadOptions
+from ocr_tools.labels import read_label_file, read_scenes
 from PIL import Image
 
 

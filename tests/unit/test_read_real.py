@@ -6,10 +6,10 @@ import json
 
 import pytest
 from ocr_engine.config import Settings
-from ocr_engine.evaluate import recognition_score
-from ocr_engine.labels import read_label_file
 from ocr_engine.pipeline import get_engine
 from ocr_engine.schemas import ReadOptions
+from ocr_tools.evaluate import recognition_score
+from ocr_tools.labels import read_label_file
 
 SAMPLE = 200  # the first crops of test.tsv: ~3.5 points of sampling error around the true rate
 MARGIN = 0.12  # 3+ standard errors: a claim this far above the sample is not the shipped model's

@@ -8,8 +8,7 @@ import cv2
 import numpy as np
 import pytest
 
-# It builds the CRNN: it needs the training set-up (make setup-train).
-pytest.importorskip("keras", reason="training dependencies not installed (make setup-train)")
+pytestmark = pytest.mark.train  # Keras: requirements/train-ci.txt, which make test installs
 
 from model.crnn import build_crnn  # noqa: E402
 from model.test_point import main  # noqa: E402

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from ocr_tools import paths
 
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "ocr")
 os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "ServerlessOCR")
@@ -13,9 +14,12 @@ os.environ.setdefault("POWERTOOLS_TRACE_DISABLED", "true")
 os.environ.setdefault("AWS_DEFAULT_REGION", "us-east-1")
 for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):
     os.environ[var] = "testing"  # never real credentials in tests
+# The training tests' Keras runs on JAX's CPU build (requirements/train-ci.txt), in CI and
+# in a .venv that also has TensorFlow alike, so both give the same results.
+os.environ.setdefault("KERAS_BACKEND", "jax")
 
 REPO = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("OCR_DATA_DIR", REPO.parent / "shared" / "data"))
+DATA = paths.data_dir()  # $OCR_DATA_DIR, else ../shared/data
 EVENTS = REPO / "events"
 
 
@@ -24,3 +28,23 @@ def data_dir() -> Path:
     if not (DATA / "iiit5k").exists():
         pytest.fail(f"test data missing at {DATA} (set OCR_DATA_DIR)")
     return DATA
+
+
+# Markers (registered in pyproject.toml): unit, integration or e2e by the test's folder,
+# data for a test that reads ../shared/data through the data_dir fixture; each Keras test
+# module sets train itself.
+FOLDER_MARKERS = ("unit", "integration", "e2e")
+# Modules in tests/unit that are integration tests: the shipped model on 200 real crops.
+INTEGRATION_IN_UNIT = ("test_read_real.py",)
+
+
+@pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
+def pytest_collection_modifyitems(config, items):
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        where = item.path.resolve().relative_to(tests).parts
+        folder = "integration" if where[-1] in INTEGRATION_IN_UNIT else where[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(folder)
+        if "data_dir" in getattr(item, "fixturenames", ()):
+            item.add_marker("data")

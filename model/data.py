@@ -28,11 +28,9 @@ from ocr_engine.charset import encode, normalize_text
 from ocr_engine.decode import load_rgb
 from ocr_engine.preprocess import batch_to_input
 from ocr_tools.labels import read_label_file
-from ocr_tools.paths import data_dir
 
 from model.synth import WordSynth
 
-DEFAULT_DATA_DIR = data_dir()  # $OCR_DATA_DIR, else ../shared/data (ocr_tools.paths)
 MAX_LABEL = 24
 HOLDOUT_EVERY = 10
 IC15_BLOCK = 10
@@ -73,11 +71,6 @@ def load_real_set(data_dir: Path, real_set: str, split: str = "image") -> tuple[
         img = load_rgb(path)
         (hold if is_held_out(i, path, split, real_set) else train).append((img, label))
     return train, hold
-
-
-def load_iiit5k_train(data_dir: Path = DEFAULT_DATA_DIR, split: str = "image") -> tuple[list, list]:
-    """-> (train [(image, label)], holdout [(image, label)]) from IIIT5K train only."""
-    return load_real_set(data_dir, "iiit5k", split)
 
 
 def parse_real_sets(spec: str) -> dict[str, float]:

@@ -21,9 +21,10 @@ from pathlib import Path
 import keras
 import numpy as np
 from ocr_engine.ctc import greedy_decode_batch
+from ocr_tools.paths import data_dir
 
 from model.crnn import build_crnn, ctc_loss
-from model.data import DEFAULT_DATA_DIR, MixedWords, holdout_arrays, load_real_set, parse_real_sets
+from model.data import MixedWords, holdout_arrays, load_real_set, parse_real_sets
 from model.widen import widen_model
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "checkpoints"
@@ -113,7 +114,7 @@ def make_model(args) -> keras.Model:
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--data", type=Path, default=data_dir())
     p.add_argument("--out", type=Path, default=DEFAULT_OUT)
     p.add_argument("--epochs", type=int, default=40, help="total epochs, counting resumed ones")
     p.add_argument("--steps", type=int, default=300, help="steps per epoch (validation after each)")

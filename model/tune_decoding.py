@@ -33,9 +33,10 @@ from ocr_engine.lm import CharLM
 from ocr_engine.pipeline import OcrEngine
 from ocr_engine.preprocess import batch_to_input, with_margin
 from ocr_tools.labels import read_scenes
+from ocr_tools.paths import data_dir
 
 from model import charlm
-from model.data import DEFAULT_DATA_DIR, REAL_SETS, load_real_set
+from model.data import REAL_SETS, load_real_set
 
 RECORD = REPO_ARTIFACTS_DIR / "decoding_choice.txt"
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
@@ -81,7 +82,7 @@ def correct(probs: np.ndarray, labels: list[str], engine: OcrEngine, weight: flo
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, default=DEFAULT_DATA_DIR)
+    p.add_argument("--data", type=Path, default=data_dir())
     p.add_argument("--weights", type=Path, help="Keras weights to read with (default: the shipped TFLite model)")
     p.add_argument("--width", default="0.5", help="the network's width (model.widths)")
     p.add_argument("--lm-words", type=int, nargs="+", help="build LMs from this many top English words")

@@ -1,7 +1,15 @@
-"""Engine errors -> HTTP statuses, in one place."""
+"""Errors -> HTTP answers, in one place: the status of each engine error, the one error body
+(the engine's error shape, ``ocr_engine.schemas.ErrorResult``, plus ``request_id``), and the
+app's exception handlers, so that every error, FastAPI's own and a bug's included, is
+answered in that body and never as plain text."""
 
 from __future__ import annotations
 
+import uuid
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 from ocr_engine.errors import (
     DeadlineExceeded,
     ImageTooLarge,
@@ -11,6 +19,10 @@ from ocr_engine.errors import (
     OcrError,
     UnsupportedFormat,
 )
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from functions.api.models import ApiError
+from functions.common.observability import logger, record_error
 
 # Most specific first: UnsupportedFormat is an InvalidImage.
 STATUS_BY_ERROR: tuple[tuple[type[OcrError], int], ...] = (
@@ -24,18 +36,6 @@ STATUS_BY_ERROR: tuple[tuple[type[OcrError], int], ...] = (
     (DeadlineExceeded, 503),
 )
 
-
-def status_for(error: OcrError) -> int:
-    for cls, status in STATUS_BY_ERROR:
-        if isinstance(error, cls):
-            return status
-    return 400
-
-
-def error_body(code: str, detail: str, request_id: str) -> dict:
-    return {"error": code, "detail": detail, "request_id": request_id}
-
-
 ERROR_RESPONSES = {
     400: {"description": "Not a decodable image, or a malformed request"},
     413: {"description": "Image too large (bytes, pixels or side)"},
@@ -44,3 +44,65 @@ ERROR_RESPONSES = {
     500: {"description": "An unexpected error (a bug: logged with its traceback)"},
     503: {"description": "The model is not loaded, or the read passed its deadline (OCR_REQUEST_DEADLINE_S)"},
 }
+# For the routes' ``responses=``: each status with the error body's schema.
+DOCUMENTED_ERRORS = {code: {"model": ApiError, **desc} for code, desc in ERROR_RESPONSES.items()}
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+
+
+def status_for(error: OcrError) -> int:
+    for cls, status in STATUS_BY_ERROR:
+        if isinstance(error, cls):
+            return status
+    return 400
+
+
+def request_id(request: Request) -> str:
+    """API Gateway's request id (through Mangum), or a fresh one on the local server."""
+    event = request.scope.get("aws.event") or {}
+    ctx = event.get("requestContext") or {}
+    return ctx.get("requestId") or str(uuid.uuid4())
+
+
+def error_body(code: str, detail: str, request_id: str, filename: str | None = None) -> dict:
+    """The API's error body: ``{"schema_version", "filename"?, "error": {"code", "detail"}, "request_id"}``."""
+    return ApiError.of(code, detail, filename=filename, request_id=request_id).to_dict()
+
+
+def error_response(request: Request, code: str, detail: str, status: int, headers: dict | None = None) -> JSONResponse:
+    """The error body for ``request``; its filename when a route has named the image (``request.state.filename``)."""
+    body = error_body(code, detail, request_id(request), getattr(request.state, "filename", None))
+    return JSONResponse(body, status_code=status, headers=headers)
+
+
+async def _ocr_error(request: Request, exc: OcrError) -> JSONResponse:
+    record_error()
+    status = status_for(exc)
+    # A 5xx (the model not loaded, a read past its deadline) is the service's trouble: a warning.
+    log = logger.warning if status >= 500 else logger.info
+    log("request refused", extra={"code": exc.code, "detail": exc.message})
+    return error_response(request, exc.code, exc.message, status)
+
+
+async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    return error_response(request, "invalid_request", detail, 422)
+
+
+async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
+    """A bug, not the caller's fault: logged with its traceback, answered in the error shape."""
+    logger.exception("unexpected error", extra={"path": request.url.path})
+    return error_response(request, "internal_error", "an unexpected error occurred; it has been logged", 500)
+
+
+async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+    """FastAPI's own errors (unparseable body, 404, 405) in the documented error shape."""
+    return error_response(request, _HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail), exc.status_code,
+                          getattr(exc, "headers", None))
+
+
+def install(app: FastAPI) -> None:
+    """Answer every error of ``app`` in the error body."""
+    app.add_exception_handler(OcrError, _ocr_error)
+    app.add_exception_handler(RequestValidationError, _validation_error)
+    app.add_exception_handler(Exception, _unexpected_error)
+    app.add_exception_handler(StarletteHTTPException, _http_error)

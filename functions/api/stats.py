@@ -3,14 +3,13 @@ cold start (always there) and the service-wide ones from CloudWatch (when reacha
 
 Every container only sees its own requests, so service-wide counts come from the metrics
 both functions publish to CloudWatch (GetMetricStatistics over ``OCR_STATS_WINDOW_HOURS``),
-cached ``OCR_STATS_CACHE_SECONDS``, a failure too. When CloudWatch cannot be read (a laptop
+cached ``OCR_STATS_CACHE_SECONDS``, a failure too (settings.py). When CloudWatch cannot be read (a laptop
 with no AWS region or credentials, no network route, no permission) the answer says why in
 plain words and the raw error goes to the log.
 """
 
 from __future__ import annotations
 
-import os
 import threading
 import time
 from datetime import UTC, datetime, timedelta
@@ -29,6 +28,7 @@ from botocore.exceptions import (
     ReadTimeoutError,
 )
 
+from functions.api.settings import get_settings
 from functions.common.counters import COUNTERS
 from functions.common.observability import logger
 
@@ -52,9 +52,8 @@ def _sum(cw, namespace: str, metric: str, dims: list[dict], start, end, stat: st
 
 
 def read_stats() -> dict:
-    window_h = int(os.environ.get("OCR_STATS_WINDOW_HOURS", "24"))
-    namespace = os.environ["POWERTOOLS_METRICS_NAMESPACE"]
-    service = os.environ["POWERTOOLS_SERVICE_NAME"]
+    settings = get_settings()
+    window_h, namespace, service = settings.stats_window_hours, settings.metrics_namespace, settings.service_name
     end = datetime.now(UTC) + timedelta(minutes=1)  # include the current minute
     start = end - timedelta(hours=window_h)
     cw = _client()
@@ -107,7 +106,7 @@ def unavailable_reason(exc: Exception) -> str:
 
 def cached_stats() -> dict:
     """The service-wide figures (CloudWatch), or ``available: false`` and the reason."""
-    ttl = float(os.environ.get("OCR_STATS_CACHE_SECONDS", "30"))
+    ttl = get_settings().stats_cache_seconds
     with _lock:
         if _cache["value"] is not None and time.monotonic() - _cache["at"] < ttl:
             return {**_cache["value"], "cached": True}

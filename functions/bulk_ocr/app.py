@@ -1,6 +1,6 @@
 """Step Functions Distributed Map -> a batch of objects already in the bucket, each read
 exactly as an S3 drop reads it (functions/common/bulk.py, over the S3 handler's own
-per-object logic), and, after the map, the run's summary.
+per-object logic), and, after the map, the run's summary: the handler.
 
 Events (infra/bulk_ocr.asl.json builds both):
 
@@ -14,20 +14,20 @@ Events (infra/bulk_ocr.asl.json builds both):
 
 from __future__ import annotations
 
-import boto3
-from botocore.config import Config
 from ocr_engine.pipeline import get_engine
 
 from functions.common.bulk import BatchFailed, process_batch, summarize
 from functions.common.observability import logger, metrics, tracer
+from functions.common.s3_store import S3Store
 
 __all__ = ["BatchFailed", "handler"]
 
 FUNCTION = "bulk_ocr"
-metrics.set_default_dimensions(Function=FUNCTION)
+metrics.set_default_dimensions(Function=FUNCTION)  # the cold-start metric's dimension
 
-_s3 = boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "adaptive"}))
-_ENGINE = get_engine()  # cold start: a missing model fails the init loudly
+# The cold start: one client and one engine per container (a missing model fails the init loudly).
+store = S3Store.create()
+engine = get_engine()
 
 
 @logger.inject_lambda_context
@@ -37,5 +37,5 @@ def handler(event: dict, context) -> dict:
     metrics.set_default_dimensions(Function=FUNCTION)
     if "summarize" in event:
         details = event["summarize"]
-        return summarize(_s3, details["Bucket"], details["Key"], event.get("prefix", ""))
-    return process_batch(_s3, _ENGINE, event, getattr(context, "aws_request_id", "local"))
+        return summarize(store, details["Bucket"], details["Key"], event.get("prefix", ""))
+    return process_batch(store, engine, event, getattr(context, "aws_request_id", "local"))

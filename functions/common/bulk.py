@@ -29,7 +29,8 @@ from ocr_engine.errors import ModelUnavailable
 from ocr_engine.pipeline import OcrEngine
 
 from functions.common.observability import logger, record_error
-from functions.common.s3_objects import S3Client, is_candidate, process_object, result_is_current
+from functions.common.s3_objects import S3Object, is_candidate, process_object, result_is_current
+from functions.common.s3_store import S3Store
 
 # What can become of a listed object. 'current': its result is newer than the image.
 OUTCOMES = ("done", "refused", "current", "skipped", "dropped", "error")
@@ -53,17 +54,17 @@ def last_modified(value: Any) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def process_item(s3: S3Client, engine: OcrEngine, bucket: str, item: dict, request_id: str) -> str:
+def process_item(store: S3Store, engine: OcrEngine, bucket: str, item: dict, request_id: str) -> str:
     """One listed object -> its outcome (one of OUTCOMES but 'error'). Raises on transient faults."""
     key = item["key"]
     if not is_candidate(key)[0]:
         return "skipped"  # not logged: a re-run lists every result file beside its image
-    if result_is_current(s3, bucket, key, last_modified(item["last_modified"]), item.get("etag")):
+    if result_is_current(store, bucket, key, last_modified(item["last_modified"]), item.get("etag")):
         return "current"
-    return process_object(s3, engine, bucket, key, None, item.get("etag"), request_id)
+    return process_object(store, engine, S3Object(bucket, key, None, item.get("etag")), request_id)
 
 
-def process_batch(s3: S3Client, engine: OcrEngine, event: dict, request_id: str) -> dict:
+def process_batch(store: S3Store, engine: OcrEngine, event: dict, request_id: str) -> dict:
     """A batch from the ItemBatcher -> {"counts": {outcome: n}, "refused": [keys], "dropped": [keys]}.
     Every object has its turn; then BatchFailed if any met a transient fault."""
     bucket = event["BatchInput"]["bucket"]
@@ -73,7 +74,7 @@ def process_batch(s3: S3Client, engine: OcrEngine, event: dict, request_id: str)
     for item in event["Items"]:
         key = item["key"]
         try:
-            outcome = process_item(s3, engine, bucket, item, request_id)
+            outcome = process_item(store, engine, bucket, item, request_id)
         except (BotoCoreError, ClientError, ModelUnavailable) as exc:  # transient: retry the batch
             record_error()
             logger.exception("S3 failure", extra={"bucket": bucket, "key": key})
@@ -91,25 +92,21 @@ def process_batch(s3: S3Client, engine: OcrEngine, event: dict, request_id: str)
     return {"counts": counts, **named}
 
 
-def _read_json(s3: S3Client, bucket: str, key: str) -> Any:
-    return json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
-
-
 def _as_json(value: Any) -> Any:
     """Execution inputs and outputs in the ResultWriter's files are JSON text."""
     return json.loads(value) if isinstance(value, str) else (value or {})
 
 
-def summarize(s3: S3Client, bucket: str, manifest_key: str, prefix: str) -> dict:
+def summarize(store: S3Store, bucket: str, manifest_key: str, prefix: str) -> dict:
     """Add up the batches the ResultWriter exported (manifest.json and the SUCCEEDED_n /
     FAILED_n files it lists) and write summary.json beside the manifest. -> the summary."""
-    manifest = _read_json(s3, bucket, manifest_key)
+    manifest = store.read_json(bucket, manifest_key)
     images = dict.fromkeys(OUTCOMES, 0)
     batches = {"succeeded": 0, "failed": 0}
     failed_objects = 0
     named: dict[str, list[str]] = {"refused": [], "dropped": []}
     for status, files in manifest.get("ResultFiles", {}).items():
-        for entry in (e for f in files for e in _read_json(s3, bucket, f["Key"])):
+        for entry in (e for f in files for e in store.read_json(bucket, f["Key"])):
             if status == "SUCCEEDED":
                 batches["succeeded"] += 1
                 output = _as_json(entry.get("Output"))
@@ -125,7 +122,6 @@ def summarize(s3: S3Client, bucket: str, manifest_key: str, prefix: str) -> dict
                "batches": batches, "objects_in_failed_batches": failed_objects, **named,
                "written_at": datetime.now(UTC).isoformat(timespec="seconds")}
     key = manifest_key.rsplit("/", 1)[0] + "/" + SUMMARY_NAME
-    s3.put_object(Bucket=bucket, Key=key, Body=json.dumps(summary, indent=1, ensure_ascii=False).encode(),
-                  ContentType="application/json; charset=utf-8")
+    store.write_json(bucket, key, summary)
     logger.info("bulk run summarized", extra={"summary": key, "images": images, "batches": batches})
     return {**summary, "summary_key": key}

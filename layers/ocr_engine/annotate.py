@@ -4,7 +4,7 @@ A Lambda response carries at most 6,291,456 bytes and the annotated image travel
 base64-encoded, so the image is a JPEG (a PNG only when the source has transparency to
 keep), shrunk to ``annotate_max_side`` and then, quality and size step by step, until it
 fits ``max_annotated_bytes`` (config.py). When even the smallest step does not fit, there
-is no image and ``Annotation.note`` says why; the caller reports that instead.
+is no image (``annotated_b64`` is null) and ``Annotation.note`` says why; the caller logs it.
 """
 
 from __future__ import annotations
@@ -43,14 +43,11 @@ class Annotation:
     height: int = 0
     note: str | None = None
 
-    def fields(self) -> dict:
-        """Response fields: the image as ``annotated_b64`` and its type, or the reason there is none."""
-        if self.data is None:
-            return {"annotation_note": self.note}
-        out = {"annotated_b64": base64.b64encode(self.data).decode("ascii"), "annotated_mime": self.mime}
-        if self.note:
-            out["annotation_note"] = self.note
-        return out
+    @property
+    def b64(self) -> str | None:
+        """The image as a response's ``annotated_b64`` (its bytes say JPEG or PNG), or None
+        when it did not fit (``note`` says why)."""
+        return None if self.data is None else base64.b64encode(self.data).decode("ascii")
 
 
 def _needs_alpha(img: np.ndarray) -> bool:

@@ -214,7 +214,7 @@ def _error_code(r: httpx.Response) -> str:
         body = r.json()
     except ValueError:
         return "(not JSON)"
-    return body.get("error", "") if r.status_code >= 400 else ""
+    return (body.get("error") or {}).get("code", "") if r.status_code >= 400 else ""
 
 
 def hostile_phase(url: str, pid: int, images: list[tuple[str, Path]], fuzz_cases: int) -> dict:
@@ -341,10 +341,10 @@ def worst_case() -> dict:
     from fastapi.testclient import TestClient
     from ocr_engine import ctc
 
-    from functions.api.app import _ENGINE, app
+    from functions.api.app import app, runtime
 
-    assert _ENGINE is not None, "the model did not load"
-    settings = _ENGINE.settings
+    assert runtime.engine is not None, "the model did not load"
+    settings = runtime.engine.settings
     client = TestClient(app)
     image = base64.b64encode((SCENES / BUSY_SCENE).read_bytes()).decode()
     client.post("/api/ocr/base64", json={"image": image})  # warm: the model's first run allocates its buffers
@@ -357,9 +357,10 @@ def worst_case() -> dict:
             r = client.post("/api/ocr/base64", json=body)
             seconds = time.perf_counter() - t
         payload = r.json()
+        error = payload.get("error") or {}
         return {"status": r.status_code, "seconds": seconds, "readings": len(counts), "words_scored": sum(counts),
-                "most_per_reading": max(counts, default=0), "error": payload.get("error"),
-                "detail": payload.get("detail"), "timings": payload.get("timings_ms")}
+                "most_per_reading": max(counts, default=0), "error": error.get("code"),
+                "detail": error.get("detail"), "timings": payload.get("timings_ms")}
 
     big = far_lexicon(settings.max_lexicon)
     return {
@@ -373,7 +374,7 @@ def worst_case() -> dict:
 
 # -- static checks ------------------------------------------------------------------------
 BANDIT_EXPLAINED = {
-    "layers/ocr_engine/bench.py": "the benchmark starts Python and Tesseract with fixed argument lists, "
+    "layers/ocr_tools/bench.py": "the benchmark starts Python and Tesseract with fixed argument lists, "
                                   "no shell and no user input (B404/B603)",
 }
 

@@ -68,7 +68,7 @@ def test_reads_a_word_image(server, browser, data_dir):
     page.set_input_files("#file", str(crop))
     expect(page.locator("#result")).to_be_visible(timeout=30000)
     expected = _api(server, crop, detect="false", beam_width=10, min_confidence=0)
-    assert _shown_words(page) == [r["text"] for r in expected["regions"]]
+    assert _shown_words(page) == [w["text"] for w in expected["words"]]
     assert page.locator("#fulltext").inner_text() == (expected["full_text"] or "(no words found)")
     assert page.eval_on_selector("#annotated", "img => img.complete && img.naturalWidth > 0")
     expect(page.locator("#raw")).to_contain_text('"request_id"')
@@ -85,11 +85,11 @@ def test_reads_a_scene_and_saves_screenshots(server, browser, data_dir, name, vi
     expect(page.locator("#result")).to_be_visible(timeout=30000)
     expect(page.locator("#status")).to_contain_text("Found")
     expected = _api(server, scene, detect="true", beam_width=10, min_confidence=0)
-    assert page.locator("#words li").count() == expected["region_count"] > 0
+    assert page.locator("#words li").count() == len(expected["words"]) > 0
     # Word i carries number i, as box i on the annotated image does (annotate.py numbers
-    # the regions 1, 2, ... in the API's order), and the number is on screen.
-    assert _shown_numbers(page) == [str(i) for i in range(1, expected["region_count"] + 1)]
-    assert _shown_words(page) == [r["text"] for r in expected["regions"]]
+    # the words 1, 2, ... in the API's order), and the number is on screen.
+    assert _shown_numbers(page) == [str(i) for i in range(1, len(expected["words"]) + 1)]
+    assert _shown_words(page) == [w["text"] for w in expected["words"]]
     for number in page.locator("#words li .n").all():
         expect(number).to_be_visible()
         assert number.bounding_box()["width"] >= 8  # a number one can read, not a collapsed cell
@@ -148,18 +148,19 @@ def _fulfil_with(status: int, body: str):
 @pytest.mark.parametrize("kind,handler,message", [
     ("network", lambda route: route.abort("connectionrefused"),
      "Could not reach the server. Check the connection and try again."),
-    ("api error", _fulfil_with(413, '{"error": "image_too_large", "detail": "the image is 3,500,000 bytes; '
-                                    'the limit is 3,000,000", "request_id": "r-1"}'),
+    ("api error", _fulfil_with(413, '{"schema_version": "1", "error": {"code": "image_too_large", "detail": '
+                                    '"the image is 3,500,000 bytes; the limit is 3,000,000"}, "request_id": "r-1"}'),
      "That image is too large (the image is 3,500,000 bytes; the limit is 3,000,000). "
      "Try a smaller one, or drop it into the S3 bucket instead."),
-    ("server bug", _fulfil_with(500, '{"error": "internal_error", "detail": "x", "request_id": "r-2"}'),
+    ("server bug", _fulfil_with(500, '{"schema_version": "1", "error": {"code": "internal_error", "detail": "x"}, '
+                                     '"request_id": "r-2"}'),
      "The server failed while reading this image (a bug on our side, request r-2). "
      "Try again, or try another image."),
     ("gateway page", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>"),
      "The server is busy or restarting. Try again in a moment."),
     # A 200 the page cannot draw (no timings): the page's own failure, not the network's.
-    ("rendering", _fulfil_with(200, '{"regions": [{"text": "hi", "bbox": [0, 0, 1, 1], "confidence": 1}], '
-                                    '"full_text": "hi", "region_count": 1}'),
+    ("rendering", _fulfil_with(200, '{"schema_version": "1", "words": [{"text": "hi", "bbox": [0, 0, 1, 1], '
+                                    '"confidence": 1}], "full_text": "hi"}'),
      "The image was read, but this page could not show the result"),
 ])
 def test_each_kind_of_failure_has_its_own_message(server, browser, data_dir, kind, handler, message):

@@ -34,7 +34,8 @@ def s3(monkeypatch):
     with mock_aws():
         client = boto3.client("s3")
         client.create_bucket(Bucket=BUCKET)
+        from functions.common.s3_store import S3Store
         from functions.s3_ocr import app as module
 
-        monkeypatch.setattr(module, "_s3", client)
+        monkeypatch.setattr(module, "store", S3Store(client))
         yield client, module

@@ -49,7 +49,7 @@ def test_every_api_event_gets_its_documented_status(api, name):
     status, body = invoke(api, name)
     assert status == EXPECTED[name], body
     if status >= 400:
-        assert body["error"] and body["detail"] and body["request_id"]
+        assert body["error"]["code"] and body["error"]["detail"] and body["request_id"]
 
 
 def test_every_api_event_is_covered():
@@ -59,12 +59,12 @@ def test_every_api_event_is_covered():
 def test_upload_response_has_the_documented_fields(api):
     status, body = invoke(api, "api-ocr-upload.json")
     assert status == 200
-    assert {"request_id", "filename", "image_size", "regions", "full_text", "region_count",
-            "inference_ms", "model_info", "annotated_b64"} <= body.keys()
+    assert set(body) == {"schema_version", "filename", "image_size", "words", "full_text", "timings_ms", "model",
+                         "request_id", "annotated_b64"}
+    assert body["schema_version"] == "1" and body["timings_ms"]["total"] > 0
     assert body["filename"] == "open-sign.png" and body["request_id"] == "evt-post-api-ocr"
     assert base64.b64decode(body["annotated_b64"]).startswith(b"\xff\xd8\xff")  # a JPEG
-    assert body["annotated_mime"] == "image/jpeg"
-    assert body["model_info"]["name"].startswith("crnn")
+    assert body["model"]["name"].startswith("crnn")
 
 
 def test_health_reports_the_model(api):
@@ -105,7 +105,7 @@ def test_bad_options_are_422(api):
     client = TestClient(api.app)
     png = base64.b64encode((EVENTS.parent / "tests" / "helpers.py").read_bytes()).decode()
     r = client.post("/api/ocr/base64", json={"image": png, "beam_width": 0})
-    assert r.status_code == 422 and "beam_width" in r.json()["detail"]  # refused by the schema's range
+    assert r.status_code == 422 and "beam_width" in r.json()["error"]["detail"]  # refused by the schema's range
     r = client.post("/api/ocr/base64", json={"image": png, "lexicon": [f"w{i}" for i in range(10001)]})
     assert r.status_code == 422
 
@@ -127,7 +127,7 @@ def test_health_answers_while_uploads_are_read_and_reads_are_bounded(api, monkey
 
     from fastapi.testclient import TestClient
 
-    engine = api._engine()
+    engine = api.runtime.ready_engine()
     read = engine.read_with_image
     entered, release, lock = threading.Semaphore(0), threading.Event(), threading.Lock()
     inside = {"now": 0, "most": 0}
@@ -149,7 +149,7 @@ def test_health_answers_while_uploads_are_read_and_reads_are_bounded(api, monkey
     with TestClient(api.app) as client, ThreadPoolExecutor(6) as pool:  # one event loop, as uvicorn has
         uploads = [pool.submit(client.post, "/api/ocr", files={"file": ("scene.jpg", scene, "image/jpeg")})
                    for _ in range(6)]
-        for _ in range(api.READ_CONCURRENCY):
+        for _ in range(api.runtime.read_concurrency):
             assert entered.acquire(timeout=20), "the uploads never reached the engine"
         health = client.get("/api/health")
         answered_while_reading = not any(u.done() for u in uploads)
@@ -157,7 +157,7 @@ def test_health_answers_while_uploads_are_read_and_reads_are_bounded(api, monkey
         statuses = [u.result(timeout=120).status_code for u in uploads]
     assert health.status_code == 200 and answered_while_reading
     assert statuses == [200] * 6
-    assert inside["most"] == api.READ_CONCURRENCY  # the others waited their turn, without a thread each
+    assert inside["most"] == api.runtime.read_concurrency  # the others waited their turn, without a thread each
 
 
 def test_health_is_prompt_while_scene_uploads_run(api):

@@ -29,12 +29,12 @@ def api():
 @pytest.fixture
 def tiny_deadline(api, monkeypatch) -> None:
     """Every read passes its deadline: the engine stops at its first check."""
-    engine = api._ENGINE
+    engine = api.runtime.engine
     monkeypatch.setattr(engine, "settings", dataclasses.replace(engine.settings, request_deadline_s=1e-9))
 
 
 def _is_deadline_error(status: int, body: dict) -> bool:
-    return (status == 503 and body["error"] == "deadline_exceeded" and "deadline" in body["detail"]
+    return (status == 503 and body["error"]["code"] == "deadline_exceeded" and "deadline" in body["error"]["detail"]
             and bool(body["request_id"]))
 
 
@@ -58,9 +58,9 @@ def test_through_mangum_as_lambda_calls_it(api, tiny_deadline):
 
 def test_the_s3_function_writes_it_as_the_images_error_result(api, s3, tiny_deadline, data_dir):
     client, module = s3
-    assert module._ENGINE is api._ENGINE  # one engine per process: the tiny deadline applies here too
+    assert module.engine is api.runtime.engine  # one engine per process: the tiny deadline applies here too
     client.put_object(Bucket=BUCKET, Key="slow.png", Body=(data_dir / WORD).read_bytes())
     out = module.handler(s3_event("slow.png"), context("s3_ocr"))  # not raised: no retry
     assert out["outcomes"] == {"slow.png": "refused"}
     result = json.loads(client.get_object(Bucket=BUCKET, Key="slow.png.ocr.json")["Body"].read())
-    assert result["error"]["code"] == "deadline_exceeded" and "regions" not in result
+    assert result["error"]["code"] == "deadline_exceeded" and "words" not in result

@@ -14,6 +14,7 @@ from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
+from ocr_engine.config import REPO_ARTIFACTS_DIR
 
 from infra.invoke import context
 from tests.conftest import REPO
@@ -51,9 +52,10 @@ def s3(monkeypatch, data_dir):
         client = boto3.client("s3", config=Config(retries={"max_attempts": 5, "mode": "standard"}))
         client.create_bucket(Bucket=BUCKET)
         client.put_object(Bucket=BUCKET, Key="in/word.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
+        from functions.common.s3_store import S3Store
         from functions.s3_ocr import app as module
 
-        monkeypatch.setattr(module, "_s3", client)
+        monkeypatch.setattr(module, "store", S3Store(client))
         yield client, module
 
 
@@ -112,7 +114,7 @@ def test_concurrent_events_for_one_key_write_the_same_reading(data_dir, tmp_path
             assert proc.returncode == 0, err[-1500:]
             assert '"done"' in out
             results.append(json.loads(client.get_object(Bucket=BUCKET, Key="in/word.png.ocr.json")["Body"].read()))
-        stable = [{k: r[k] for k in ("regions", "full_text", "image_size", "source")} for r in results]
+        stable = [{k: r[k] for k in ("words", "full_text", "image_size")} for r in results]
         assert all(s == stable[0] for s in stable)
         assert {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]} == {
             "in/word.png", "in/word.png.ocr.json"}
@@ -122,7 +124,10 @@ def test_concurrent_events_for_one_key_write_the_same_reading(data_dir, tmp_path
 
 def _cold_start(module: str, model_dir) -> subprocess.CompletedProcess:
     code = (f"import {module} as m\n"
-            "print('HEALTH', m.health().status_code, m.health().body.decode()) if hasattr(m, 'health') else None")
+            "if hasattr(m, 'app'):\n"
+            "    from fastapi.testclient import TestClient\n"
+            "    r = TestClient(m.app).get('/api/health')\n"
+            "    print('HEALTH', r.status_code, r.content.decode())")
     env = {**os.environ, "OCR_MODEL_DIR": str(model_dir), "PYTHONPATH": str(REPO)}
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
                           cwd=REPO, check=False)
@@ -136,7 +141,7 @@ def test_missing_model_fails_health_and_logs_loudly(tmp_path):
 
 def test_corrupt_model_fails_the_s3_cold_start(tmp_path):
     (tmp_path / "crnn-int8.tflite").write_bytes(b"not a flatbuffer" * 100)
-    (tmp_path / "crnn.json").write_text((REPO / "model/artifacts/crnn.json").read_text())
+    (tmp_path / "crnn.json").write_text((REPO_ARTIFACTS_DIR / "crnn.json").read_text())
     out = _cold_start("functions.s3_ocr.app", tmp_path)
     assert out.returncode != 0 and "ModelUnavailable" in out.stderr and "corrupt" in out.stderr
 
@@ -144,7 +149,7 @@ def test_corrupt_model_fails_the_s3_cold_start(tmp_path):
 def test_api_answers_503_not_500_without_a_model(tmp_path):
     code = ("import base64\nfrom fastapi.testclient import TestClient\nimport functions.api.app as m\n"
             "r = TestClient(m.app).post('/api/ocr/base64', json={'image': base64.b64encode(b'x').decode()})\n"
-            "print('STATUS', r.status_code, r.json()['error'])")
+            "print('STATUS', r.status_code, r.json()['error']['code'])")
     env = {**os.environ, "OCR_MODEL_DIR": str(tmp_path), "PYTHONPATH": str(REPO)}
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=120,
                          cwd=REPO, check=False)
@@ -176,7 +181,7 @@ def broken_engine(monkeypatch):
     def bug(*_args, **_kwargs):
         raise TypeError("a bug in the engine")
 
-    monkeypatch.setattr(api._engine(), "read_with_image", bug)
+    monkeypatch.setattr(api.runtime.ready_engine(), "read_with_image", bug)
     return api
 
 
@@ -192,8 +197,9 @@ def test_an_unexpected_error_in_the_api_is_a_json_500(broken_engine):
                     f"multipart/form-data; boundary={BOUNDARY}", b64=True)
     resp = broken_engine.handler(event, context("api"))
     assert resp["statusCode"] == 500 and resp["headers"]["content-type"] == "application/json"
-    assert json.loads(resp["body"]) == {"error": "internal_error", "request_id": "evt-post-api-ocr",
-                                        "detail": "an unexpected error occurred; it has been logged"}
+    assert json.loads(resp["body"]) == {
+        "schema_version": "1", "filename": "a.png", "request_id": "evt-post-api-ocr",
+        "error": {"code": "internal_error", "detail": "an unexpected error occurred; it has been logged"}}
     client = TestClient(broken_engine.app, raise_server_exceptions=False)
     r = client.post("/api/ocr/base64", json={"image": base64.b64encode(png).decode()})
-    assert r.status_code == 500 and r.json()["error"] == "internal_error"
+    assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"

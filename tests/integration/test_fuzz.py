@@ -49,9 +49,9 @@ def _check(status: int, body: str, where: str, mutant: Mutant) -> None:
     assert status == 200 or 400 <= status < 500, context_
     payload = json.loads(body)
     if status >= 400:
-        assert payload["error"] and payload["detail"] and payload["request_id"], context_
+        assert payload["error"]["code"] and payload["error"]["detail"] and payload["request_id"], context_
     else:
-        assert payload["image_size"]["width"] >= 1 and isinstance(payload["regions"], list), context_
+        assert payload["image_size"]["width"] >= 1 and isinstance(payload["words"], list), context_
 
 
 def test_the_valid_files_are_read():
@@ -121,7 +121,7 @@ def test_mutants_through_the_s3_function_each_get_a_result(s3, capsys):
         for key, mutant in batch:
             assert out["outcomes"][key] in ("done", "refused"), (SEED, mutant.label, out["outcomes"][key])
             result = json.loads(s3_client.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
-            assert ("regions" in result) != ("error" in result), (SEED, mutant.label)
+            assert ("words" in result) != ("error" in result), (SEED, mutant.label)
             if "error" in result:
                 assert result["error"]["code"] != "internal_error", (SEED, mutant.label, result["error"])
             outcomes[out["outcomes"][key]] += 1

@@ -78,7 +78,7 @@ def _check_drop(command: str, out: str) -> None:
     result = _last_json(out)
     key = re.search(r'KEY="([^"]+)"', command)
     assert result["source"]["key"] == (key.group(1) if key else f"incoming/{PHOTO.name}")
-    assert result["region_count"] >= 1 and result["full_text"]
+    assert len(result["words"]) >= 1 and result["full_text"]
 
 
 def _check_invoke(command: str, out: str) -> None:

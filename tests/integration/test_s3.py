@@ -30,7 +30,9 @@ def test_photo_with_spaces_and_unicode_gets_a_result_next_to_it(s3, data_dir, ca
     result = json.loads(client.get_object(Bucket=BUCKET, Key=key + ".ocr.json")["Body"].read())
     assert result["source"]["bucket"] == BUCKET and result["source"]["key"] == key
     assert result["image_size"] == {"width": 1280, "height": 880}
-    assert result["region_count"] == len(result["regions"]) and result["processed_at"]
+    assert result["words"] and result["source"]["processed_at"] and result["source"]["request_id"]
+    assert set(result) == {"schema_version", "filename", "image_size", "words", "full_text", "timings_ms", "model",
+                           "source"} and result["filename"] == "Shop Sign é.JPG"
     emf = [line for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert any('"ImagesProcessed"' in line and '"s3_ocr"' in line for line in emf)
 
@@ -53,6 +55,7 @@ def test_corrupt_image_gets_an_error_result_not_a_retry(s3):
     assert module.handler(s3_event("bad.png"), CONTEXT)["outcomes"] == {"bad.png": "refused"}
     result = json.loads(client.get_object(Bucket=BUCKET, Key="bad.png.ocr.json")["Body"].read())
     assert result["error"]["code"] == "invalid_image"
+    assert set(result) == {"schema_version", "filename", "error", "source"} and result["filename"] == "bad.png"
 
 
 def _fail_gets_of(client, key: str, code: str = "AccessDenied", status: int = 403) -> None:
@@ -86,7 +89,7 @@ def test_a_transient_fault_fails_the_event_after_every_other_record_had_its_turn
     with pytest.raises(module.RecordFailed, match="1 record") as info:
         module.handler(s3_event("a.png", "flaky.png", "bad.png", "c.png"), CONTEXT)
     assert "flaky.png" in str(info.value) and "a.png" not in str(info.value)
-    assert "regions" in _result(client, "a.png") and "regions" in _result(client, "c.png")
+    assert "words" in _result(client, "a.png") and "words" in _result(client, "c.png")
     assert _result(client, "bad.png")["error"]["code"] == "invalid_image"
     assert "flaky.png.ocr.json" not in keys(client)
 
@@ -116,14 +119,14 @@ def test_an_unexpected_error_reading_one_image_is_its_error_result_not_a_retry(s
     word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()
     client.put_object(Bucket=BUCKET, Key="a.png", Body=word)
     client.put_object(Bucket=BUCKET, Key="boom.png", Body=word + b"\0")
-    read = module._ENGINE.read
+    read = module.engine.read
 
     def read_or_fail(data, *args):
         if data.endswith(b"\0"):
             raise TypeError("a bug")
         return read(data, *args)
 
-    monkeypatch.setattr(module._ENGINE, "read", read_or_fail)
+    monkeypatch.setattr(module.engine, "read", read_or_fail)
     out = module.handler(s3_event("boom.png", "a.png"), CONTEXT)
     assert out["outcomes"] == {"boom.png": "refused", "a.png": "done"}
     assert _result(client, "boom.png")["error"]["code"] == "internal_error"

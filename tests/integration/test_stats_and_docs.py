@@ -52,7 +52,7 @@ def test_the_container_counters_move_with_each_request(client, data_dir, no_regi
     crop = (data_dir / "iiit5k" / "test" / "1002_1.png").read_bytes()
     read = client.post("/api/ocr", params={"detect": "false"}, files={"file": ("w.png", crop)})
     assert read.status_code == 200
-    words = read.json()["region_count"]
+    words = len(read.json()["words"])
     refused = client.post("/api/ocr", files={"file": ("notes.png", b"not a picture")})
     assert refused.status_code == 415
     bad_option = client.post("/api/ocr/base64", json={"image": "aGk=", "beam_width": 0})

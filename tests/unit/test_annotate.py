@@ -75,15 +75,14 @@ def test_annotation_is_dropped_with_a_reason_when_nothing_fits():
     out = render(noisy_photo(1200, 1600, seed=2), words_over(1600, 1200), max_bytes=1_000)
     assert out.data is None and out.mime is None
     assert "dropped" in out.note and "1,000-byte" in out.note
-    assert out.fields() == {"annotation_note": out.note}
+    assert out.b64 is None  # the response's annotated_b64 is null
     assert annotate(noisy_photo(1200, 1600, seed=2), [], max_bytes=300) is None
 
 
-def test_fields_carry_the_image_and_its_type():
+def test_b64_carries_the_image_whose_bytes_say_its_type():
     out = render(noisy_photo(120, 160), [])
-    fields = out.fields()
-    assert base64.b64decode(fields["annotated_b64"]) == out.data
-    assert fields["annotated_mime"] == "image/jpeg" and "annotation_note" not in fields
+    assert base64.b64decode(out.b64) == out.data and out.data.startswith(b"\xff\xd8\xff")  # a JPEG
+    assert out.mime == "image/jpeg" and out.note is None
 
 
 def test_transparent_source_stays_a_png_with_its_alpha():

@@ -26,11 +26,12 @@ function showError(text) {
 // One sentence: the server's detail is a lower-case clause without a full stop.
 const sentence = (text) => (/[.!?]$/.test(text) ? text : `${text}.`);
 
-// The message for an HTTP error: from the API (a JSON body with `error` and `detail`) or
+// The message for an HTTP error: from the API (a JSON body with `error: {code, detail}`) or
 // from a gateway in front of it (another body, or none).
 function httpErrorMessage(status, body) {
-  const detail = body && typeof body.detail === 'string' ? body.detail.trim() : '';
-  const code = body && typeof body.error === 'string' ? body.error : '';
+  const error = body && body.error && typeof body.error === 'object' ? body.error : {};
+  const detail = typeof error.detail === 'string' ? error.detail.trim() : '';
+  const code = typeof error.code === 'string' ? error.code : '';
   switch (status) {
     case 400: return sentence(`That file could not be read as an image: ${detail || 'it may be corrupt or truncated'}`);
     case 401: case 403: return AUTH_MESSAGE;
@@ -116,7 +117,7 @@ async function readImage(file) {
     failed(httpErrorMessage(response.status, body));
     return;
   }
-  if (!body || !Array.isArray(body.regions)) {
+  if (!body || !Array.isArray(body.words)) {
     failed('The server answered, but not with a reading this page understands. Try again in a moment.');
     return;
   }
@@ -128,26 +129,29 @@ async function readImage(file) {
     failed(`The image was read, but this page could not show the result (${err.message}).`);
     return;
   }
-  setBusy(false, `Found ${body.region_count} word${body.region_count === 1 ? '' : 's'}.`);
+  setBusy(false, `Found ${body.words.length} word${body.words.length === 1 ? '' : 's'}.`);
 }
 
+// The annotated image's type, from its first bytes: a PNG (a transparent source) or a JPEG.
+const imageType = (b64) => (b64.startsWith('iVBORw0KGgo') ? 'image/png' : 'image/jpeg');
+
 function render(body, roundTripMs) {
-  const figure = $('annotated').parentElement;
-  figure.hidden = !body.annotated_b64 && !body.annotation_note;
+  // The page always asks for the annotated image: null means it did not fit the response.
   if (body.annotated_b64) {
     $('annotated').hidden = false;
-    $('annotated').src = `data:${body.annotated_mime || 'image/jpeg'};base64,${body.annotated_b64}`;
+    $('annotated').src = `data:${imageType(body.annotated_b64)};base64,${body.annotated_b64}`;
+    $('annotation-note').textContent = '';
   } else {
     $('annotated').hidden = true;
+    $('annotation-note').textContent = 'The image with the word boxes was too large to send back.';
   }
-  $('annotation-note').textContent = body.annotation_note || '';
   $('fulltext').textContent = body.full_text || '(no words found)';
   $('timing').textContent =
-    `${body.inference_ms.toFixed(0)} ms on the server · ${roundTripMs.toFixed(0)} ms round trip · ` +
+    `${body.timings_ms.total.toFixed(0)} ms on the server · ${roundTripMs.toFixed(0)} ms round trip · ` +
     `${body.image_size.width}×${body.image_size.height} px`;
   const list = $('words');
   // Numbered as the boxes on the annotated image are (1, 2, … in the API's order).
-  list.replaceChildren(...body.regions.map((r, i) => {
+  list.replaceChildren(...body.words.map((r, i) => {
     const li = document.createElement('li');
     const number = document.createElement('span');
     number.className = 'n';

@@ -1,0 +1,95 @@
+"""The OCR routes' work, run in the runtime's reader threads: image bytes (or base64) ->
+the engine -> the answer (``ApiResult``, or per image of a batch its ``BatchItemError``)."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+
+from ocr_engine.annotate import render
+from ocr_engine.decode import DecodedImage
+from ocr_engine.errors import InvalidImage, OcrError
+from ocr_engine.schemas import OcrResult, ReadOptions
+
+from functions.api.errors import status_for
+from functions.api.models import ApiResult, BatchItemError, BatchResponse
+from functions.api.runtime import Runtime
+from functions.common.observability import logger, record_error, record_reading, tracer
+
+_DATA_URL = re.compile(r"^data:(?P<mime>[\w/+.-]+)?(?:;[\w=-]+)*;base64,", re.IGNORECASE)
+
+
+def image_bytes(text: str) -> bytes:
+    """Base64 text or a data URL -> the image's bytes; InvalidImage when it is neither."""
+    match = _DATA_URL.match(text)
+    if match:
+        mime = (match.group("mime") or "").lower()
+        if mime and not mime.startswith("image/"):
+            raise InvalidImage(f"the data URL says {mime}, not an image type")
+        text = text[match.end():]
+    try:
+        return base64.b64decode("".join(text.split()), validate=True)
+    except (binascii.Error, ValueError) as exc:
+        raise InvalidImage(f"the image is not valid base64: {exc}") from exc
+
+
+def _answer(image: DecodedImage, result: OcrResult, filename: str | None, annotate: bool, request_id: str,
+            max_annotated_bytes: int | None = None) -> ApiResult:
+    annotated = None
+    if annotate:
+        annotation = render(image.rgb, result.words, max_bytes=max_annotated_bytes)
+        if annotation.note:  # shrunk to fit, or dropped (annotated_b64 null)
+            logger.info("annotated image", extra={"note": annotation.note})
+        annotated = annotation.b64
+    record_reading(result)
+    return result.extended(ApiResult, filename=filename, request_id=request_id, annotated_b64=annotated)
+
+
+@tracer.capture_method
+def read_one(runtime: Runtime, data: bytes | str, filename: str | None, options: ReadOptions, annotate: bool,
+             request_id: str) -> ApiResult:
+    """One image (bytes, or base64 text still to decode) -> its answer. Raises the engine's errors."""
+    image, result = runtime.ready_engine().read_with_image(image_bytes(data) if isinstance(data, str) else data,
+                                                           options)
+    answer = _answer(image, result, filename, annotate, request_id)
+    runtime.cold = False
+    return answer
+
+
+def _batch_item(raw: bytes | str) -> bytes | OcrError:
+    """An image of a batch as bytes (a JSON item decoded from base64), or why it is not one."""
+    if isinstance(raw, bytes):
+        return raw
+    try:
+        return image_bytes(raw)
+    except OcrError as exc:
+        return exc
+
+
+def _batch_error(exc: OcrError, index: int, filename: str | None, request_id: str) -> BatchItemError:
+    record_error()
+    logger.info("batch image refused", extra={"index": index, "code": exc.code, "detail": exc.message})
+    return BatchItemError.of(exc.code, exc.message, filename=filename, request_id=request_id,
+                             status=status_for(exc))
+
+
+@tracer.capture_method
+def read_batch(runtime: Runtime, items: list[tuple[bytes | str, str | None]], options: ReadOptions,
+               annotate: bool, request_id: str) -> BatchResponse:
+    """Several images (bytes or base64, and filenames) -> per image, in order, its answer or
+    its error; their word crops share the recognizer's batches (``OcrEngine.read_many``)."""
+    engine = runtime.ready_engine()
+    data = [_batch_item(raw) for raw, _ in items]
+    read = iter(engine.read_many_with_images([d for d in data if isinstance(d, bytes)], options))
+    # The annotated images share one image's budget: the response must fit Lambda's 6 MB.
+    max_bytes = engine.settings.max_annotated_bytes // len(items)
+    results: list[ApiResult | BatchItemError] = []
+    for index, ((_, filename), item) in enumerate(zip(items, data, strict=True)):
+        outcome = next(read) if isinstance(item, bytes) else item
+        if isinstance(outcome, OcrError):
+            results.append(_batch_error(outcome, index, filename, request_id))
+        else:
+            results.append(_answer(*outcome, filename, annotate, request_id, max_bytes))
+    runtime.cold = False
+    return BatchResponse(results=results)

@@ -1,0 +1,156 @@
+"""The OCR routes: parse the request, hand the work to the reader pool (reading.py), answer
+with the engine's result plus the API's keys (models.py). Engine errors raised on the way
+become statuses in errors.py."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from ocr_engine.errors import ImageTooLarge
+from ocr_engine.pipeline import OcrEngine
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import UploadFile as StarletteUploadFile
+
+from functions.api.errors import DOCUMENTED_ERRORS, request_id
+from functions.api.models import (
+    LIMITS,
+    ApiResult,
+    Base64Request,
+    BatchRequest,
+    BatchResponse,
+    OptionFields,
+    ReadOptionsIn,
+)
+from functions.api.reading import read_batch, read_one
+from functions.api.runtime import RuntimeDep
+
+router = APIRouter(responses=DOCUMENTED_ERRORS)
+OCR_PATHS = frozenset({"/api/ocr", "/api/ocr/base64", "/api/ocr/batch"})
+
+
+@router.post("/api/ocr", response_model=ApiResult, summary="Read an uploaded image (multipart/form-data)")
+async def ocr_upload(
+    request: Request,
+    runtime: RuntimeDep,
+    file: Annotated[UploadFile, File(description="PNG, JPEG, BMP, TIFF, WebP or GIF")],
+    query: Annotated[OptionFields, Query()],
+    form: Annotated[OptionFields, Form()],
+) -> ApiResult:
+    """The options as query parameters or form fields (a form field wins)."""
+    parts = (await request.form()).getlist("file")  # the form FastAPI has parsed already
+    if len(parts) > 1:
+        raise RequestValidationError([{"loc": ("body", "file"), "type": "too_many_files",
+                                       "msg": f"send one image per request, not {len(parts)} file parts"}])
+    request.state.filename = file.filename  # named in an error body too
+    limit = runtime.ready_engine().settings.max_image_bytes
+    data = await file.read(limit + 1)  # never hold more than the limit + 1 byte
+    options = OptionFields.merged(query, form)
+    return await runtime.off_loop(read_one, runtime, data, file.filename, options.read_options(), options.annotate,
+                                  request_id(request))
+
+
+@router.post("/api/ocr/base64", response_model=ApiResult, summary="Read a base64 image or data URL (JSON body)")
+async def ocr_base64(request: Request, runtime: RuntimeDep, body: Base64Request) -> ApiResult:
+    request.state.filename = body.filename
+    limit = runtime.ready_engine().settings.max_image_bytes
+    if len(body.image) > limit * 4 // 3 + 1024:  # base64 is 4/3 the bytes
+        raise ImageTooLarge(f"the base64 image is over the {limit:,}-byte limit")
+    return await runtime.off_loop(read_one, runtime, body.image, body.filename, body.read_options(), body.annotate,
+                                  request_id(request))
+
+
+def _inline_schema(model: type[BaseModel]) -> dict:
+    """A model's JSON schema with its nested models written in place (no ``$defs``), to
+    document a request body that FastAPI does not parse itself."""
+    schema = model.model_json_schema()
+    defs = schema.pop("$defs", {})
+
+    def inline(node: Any) -> Any:
+        if isinstance(node, dict):
+            if "$ref" in node:
+                return inline(defs[node["$ref"].rsplit("/", 1)[-1]])
+            return {k: inline(v) for k, v in node.items()}
+        return [inline(v) for v in node] if isinstance(node, list) else node
+
+    return inline(schema)
+
+
+_BATCH_UPLOAD_SCHEMA = {
+    "type": "object", "required": ["file"],
+    "properties": {"file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
+                            "description": "one part per image: PNG, JPEG, BMP, TIFF, WebP or GIF"},
+                   **_inline_schema(ReadOptionsIn)["properties"]},
+}
+_BATCH_BODY = {"requestBody": {"required": True, "content": {
+    "multipart/form-data": {"schema": _BATCH_UPLOAD_SCHEMA},
+    "application/json": {"schema": _inline_schema(BatchRequest)},
+}}}
+
+
+def _invalid_request(exc: ValidationError) -> RequestValidationError:
+    return RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)])
+
+
+@router.post("/api/ocr/batch", response_model=BatchResponse, openapi_extra=_BATCH_BODY,
+             summary="Read several images in one request (multipart or JSON body)",
+             description=f"""Multipart with repeated ``file`` parts (options as form fields or in the query, as
+``/api/ocr`` takes them), or a JSON body ``{{"images": [{{"image", "filename"}}, ...], ...options}}`` (as
+``/api/ocr/base64``'s). ``results`` holds, in the order sent, each image's reading or its own error body
+(with the ``status`` it alone would get); a bad image does not fail the others. At most
+``OCR_MAX_BATCH_IMAGES`` ({LIMITS.max_batch_images}) images (422 beyond) of ``OCR_MAX_BATCH_BYTES``
+({LIMITS.max_batch_bytes:,}) bytes in all (413 beyond); an empty batch is a 422. One
+``OCR_REQUEST_DEADLINE_S`` covers the batch: an image it stops is that image's ``deadline_exceeded``.""")
+async def ocr_batch(request: Request, runtime: RuntimeDep) -> BatchResponse:
+    engine = runtime.ready_engine()
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
+        items, options = await _batch_from_form(request, engine)
+    elif media in ("", "application/json") or media.endswith("+json"):
+        try:
+            body = BatchRequest.model_validate_json(await request.body())
+        except ValidationError as exc:
+            raise _invalid_request(exc) from None
+        # base64 is 4/3 the bytes: refuse what is surely over before decoding (the engine
+        # checks the decoded bytes exactly).
+        chars = sum(max(0, len(i.image) - 1024) for i in body.images)
+        engine.check_batch(len(body.images), chars * 3 // 4)
+        items, options = [(i.image, i.filename) for i in body.images], body
+    else:
+        raise RequestValidationError([{"loc": ("header", "content-type"), "type": "content_type",
+                                       "msg": "send multipart/form-data with `file` parts, or a JSON body"}])
+    return await runtime.off_loop(read_batch, runtime, items, options.read_options(), options.annotate,
+                                  request_id(request))
+
+
+async def _batch_from_form(request: Request, engine: OcrEngine
+                           ) -> tuple[list[tuple[bytes | str, str | None]], ReadOptionsIn]:
+    """A multipart batch -> (image bytes and filenames, options); the bytes are read no
+    further than the batch's limit."""
+    form = await request.form()
+    parts = form.getlist("file")
+    if not parts:
+        raise RequestValidationError([{"loc": ("body", "file"), "type": "missing",
+                                       "msg": "send at least one image as a `file` part"}])
+    if not all(isinstance(p, StarletteUploadFile) for p in parts):
+        raise RequestValidationError([{"loc": ("body", "file"), "type": "not_a_file",
+                                       "msg": "every `file` part must be an uploaded file"}])
+    engine.check_batch(len(parts), 0)
+    values: dict[str, Any] = {}
+    for name in ReadOptionsIn.model_fields:
+        given = [v for v in form.getlist(name) if v != ""] or request.query_params.getlist(name)
+        if given:
+            values[name] = given if name == "lexicon" else given[-1]
+    try:
+        options = ReadOptionsIn.model_validate(values)
+    except ValidationError as exc:
+        raise _invalid_request(exc) from None
+    limit, total, items = engine.settings.max_batch_bytes, 0, []
+    for part in parts:
+        data = await part.read(limit - total + 1)  # never hold more than the batch's limit + 1 byte
+        total += len(data)
+        engine.check_batch(len(parts), total)
+        items.append((data, part.filename))
+    return items, options
+

@@ -1,0 +1,126 @@
+"""S3 access for the OCR functions: the calls they make, on one boto3 client, in their terms.
+
+``S3Store`` fetches an image (size-limited), says which version of an object is current,
+describes and writes a result file, and reads and writes the bulk run's JSON files. S3's
+answers that no retry can change (the object, its version or the bucket is gone, an
+archived object, a key over S3's limit) come out as ``ObjectGone``; every other S3 fault
+(throttling, 5xx, the network, access denied) is raised as botocore raised it, for the
+caller to retry. Nothing here decides what an object's outcome is: that is the logic's
+(s3_objects.py, bulk.py).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import ClientError
+from ocr_engine.errors import ImageTooLarge
+
+# S3 error codes no retry can fix: the object, its version or the bucket is gone (HEAD
+# answers a bare 404), an archived object, a key over the limit.
+PERMANENT_S3_ERRORS = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "404", "InvalidObjectState",
+                                 "KeyTooLongError"})
+# User metadata on a result file: the ETag of the image it was read from. Tells a bulk
+# re-run that an image replaced within the same second as its result is not the one read.
+SOURCE_ETAG_METADATA = "source-etag"
+# The client the functions make at their cold start: throttling (SlowDown) and 5xx are
+# retried by botocore, 5 retries with adaptive client-side rate limiting.
+CLIENT_CONFIG = Config(retries={"max_attempts": 5, "mode": "adaptive"})
+
+S3Client = Any  # a boto3 S3 client (botocore builds its class at run time)
+
+
+class ObjectGone(Exception):
+    """S3 answered that the object (or its version, or its bucket) cannot be had, for good."""
+
+
+@dataclass(frozen=True)
+class FetchedObject:
+    data: bytes
+    etag: str | None  # without its quotes
+    version_id: str | None  # None for an unversioned object ('null' to S3)
+
+
+@dataclass(frozen=True)
+class ResultFile:
+    """What S3 says of an existing result file, without reading it."""
+
+    last_modified: datetime
+    source_etag: str | None  # the ETag of the image it was read from, when it says
+
+
+def is_permanent(exc: ClientError) -> bool:
+    return exc.response.get("Error", {}).get("Code") in PERMANENT_S3_ERRORS
+
+
+@contextmanager
+def _gone_for_good(what: str) -> Iterator[None]:
+    try:
+        yield
+    except ClientError as exc:
+        if is_permanent(exc):
+            raise ObjectGone(f"{what}: S3 answered {exc}") from exc
+        raise
+
+
+def _version(value: str | None) -> str | None:
+    return None if value in (None, "null") else value
+
+
+class S3Store:
+    """The OCR functions' S3 calls on ``client`` (tests hand in a moto one)."""
+
+    def __init__(self, client: S3Client) -> None:
+        self.client = client
+
+    @classmethod
+    def create(cls) -> S3Store:
+        """A store on a new client (a function's cold start); AWS_ENDPOINT_URL is honoured."""
+        return cls(boto3.client("s3", config=CLIENT_CONFIG))
+
+    def fetch(self, bucket: str, key: str, version_id: str | None, max_bytes: int) -> FetchedObject:
+        """The object's bytes; ImageTooLarge, without reading them, when it has more than ``max_bytes``."""
+        args = {"Bucket": bucket, "Key": key, **({"VersionId": version_id} if version_id else {})}
+        with _gone_for_good("the object could not be fetched"):
+            obj = self.client.get_object(**args)
+        size = obj["ContentLength"]
+        if size > max_bytes:
+            obj["Body"].close()
+            raise ImageTooLarge(f"the object is {size:,} bytes; the limit is {max_bytes:,}")
+        etag = (obj.get("ETag") or "").strip('"') or None
+        return FetchedObject(obj["Body"].read(), etag, _version(obj.get("VersionId")))
+
+    def current_version(self, bucket: str, key: str) -> str | None:
+        """The version the key names now (None: unversioned); ObjectGone when it names none (deleted)."""
+        with _gone_for_good("the object was deleted"):
+            return _version(self.client.head_object(Bucket=bucket, Key=key).get("VersionId"))
+
+    def result_file(self, bucket: str, key: str) -> ResultFile | None:
+        """The result file at ``key``, or None when there is none."""
+        try:
+            head = self.client.head_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            if is_permanent(exc):
+                return None
+            raise
+        return ResultFile(head["LastModified"], head.get("Metadata", {}).get(SOURCE_ETAG_METADATA))
+
+    def write_result(self, bucket: str, key: str, body: bytes, source_etag: str | None) -> None:
+        """A result file (UTF-8 JSON), marked with the ETag of the image it was read from."""
+        with _gone_for_good("the result could not be written"):
+            self.client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8",
+                                   Metadata={SOURCE_ETAG_METADATA: source_etag} if source_etag else {})
+
+    def read_json(self, bucket: str, key: str) -> Any:
+        return json.loads(self.client.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    def write_json(self, bucket: str, key: str, value: Any) -> None:
+        self.client.put_object(Bucket=bucket, Key=key, Body=json.dumps(value, indent=1, ensure_ascii=False).encode(),
+                               ContentType="application/json; charset=utf-8")

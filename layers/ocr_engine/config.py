@@ -25,7 +25,6 @@
 | OCR_ANNOTATE_MAX_SIDE | 1600 | the annotated image is at most this long on its longest side |
 | OCR_MAX_ANNOTATED_BYTES | 3000000 | most bytes of the annotated image (it is shrunk, then dropped, to fit) |
 | OCR_REQUEST_DEADLINE_S | 20 | a read still running after this many seconds stops: deadline_exceeded, 503 (0: none) |
-| OCR_API_CONCURRENCY | 2 | images the API reads at once per process, off the event loop (functions/api/app.py) |
 | OCR_MAX_BATCH_IMAGES | 16 | most images in one batch (`OcrEngine.read_many`, `POST /api/ocr/batch`); more: 422 |
 | OCR_MAX_BATCH_BYTES | 3000000 | most bytes of a batch's images in all (as one image's limit, below); more: 413 |
 

@@ -89,13 +89,14 @@ def cold_start(runs: int = 3) -> dict:
     }
 
 
-def lexicon_of(size: int, seed: int = 0) -> list[str]:
-    """``size`` distinct lowercase words of 3-12 characters (a lexicon at OCR_MAX_LEXICON)."""
+def lexicon_of(size: int, seed: int = 0, lengths: tuple[int, int] = (3, 12)) -> list[str]:
+    """``size`` distinct words of [0-9a-z], ``lengths`` characters long (default: a lexicon
+    at OCR_MAX_LEXICON of ordinary word lengths)."""
     rng = np.random.default_rng(seed)
     letters = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
     words: dict[str, None] = {}
     while len(words) < size:
-        words["".join(rng.choice(letters, int(rng.integers(3, 13))))] = None
+        words["".join(rng.choice(letters, int(rng.integers(lengths[0], lengths[1] + 1))))] = None
     return list(words)
 
 

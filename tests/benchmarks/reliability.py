@@ -41,6 +41,7 @@ from pathlib import Path
 import cv2
 import httpx
 import numpy as np
+from ocr_tools.bench import lexicon_of
 from PIL import Image
 
 from tests.conftest import DATA, REPO
@@ -292,14 +293,9 @@ def memory_at_limits(images: list[tuple[str, Path]]) -> list[dict]:
 
 # -- the worst lexicon request ------------------------------------------------------------
 def far_lexicon(size: int, seed: int = 0) -> list[str]:
-    """``size`` distinct words of 24-32 characters of [0-9a-z]: no reading of a scene comes
-    within 3 edits of one, and long words are the costliest to score."""
-    rng = np.random.default_rng(seed)
-    letters = np.array(list("abcdefghijklmnopqrstuvwxyz0123456789"))
-    words: dict[str, None] = {}
-    while len(words) < size:
-        words["".join(rng.choice(letters, int(rng.integers(24, 33))))] = None
-    return list(words)
+    """``size`` distinct words of 24-32 characters: no reading of a scene comes within 3
+    edits of one, and long words are the costliest to score."""
+    return lexicon_of(size, seed, lengths=(24, 32))
 
 
 @contextlib.contextmanager

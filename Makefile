@@ -7,7 +7,7 @@ DATA ?= $(abspath ../shared/data)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
-.PHONY: setup browser setup-train serve test test-fast screenshots lint cfn-lint train export eval eval-scenes bench invoke drop bulk cost image-check validate checkov reliability fuzz clean
+.PHONY: setup setup-test browser fonts setup-train serve test test-fast screenshots lint cfn-lint train export eval eval-scenes bench invoke drop bulk cost image-check validate checkov reliability fuzz clean
 
 $(BIN)/.installed: requirements/serving.txt requirements/dev.txt requirements/peers.txt pyproject.toml
 	$(PY) -m venv $(VENV)
@@ -17,11 +17,21 @@ $(BIN)/.installed: requirements/serving.txt requirements/dev.txt requirements/pe
 	$(BIN)/pip install -q --no-deps -e .
 	touch $@
 
+$(BIN)/.train-ci: $(BIN)/.installed requirements/train-ci.txt
+	$(BIN)/pip install -q -r requirements/train-ci.txt
+	touch $@
+
 setup: $(BIN)/.installed browser ## .venv with the engine, the functions' dependencies and the test tools
+
+setup-test: setup $(BIN)/.train-ci fonts ## + Keras on JAX's CPU build and one font family, for the training tests
 
 browser: ## Debian's Chromium for the page tests (Playwright drives it; no browser download)
 	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q --no-install-recommends chromium; }
+
+fonts: ## DejaVu (Debian's fonts-dejavu-core, 3 MB) for the synthetic-word tests; setup-train installs all of model/font-packages.txt
+	@test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
+		apt-get install -y -q --no-install-recommends fonts-dejavu-core; }
 
 setup-train: setup ## + TensorFlow, Keras and fonts for training
 	$(BIN)/pip install -q -r requirements/train.txt
@@ -30,13 +40,13 @@ setup-train: setup ## + TensorFlow, Keras and fonts for training
 serve: setup ## the API and web page on http://127.0.0.1:8000
 	$(BIN)/uvicorn functions.api.app:app --host 127.0.0.1 --port 8000
 
-test: setup ## the whole test suite, as CI runs it
+test: setup-test ## the whole test suite, as CI runs it (the training tests on Keras's JAX backend)
 	$(BIN)/ruff check layers functions model tests infra
 	$(BIN)/cfn-lint template.yaml
 	$(BIN)/pytest
 
-test-fast: setup ## the unit tests alone (under a minute: no server, no browser, no AWS)
-	$(BIN)/pytest -q tests/unit
+test-fast: setup-test ## the unit tests alone (under a minute: no server, no browser, no AWS, no data, no training)
+	$(BIN)/pytest -q -m "unit and not data and not train" tests/unit
 
 screenshots: setup ## refresh the page screenshots the README shows (tests/e2e/screenshots)
 	OCR_E2E_SCREENSHOTS=tests/e2e/screenshots $(BIN)/pytest -q tests/e2e -k screenshots

@@ -5,9 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-# Averaging builds the CRNN: it needs the training set-up (make setup-train), which the
-# serving and test environment does not install.
-pytest.importorskip("keras", reason="training dependencies not installed (make setup-train)")
+pytestmark = pytest.mark.train  # Keras: requirements/train-ci.txt, which make test installs
 
 from model.average import average_weights  # noqa: E402
 from model.crnn import build_crnn  # noqa: E402

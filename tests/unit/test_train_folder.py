@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-# model.train imports Keras: it needs the training set-up (make setup-train).
-pytest.importorskip("keras", reason="training dependencies not installed (make setup-train)")
+pytestmark = pytest.mark.train  # Keras: requirements/train-ci.txt, which make test installs
 
 from model.train import main, unresumable_run  # noqa: E402
 

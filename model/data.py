@@ -24,8 +24,8 @@ from pathlib import Path
 import cv2
 import keras
 import numpy as np
-from ocr_engine.charset import encode, normalize_text
-from ocr_engine.decode import load_rgb
+from ocr_engine.charset import normalize_text, text_to_indices
+from ocr_engine.imagefile import load_rgb
 from ocr_engine.preprocess import batch_to_input
 from ocr_tools.labels import read_label_file
 
@@ -89,7 +89,7 @@ def parse_real_sets(spec: str) -> dict[str, float]:
 def pad_labels(labels: list[str], max_len: int = MAX_LABEL) -> np.ndarray:
     out = np.zeros((len(labels), max_len), np.int32)  # 0 = blank = padding
     for i, text in enumerate(labels):
-        idx = encode(text)[:max_len]
+        idx = text_to_indices(text)[:max_len]
         out[i, : len(idx)] = idx
     return out
 

@@ -23,9 +23,8 @@ import sys
 from pathlib import Path
 
 from ocr_engine.config import load_settings
-from ocr_engine.orient import read_every_way
-from ocr_engine.pipeline import OcrEngine
-from ocr_engine.preprocess import with_margin
+from ocr_engine.pipeline import DecodeOptions, OcrEngine
+from ocr_engine.recognize import crop_probs
 from ocr_tools.evaluate import recognition_score
 from ocr_tools.paths import data_dir
 
@@ -48,10 +47,10 @@ def score_candidate(engine: OcrEngine, weights: Path, width: str, sets: dict) ->
     predict = keras_probs(weights, width)
     out = {}
     for name, (crops, labels) in sets.items():
-        probs = read_every_way(predict, [with_margin(c) for c in crops], engine.settings.read_tall)
-        gated = engine.decode_probs(probs)
-        ungated = engine.decode_probs(probs, lm_support=math.inf, keep_digits=False)
-        plain = engine.decode_probs(probs, lm_weight=0.0, lm_bonus=0.0)
+        probs = crop_probs(predict, crops, engine.settings.read_tall)
+        gated = engine.decode_readings(probs)
+        ungated = engine.decode_readings(probs, DecodeOptions(lm_support=math.inf, keep_digits=False))
+        plain = engine.decode_readings(probs, DecodeOptions(lm_weight=0.0, lm_bonus=0.0))
         out[name] = {"lm": recognition_score([r.text for r in gated], labels),
                      "ungated": recognition_score([r.text for r in ungated], labels),
                      "plain": recognition_score([r.text for r in plain], labels)}

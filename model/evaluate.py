@@ -21,7 +21,7 @@ import cv2
 import numpy as np
 from ocr_engine.charset import normalize_text
 from ocr_engine.config import REPO_ARTIFACTS_DIR, Settings
-from ocr_engine.decode import load_rgb
+from ocr_engine.imagefile import load_rgb
 from ocr_engine.pipeline import OcrEngine
 from ocr_tools.evaluate import EngineReader, evaluate_crops
 from ocr_tools.labels import read_label_file

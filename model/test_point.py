@@ -14,9 +14,9 @@ import csv
 from pathlib import Path
 
 from ocr_engine.config import load_settings
-from ocr_engine.decode import load_rgb
-from ocr_engine.pipeline import OcrEngine
-from ocr_engine.preprocess import with_margin
+from ocr_engine.imagefile import load_rgb
+from ocr_engine.pipeline import DecodeOptions, OcrEngine
+from ocr_engine.recognize import crop_probs
 from ocr_tools.evaluate import evaluate_crops
 from ocr_tools.labels import read_label_file
 from ocr_tools.paths import data_dir
@@ -39,14 +39,15 @@ def main(argv=None) -> None:
     settings = load_settings()
     engine = OcrEngine.from_settings(settings)  # for its LM only: the network is --weights
     rows = read_label_file(args.data / "iiit5k" / "test.tsv")
-    # The network reads every crop once, in one batch; each decoding below starts from its output.
+    # The network reads every crop once (the one crop step: the margin, every way for a tall
+    # crop), in one batch; each decoding below starts from its output.
+    crops = [load_rgb(path) for path, _ in rows]
     probs = dict(zip([path for path, _ in rows],
-                     keras_probs(args.weights, args.width)([with_margin(load_rgb(path)) for path, _ in rows]),
-                     strict=True))
+                     crop_probs(keras_probs(args.weights, args.width), crops, settings.read_tall), strict=True))
 
     def score(weight: float, bonus: float):
-        def read(crop_probs):
-            return engine.decode_probs([crop_probs], lm_weight=weight, lm_bonus=bonus)[0]
+        def read(probs_of_crop):
+            return engine.decode_readings([probs_of_crop], DecodeOptions(lm_weight=weight, lm_bonus=bonus))[0]
 
         return evaluate_crops(rows, read, load=probs.__getitem__).score()
 

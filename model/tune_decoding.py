@@ -28,10 +28,11 @@ from pathlib import Path
 import numpy as np
 from ocr_engine.charset import normalize_text
 from ocr_engine.config import REPO_ARTIFACTS_DIR, load_settings
-from ocr_engine.decode import load_rgb
+from ocr_engine.imagefile import load_rgb
 from ocr_engine.lm import CharLM
-from ocr_engine.pipeline import OcrEngine
-from ocr_engine.preprocess import batch_to_input, with_margin
+from ocr_engine.pipeline import DecodeOptions, OcrEngine
+from ocr_engine.preprocess import batch_to_input
+from ocr_engine.recognize import crop_probs
 from ocr_tools.labels import read_scenes
 from ocr_tools.paths import data_dir
 
@@ -76,7 +77,8 @@ def keras_probs(weights: Path, width: float | str):
 
 def correct(probs: np.ndarray, labels: list[str], engine: OcrEngine, weight: float, bonus: float,
             support: float | None = None, keep_digits: bool = True) -> np.ndarray:
-    reads = engine.decode_probs(probs, lm_weight=weight, lm_bonus=bonus, lm_support=support, keep_digits=keep_digits)
+    reads = engine.decode_readings(probs, DecodeOptions(lm_weight=weight, lm_bonus=bonus, lm_support=support,
+                                                        keep_digits=keep_digits))
     return np.array([normalize_text(r.text) == label for r, label in zip(reads, labels, strict=True)])
 
 
@@ -106,7 +108,8 @@ def main(argv=None) -> None:
     engine = OcrEngine.from_settings(settings)  # its LM, and its recognizer unless --weights
     predict = keras_probs(args.weights, args.width) if args.weights else engine.recognizer.predict_crops
     sets = dev_sets(args.data)
-    probs = {name: predict([with_margin(c) for c in crops]) for name, (crops, _) in sets.items()}
+    # The one crop step, as the engine serves crops: the margin, and every way for a tall crop.
+    probs = {name: crop_probs(predict, crops, settings.read_tall) for name, (crops, _) in sets.items()}
 
     def score(lm: CharLM | None, weight: float, bonus: float, support: float | None = None,
               keep_digits: bool = True) -> dict[str, np.ndarray]:

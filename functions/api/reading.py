@@ -8,8 +8,8 @@ import binascii
 import re
 
 from ocr_engine.annotate import render
-from ocr_engine.decode import DecodedImage
 from ocr_engine.errors import InvalidImage, OcrError
+from ocr_engine.imagefile import DecodedImage
 from ocr_engine.schemas import OcrResult, ReadOptions
 
 from functions.api.errors import status_for
@@ -50,8 +50,8 @@ def _answer(image: DecodedImage, result: OcrResult, filename: str | None, annota
 def read_one(runtime: Runtime, data: bytes | str, filename: str | None, options: ReadOptions, annotate: bool,
              request_id: str) -> ApiResult:
     """One image (bytes, or base64 text still to decode) -> its answer. Raises the engine's errors."""
-    image, result = runtime.ready_engine().read_with_image(image_bytes(data) if isinstance(data, str) else data,
-                                                           options)
+    image, result = runtime.ready_engine().read(image_bytes(data) if isinstance(data, str) else data, options,
+                                                with_image=True)
     answer = _answer(image, result, filename, annotate, request_id)
     runtime.cold = False
     return answer
@@ -81,7 +81,7 @@ def read_batch(runtime: Runtime, items: list[tuple[bytes | str, str | None]], op
     its error; their word crops share the recognizer's batches (``OcrEngine.read_many``)."""
     engine = runtime.ready_engine()
     data = [_batch_item(raw) for raw, _ in items]
-    read = iter(engine.read_many_with_images([d for d in data if isinstance(d, bytes)], options))
+    read = iter(engine.read_many([d for d in data if isinstance(d, bytes)], options, with_image=True))
     # The annotated images share one image's budget: the response must fit Lambda's 6 MB.
     max_bytes = engine.settings.max_annotated_bytes // len(items)
     results: list[ApiResult | BatchItemError] = []

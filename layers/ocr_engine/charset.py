@@ -22,11 +22,11 @@ def normalize_text(text: str) -> str:
     return _OUT_OF_ALPHABET.sub("", text.lower())
 
 
-def encode(text: str) -> list[int]:
+def text_to_indices(text: str) -> list[int]:
     """Label string -> class indices (characters outside the alphabet are dropped)."""
     return [_CHAR_TO_INDEX[ch] for ch in normalize_text(text)]
 
 
-def decode_indices(indices: list[int]) -> str:
+def indices_to_text(indices: list[int]) -> str:
     """Class indices (already collapsed, blanks removed) -> string."""
     return "".join(ALPHABET[i - 1] for i in indices if i != BLANK_INDEX)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ocr_engine.charset import BLANK_INDEX, decode_indices, encode
+from ocr_engine.charset import BLANK_INDEX, indices_to_text, text_to_indices
 from ocr_engine.lm import END, CharLM
 
 _NEG_INF = -np.inf
@@ -47,7 +47,7 @@ def greedy_decode(probs: np.ndarray) -> Decoded:
     if not chars:
         return Decoded("", 0.0)
     conf = float(np.exp(np.mean(np.log(np.clip(peaks, 1e-12, 1.0)))))
-    return Decoded(decode_indices(chars), conf)
+    return Decoded(indices_to_text(chars), conf)
 
 
 def greedy_decode_batch(probs: np.ndarray) -> list[Decoded]:
@@ -96,7 +96,7 @@ def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-2, pe
     def extend(prefix: tuple[int, ...], c: int) -> tuple[int, ...]:
         extended = (*prefix, c)
         if extended not in lm_score:
-            fused = lm_weight * float(lm.log_probs(decode_indices(list(prefix)))[c]) + lm_bonus if use_lm else 0.0
+            fused = lm_weight * float(lm.log_probs(indices_to_text(list(prefix)))[c]) + lm_bonus if use_lm else 0.0
             lm_score[extended] = lm_score[prefix] + fused
         return extended
 
@@ -124,12 +124,12 @@ def beam_search(probs: np.ndarray, beam_width: int = 10, prune: float = 1e-2, pe
     def final_score(prefix: tuple[int, ...]) -> float:
         score = _logsumexp(*beams[prefix]) + lm_score[prefix]
         if use_lm:
-            score += lm_weight * float(lm.log_probs(decode_indices(list(prefix)))[END])
+            score += lm_weight * float(lm.log_probs(indices_to_text(list(prefix)))[END])
         return score
 
     best = max(beams, key=final_score)
     pb, pnb = beams[best]
-    text = decode_indices(list(best))
+    text = indices_to_text(list(best))
     if not text:
         return Decoded("", 0.0)
     greedy = greedy_decode(probs)
@@ -173,7 +173,8 @@ def gated_beam_search(probs: np.ndarray, beam_width: int, lm: CharLM | None, lm_
     if fused.text == network.text:
         return fused
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
-    fused_logp, network_logp = sequence_log_probs(log_probs, [encode(fused.text), encode(network.text)])
+    fused_logp, network_logp = sequence_log_probs(log_probs,
+                                                  [text_to_indices(fused.text), text_to_indices(network.text)])
     if lm_may_overrule(network.text, float(network_logp), fused.text, float(fused_logp), support, keep_digits):
         return fused
     return network
@@ -254,13 +255,13 @@ a request's lexicon work is at most this times its readings (pipeline.OcrEngine)
 def _encoded(lexicon: tuple[str, ...]) -> list[list[int]]:
     # A request's lexicon is scored once per reading (193 in a busy scene at max_regions
     # 64), and encoding 10,000 words costs ~20 ms: once per lexicon is enough.
-    return [encode(word) for word in lexicon]
+    return [text_to_indices(word) for word in lexicon]
 
 
 @functools.lru_cache(maxsize=4)
 def _spellings(lexicon: tuple[str, ...]) -> list[str]:
     """The words as the recognizer spells them (normalised), for the shortlist only."""
-    return [decode_indices(label) for label in _encoded(lexicon)]
+    return [indices_to_text(label) for label in _encoded(lexicon)]
 
 
 def shortlist(probs: np.ndarray, lexicon: tuple[str, ...], max_edits: int = SHORTLIST_EDITS,

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ocr_engine.preprocess import WORD_MARGIN
+
 Box = tuple[int, int, int, int]  # x1, y1, x2, y2
 
 GRADIENT_KERNELS = (3, 5)
@@ -96,7 +98,7 @@ def detect_candidates(rgb: np.ndarray, max_candidates: int = 48, max_side: int =
     kept.sort(key=lambda c: -c[1])
     regions = []
     for (x1, y1, x2, y2), score in kept[:max_candidates]:
-        pad = int(0.1 * (y2 - y1)) + 1  # the closing hugs the strokes; give the recognizer margin
+        pad = int(WORD_MARGIN * (y2 - y1)) + 1  # the closing hugs the strokes; give the recognizer margin
         regions.append(Region(
             (max(0, int((x1 - pad) / scale)), max(0, int((y1 - pad) / scale)),
              min(w, int((x2 + pad) / scale)), min(h, int((y2 + pad) / scale))),

@@ -1,30 +1,43 @@
-"""The engine: bytes -> decode -> detect -> normalize -> recognize -> CTC decode -> OcrResult.
+"""The engine: bytes -> image decoding -> detect -> recognize -> CTC decoding -> OcrResult.
 
 Every entry point calls :func:`get_engine` (a cached factory: the model loads once per
-process) and then :meth:`OcrEngine.read`, or :meth:`OcrEngine.read_many` for several images
-whose word crops share the recognizer's batches.
+process) and then :meth:`OcrEngine.read` for one image, or :meth:`OcrEngine.read_many` for
+several whose word crops share the recognizer's batches (``with_image=True``: each result
+comes with its decoded image, to draw the words on). A request's ``ReadOptions`` are
+resolved once (:meth:`OcrEngine.resolve` -> :class:`ResolvedOptions`) and passed down.
+
+Already-cut word crops (evaluation, benchmarks): :meth:`OcrEngine.read_crops`. Their
+probabilities come from the one recognition step, ``recognize.crop_probs`` (margin, every
+way of reading, normalize, predict), which the training tools call with Keras weights and
+then decode with :meth:`OcrEngine.decode_readings`.
+
+"decode" means three things, kept apart by name: *image* decoding is
+``imagefile.decode_image`` (bytes -> RGB; the ``decode`` timing), *CTC* decoding is
+``ctc`` (probabilities -> text; the ``ctc`` timing, ``DecodeOptions``), and *label*
+conversion is ``charset.indices_to_text`` / ``charset.text_to_indices``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Literal, NamedTuple, overload
 
 import cv2
 import numpy as np
 
 from ocr_engine import ctc
 from ocr_engine.config import Settings, load_settings
-from ocr_engine.decode import DecodedImage, decode_image
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidOption, OcrError
+from ocr_engine.imagefile import DecodedImage, decode_image
 from ocr_engine.lm import CharLM
-from ocr_engine.orient import read_every_way
-from ocr_engine.preprocess import WORD_MARGIN, has_ink, with_margin
-from ocr_engine.recognize import Recognizer
+from ocr_engine.preprocess import WORD_MARGIN, cut, has_ink
+from ocr_engine.recognize import Recognizer, crop_probs
 from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
 
 CANDIDATES_PER_REGION = 3  # detection candidates recognized per region asked for
@@ -32,6 +45,42 @@ CANDIDATES_PER_REGION = 3  # detection candidates recognized per region asked fo
 # image is shrunk to this height before its margin is added (a 1×20000 strip padded by a
 # tenth of its height on every side would be 4001×24000 pixels: 288 MB for one reading).
 WHOLE_IMAGE_MAX_HEIGHT = 1024
+
+
+@dataclass(frozen=True)
+class ResolvedOptions:
+    """A request's ``ReadOptions`` with the defaults filled in and the limits checked
+    (:meth:`OcrEngine.resolve`, once per request)."""
+
+    detect: bool
+    beam_width: int
+    max_regions: int
+    min_confidence: float
+    lexicon: tuple[str, ...] | None
+
+    @property
+    def decoding(self) -> DecodeOptions:
+        return DecodeOptions(beam_width=self.beam_width, lexicon=self.lexicon)
+
+
+@dataclass(frozen=True)
+class DecodeOptions:
+    """How CTC decoding reads a crop's probabilities; ``None``: the engine's setting. The
+    language-model knobs are for the tuning tools (``model.tune_decoding``, ``dev_compare``)."""
+
+    beam_width: int | None = None
+    lexicon: tuple[str, ...] | None = None
+    lm_weight: float | None = None
+    lm_bonus: float | None = None
+    lm_support: float | None = None
+    keep_digits: bool = True
+
+
+class Reading(NamedTuple):
+    """An image read with ``with_image=True``: its decoded image (to draw the words on) and result."""
+
+    image: DecodedImage
+    result: OcrResult
 
 
 class OcrEngine:
@@ -64,8 +113,9 @@ class OcrEngine:
         return f"{WORD_MARGIN:.0%} margin, {steer}"
 
     # -- options ----------------------------------------------------------------------
-    def resolve(self, options: ReadOptions) -> tuple[int, int, float, tuple[str, ...] | None]:
-        """Defaults filled in and limits enforced -> (beam, regions, min_conf, lexicon)."""
+    def resolve(self, options: ReadOptions | None = None) -> ResolvedOptions:
+        """Defaults filled in and limits enforced (``InvalidOption`` otherwise)."""
+        options = options or ReadOptions()
         s = self.settings
         beam = s.beam_width if options.beam_width is None else options.beam_width
         regions = s.max_regions if options.max_regions is None else options.max_regions
@@ -82,53 +132,57 @@ class OcrEngine:
             if len(words) > s.max_lexicon:
                 raise InvalidOption(f"the lexicon may hold at most {s.max_lexicon} words")
             lexicon = words or None
-        return beam, regions, min_conf, lexicon
+        return ResolvedOptions(options.detect, beam, regions, min_conf, lexicon)
 
     # -- reading ----------------------------------------------------------------------
-    def read(self, data: bytes, options: ReadOptions | None = None) -> OcrResult:
-        """Image bytes -> OcrResult. Raises the engine's OcrError subclasses."""
-        return self.read_with_image(data, options)[1]
+    @overload
+    def read(self, data: bytes, options: ReadOptions | None = None, *,
+             with_image: Literal[False] = False) -> OcrResult: ...
+    @overload
+    def read(self, data: bytes, options: ReadOptions | None = None, *, with_image: Literal[True]) -> Reading: ...
 
-    def read_with_image(self, data: bytes, options: ReadOptions | None = None) -> tuple[DecodedImage, OcrResult]:
-        """As :meth:`read`, also returning the decoded image (to draw the words on it)."""
-        options = options or ReadOptions()
-        self.resolve(options)  # fail on bad options before the work
+    def read(self, data: bytes, options: ReadOptions | None = None, *,
+             with_image: bool = False) -> OcrResult | Reading:
+        """Image bytes -> OcrResult (with ``with_image``: a ``Reading``, the decoded image
+        too, to draw the words on it). Raises the engine's OcrError subclasses."""
+        resolved = self.resolve(options)  # fail on bad options before the work
         t0 = time.perf_counter()
         deadline = self._deadline()
         image = decode_image(data, self.settings)
         t1 = time.perf_counter()
-        return image, self.read_decoded(image, options, {"decode": (t1 - t0) * 1000}, deadline)
+        result = self._read_image(image, resolved, {"decode": (t1 - t0) * 1000}, deadline)
+        return Reading(image, result) if with_image else result
 
-    def read_decoded(self, image: DecodedImage, options: ReadOptions, timings: dict | None = None,
-                     deadline: float | None = None) -> OcrResult:
-        beam, max_regions, min_conf, lexicon = self.resolve(options)
-        timings = dict(timings or {})
-        deadline = self._deadline() if deadline is None else deadline
+    def _read_image(self, image: DecodedImage, resolved: ResolvedOptions, timings: dict[str, float],
+                    deadline: float) -> OcrResult:
+        timings = dict(timings)
         self._check(deadline, "detection")
         t0 = time.perf_counter()
-        regions = self._regions(image, options.detect, max_regions)
+        regions = self._regions(image, resolved)
         t1 = time.perf_counter()
-        crops = _crops(image, regions)
+        crops, margins = _crops(image, regions)
         self._check(deadline, "recognition")
-        probs = self._recognize(crops)
+        probs = self._recognize(crops, margins)
         t2 = time.perf_counter()
-        words = self._words(image.rgb, regions, crops, probs, options, (beam, max_regions, min_conf, lexicon),
-                            deadline)
+        words = self._words(image.rgb, regions, crops, probs, resolved, deadline)
         t3 = time.perf_counter()
         timings.update(detect=(t1 - t0) * 1000, recognize=(t2 - t1) * 1000, ctc=(t3 - t2) * 1000)
         timings["total"] = sum(timings.values())
         return OcrResult(words, (image.width, image.height), timings, self.model_info)
 
-    def read_many(self, images: Sequence[bytes], options: ReadOptions | None = None) -> list[OcrResult | OcrError]:
-        """Several images' bytes -> per image, in order, its OcrResult or the OcrError that
-        refused it (one bad image does not fail the others). Each image is read as
-        :meth:`read` reads it, the same words, but the word crops of all of them go through
-        the recognizer together, in shared batches. See :meth:`read_many_with_images`."""
-        return [r if isinstance(r, OcrError) else r[1] for r in self.read_many_with_images(images, options)]
+    @overload
+    def read_many(self, images: Sequence[bytes], options: ReadOptions | None = None, *,
+                  with_image: Literal[False] = False) -> list[OcrResult | OcrError]: ...
+    @overload
+    def read_many(self, images: Sequence[bytes], options: ReadOptions | None = None, *,
+                  with_image: Literal[True]) -> list[Reading | OcrError]: ...
 
-    def read_many_with_images(self, images: Sequence[bytes], options: ReadOptions | None = None
-                              ) -> list[tuple[DecodedImage, OcrResult] | OcrError]:
-        """As :meth:`read_many`, each result with its decoded image (to draw the words on it).
+    def read_many(self, images: Sequence[bytes], options: ReadOptions | None = None, *,
+                  with_image: bool = False) -> list[OcrResult | OcrError] | list[Reading | OcrError]:
+        """Several images' bytes -> per image, in order, its OcrResult (with ``with_image``:
+        its ``Reading``) or the OcrError that refused it (one bad image does not fail the
+        others). Each image is read as :meth:`read` reads it, the same words, but the word
+        crops of all of them go through the recognizer together, in shared batches.
 
         Raised for the whole batch, before any work: bad options (``InvalidOption``), more
         than ``max_batch_images`` images (``InvalidOption``), more than ``max_batch_bytes``
@@ -139,11 +193,10 @@ class OcrEngine:
         reading it stops gets ``DeadlineExceeded``, those finished before keep their results.
         An image's ``recognize`` timing is its share (by crops) of the shared recognition.
         """
-        options = options or ReadOptions()
         resolved = self.resolve(options)  # fail on bad options before the work
         self.check_batch(len(images), sum(len(d) for d in images))
         deadline = self._deadline()
-        out: dict[int, tuple[DecodedImage, OcrResult] | OcrError] = {}
+        out: dict[int, Reading | OcrError] = {}
         staged: list[_Staged] = []
         pixels = 0
         for i, data in enumerate(images):
@@ -157,13 +210,15 @@ class OcrEngine:
                 pixels += image.width * image.height
                 t1 = time.perf_counter()
                 self._check(deadline, f"detection in image {i + 1} of {len(images)}")
-                regions = self._regions(image, options.detect, resolved[1])
+                regions = self._regions(image, resolved)
                 t2 = time.perf_counter()
-                staged.append(_Staged(i, image, regions, _crops(image, regions),
+                crops, margins = _crops(image, regions)
+                staged.append(_Staged(i, image, regions, crops, margins,
                                       {"decode": (t1 - t0) * 1000, "detect": (t2 - t1) * 1000}))
             except OcrError as exc:
                 out[i] = exc
         crops = [c for s in staged for c in s.crops]
+        margins = [m for s in staged for m in s.margins]
         try:
             self._check(deadline, "recognition")
         except DeadlineExceeded as exc:
@@ -171,22 +226,24 @@ class OcrEngine:
                 out[s.index] = exc
             staged = []
         t0 = time.perf_counter()
-        probs = self._recognize(crops) if staged else []  # one call: the crops of every image
+        probs = self._recognize(crops, margins) if staged else []  # one call: the crops of every image
         recognize_ms = (time.perf_counter() - t0) * 1000
         start = 0
         for s in staged:
             end = start + len(s.crops)
             try:
                 t1 = time.perf_counter()
-                words = self._words(s.image.rgb, s.regions, s.crops, probs[start:end], options, resolved, deadline)
+                words = self._words(s.image.rgb, s.regions, s.crops, probs[start:end], resolved, deadline)
                 timings = {**s.timings, "recognize": recognize_ms * len(s.crops) / len(crops),
                            "ctc": (time.perf_counter() - t1) * 1000}
                 timings["total"] = sum(timings.values())
-                out[s.index] = (s.image, OcrResult(words, (s.image.width, s.image.height), timings, self.model_info))
+                result = OcrResult(words, (s.image.width, s.image.height), timings, self.model_info)
+                out[s.index] = Reading(s.image, result)
             except OcrError as exc:
                 out[s.index] = exc
             start = end
-        return [out[i] for i in range(len(images))]  # every image has its result or its error
+        readings = [out[i] for i in range(len(images))]  # every image has its result or its error
+        return readings if with_image else [r if isinstance(r, OcrError) else r.result for r in readings]
 
     def check_batch(self, count: int, total_bytes: int) -> None:
         """A batch's bounds, before any work: at most ``max_batch_images`` images
@@ -199,35 +256,35 @@ class OcrEngine:
             raise ImageTooLarge(f"the images of a batch total over the {s.max_batch_bytes:,}-byte limit "
                                 "(OCR_MAX_BATCH_BYTES); send them in several requests")
 
-    def _regions(self, image: DecodedImage, detect: bool, max_regions: int) -> list[Region]:
+    def _regions(self, image: DecodedImage, resolved: ResolvedOptions) -> list[Region]:
         """The regions to read: the detector's candidates when ``detect``, then the whole image."""
         detected = detect_candidates(
-            image.rgb, max_candidates=max_regions * CANDIDATES_PER_REGION, max_side=self.settings.detect_max_side
-        ) if detect else []
+            image.rgb, max_candidates=resolved.max_regions * CANDIDATES_PER_REGION,
+            max_side=self.settings.detect_max_side,
+        ) if resolved.detect else []
         # The whole image competes too (last): an upload that is one word (a crop, a
         # label) has no word *inside* it for the detector to find, and gets a margin.
         return [*detected, whole_image_region(image.rgb)]
 
     def _words(self, rgb: np.ndarray, regions: list[Region], crops: Sequence[np.ndarray],
-               probs: Sequence[np.ndarray], options: ReadOptions,
-               resolved: tuple[int, int, float, tuple[str, ...] | None], deadline: float) -> list[Word]:
+               probs: Sequence[np.ndarray], resolved: ResolvedOptions, deadline: float) -> list[Word]:
         """The recognizer's probabilities for an image's crops -> the words it reads, chosen."""
-        beam, max_regions, min_conf, lexicon = resolved
-        words = self._decode(regions, probs, beam, lexicon, deadline)
+        min_conf, max_regions = resolved.min_confidence, resolved.max_regions
+        words = self._decode(regions, probs, resolved.decoding, deadline)
         # A blank crop (a flat colour, one pixel) holds nothing to read, whatever it decodes to.
         words = [w if has_ink(c) else Word("", 0.0, w.bbox) for w, c in zip(words, crops, strict=True)]
-        if not options.detect or _whole_image_stands_alone(words):
+        if not resolved.detect or _whole_image_stands_alone(words):
             return [w for w in words[-1:] if w.text and w.confidence >= min_conf]  # the upload is one word
         words = [w for w in words[:-1] if w.text and w.confidence >= min_conf]
         words = _best_in_reading_order(_without_fragments(words), max_regions)
         self._check(deadline, "joining letter-spaced words")
-        words = self._joined_across_gaps(rgb, words, beam, lexicon)
+        words = self._joined_across_gaps(rgb, words, resolved.decoding)
         s = self.settings
         kept = [w for w in words if scene_word_kept(w.text, w.confidence, s.scene_min_confidence,
                                                     s.scene_short_min_confidence)]
         return _best_in_reading_order(kept, max_regions)
 
-    def _joined_across_gaps(self, rgb: np.ndarray, words: list[Word], beam: int, lexicon) -> list[Word]:
+    def _joined_across_gaps(self, rgb: np.ndarray, words: list[Word], decoding: DecodeOptions) -> list[Word]:
         """Letter-spaced words reach the detector in pieces ("livi" + "ng"): two words side by
         side on one line, less than ``JOIN_GAP`` of their height apart, are read again as one
         box, and that reading replaces both when it is clearly surer (``JOIN_MARGIN`` times
@@ -236,8 +293,8 @@ class OcrEngine:
         if not pairs:
             return words
         boxes = [_union(a.bbox, b.bbox) for a, b in pairs]
-        probs = self._recognize([rgb[y1:y2, x1:x2] for x1, y1, x2, y2 in boxes])
-        reads = [self._calibrated(self._decode_one(p, beam, lexicon)) for p in probs]
+        probs = self._recognize([cut(rgb, box) for box in boxes], 0.0)  # the pieces' boxes have their margin
+        reads = [self._calibrated(self._decode_one(p, decoding)) for p in probs]
         out = list(words)
         for (a, b), box, read in sorted(zip(pairs, boxes, reads, strict=True), key=lambda t: -t[2].confidence):
             still_there = any(w is a for w in out) and any(w is b for w in out)
@@ -246,28 +303,23 @@ class OcrEngine:
                 out = [w for w in out if w is not a and w is not b] + [Word(read.text, read.confidence, box)]
         return out
 
-    def read_crops(self, crops: Sequence[np.ndarray], beam_width: int | None = None,
-                   lexicon: Sequence[str] | None = None, lm_weight: float | None = None,
-                   lm_bonus: float | None = None) -> list[ctc.Decoded]:
-        """Already-cropped words (evaluation, benchmarks) -> decoded texts."""
-        probs = self._recognize([with_margin(c) for c in crops])
-        return self.decode_probs(probs, beam_width, lexicon, lm_weight, lm_bonus)
+    def read_crops(self, crops: Sequence[np.ndarray], decoding: DecodeOptions | None = None) -> list[ctc.Decoded]:
+        """Already-cut word crops (evaluation, benchmarks) -> decoded texts: the one crop step
+        (``recognize.crop_probs``, with the word margin), then :meth:`decode_readings`."""
+        return self.decode_readings(self._recognize(crops, WORD_MARGIN), decoding)
 
-    def _recognize(self, crops: Sequence[np.ndarray]) -> list[np.ndarray]:
-        """Crops -> per crop, the probabilities of each way of reading it (one, or four for a
-        tall crop: ``orient.readings_of``), all in one batch."""
-        return read_every_way(self.recognizer.predict_crops, crops, self.settings.read_tall)
+    def _recognize(self, crops: Sequence[np.ndarray], margin: float | Sequence[float]) -> list[np.ndarray]:
+        """Crops -> per crop, the probabilities of each way of reading it, all in one batch."""
+        return crop_probs(self.recognizer.predict_crops, crops, self.settings.read_tall, margin)
 
-    def decode_probs(self, probs: Sequence[np.ndarray], beam_width: int | None = None,
-                     lexicon: Sequence[str] | None = None, lm_weight: float | None = None,
-                     lm_bonus: float | None = None, lm_support: float | None = None,
-                     keep_digits: bool = True) -> list[ctc.Decoded]:
-        """The recognizer's per-crop probabilities -> decoded texts (the settings where not given).
-        A crop's probabilities are (T, C), or (k, T, C) for k ways of reading it: the surest wins."""
-        beam = self.settings.beam_width if beam_width is None else beam_width
-        lexicon = tuple(lexicon) if lexicon else None
-        return [self._calibrated(self._decode_one(p, beam, lexicon, lm_weight, lm_bonus, lm_support, keep_digits))
-                for p in probs]
+    def decode_readings(self, probs: Sequence[np.ndarray], decoding: DecodeOptions | None = None) -> list[ctc.Decoded]:
+        """Per-crop probabilities (``recognize.crop_probs``) -> CTC-decoded, calibrated texts
+        (``decoding``'s choices, the settings where it gives none). A crop's probabilities are
+        (T, C), or (k, T, C) for k ways of reading it: the surest wins."""
+        decoding = decoding or DecodeOptions()
+        if decoding.lexicon is not None:
+            decoding = dataclasses.replace(decoding, lexicon=tuple(decoding.lexicon) or None)
+        return [self._calibrated(self._decode_one(p, decoding)) for p in probs]
 
     def _calibrated(self, decoded: ctc.Decoded) -> ctc.Decoded:
         """The decoder's confidence mapped to a probability of being right (``calibration``)."""
@@ -283,32 +335,31 @@ class OcrEngine:
         if time.perf_counter() > deadline:
             raise DeadlineExceeded(self.settings.request_deadline_s, step)
 
-    def _decode(self, regions: list[Region], probs: Sequence[np.ndarray], beam: int, lexicon,
+    def _decode(self, regions: list[Region], probs: Sequence[np.ndarray], decoding: DecodeOptions,
                 deadline: float = math.inf) -> list[Word]:
         out = []
         for i, (region, p) in enumerate(zip(regions, probs, strict=True)):
             self._check(deadline, f"decoding region {i + 1} of {len(regions)}")
-            d = self._calibrated(self._decode_one(p, beam, lexicon))
+            d = self._calibrated(self._decode_one(p, decoding))
             out.append(Word(d.text, d.confidence, region.bbox))
         return out
 
-    def _decode_one(self, probs: np.ndarray, beam: int, lexicon: tuple[str, ...] | None,
-                    lm_weight: float | None = None, lm_bonus: float | None = None,
-                    lm_support: float | None = None, keep_digits: bool = True) -> ctc.Decoded:
+    def _decode_one(self, probs: np.ndarray, decoding: DecodeOptions) -> ctc.Decoded:
+        """One crop's probabilities -> its CTC decoding (uncalibrated)."""
         if probs.ndim == 3:  # several ways of reading one crop: the surest reading
-            reads = [self._decode_one(p, beam, lexicon, lm_weight, lm_bonus, lm_support, keep_digits) for p in probs]
-            return max(reads, key=lambda d: d.confidence)
-        if lexicon:
-            return ctc.lexicon_decode(probs, lexicon)
+            return max((self._decode_one(p, decoding) for p in probs), key=lambda d: d.confidence)
+        if decoding.lexicon:
+            return ctc.lexicon_decode(probs, decoding.lexicon)
+        s = self.settings
+        beam = s.beam_width if decoding.beam_width is None else decoding.beam_width
         if beam <= 1:
             return ctc.greedy_decode(probs)
-        s = self.settings
         return ctc.gated_beam_search(
             probs, beam, self.lm,
-            lm_weight=s.lm_weight if lm_weight is None else lm_weight,
-            lm_bonus=s.lm_bonus if lm_bonus is None else lm_bonus,
-            support=s.lm_support if lm_support is None else lm_support,
-            keep_digits=keep_digits,
+            lm_weight=s.lm_weight if decoding.lm_weight is None else decoding.lm_weight,
+            lm_bonus=s.lm_bonus if decoding.lm_bonus is None else decoding.lm_bonus,
+            support=s.lm_support if decoding.lm_support is None else decoding.lm_support,
+            keep_digits=decoding.keep_digits,
         )
 
 
@@ -320,15 +371,17 @@ class _Staged:
     image: DecodedImage
     regions: list[Region]
     crops: list[np.ndarray]
+    margins: list[float]
     timings: dict[str, float]
 
 
-def _crops(image: DecodedImage, regions: list[Region]) -> list[np.ndarray]:
-    """The pixels of each region: the detected ones as they are, the whole image (last) shrunk
-    to at most ``WHOLE_IMAGE_MAX_HEIGHT`` rows and given a margin."""
-    crops = [image.rgb[y1:y2, x1:x2] for (x1, y1, x2, y2) in (r.bbox for r in regions[:-1])]
-    crops.append(with_margin(_shrunk_for_reading(image.rgb)))
-    return crops
+def _crops(image: DecodedImage, regions: list[Region]) -> tuple[list[np.ndarray], list[float]]:
+    """The pixels of each region and the margin the crop step adds to it: the detected ones
+    as they are (the detector pads its boxes by ``WORD_MARGIN``), the whole image (last)
+    shrunk to at most ``WHOLE_IMAGE_MAX_HEIGHT`` rows, to be given ``WORD_MARGIN``."""
+    crops = [cut(image.rgb, r.bbox) for r in regions[:-1]]
+    crops.append(_shrunk_for_reading(image.rgb))
+    return crops, [0.0] * (len(crops) - 1) + [WORD_MARGIN]
 
 
 def _shrunk_for_reading(rgb: np.ndarray) -> np.ndarray:

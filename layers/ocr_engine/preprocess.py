@@ -1,7 +1,7 @@
 """The one definition of how a word crop becomes the recognizer's input.
 
 Training (``model/``), evaluation and serving all call :func:`crop_to_input`, so the
-three cannot drift apart. Crops are RGB (as ``decode.decode_image`` and ``load_rgb``
+three cannot drift apart. Crops are RGB (as ``imagefile.decode_image`` and ``load_rgb``
 return them, and as the synthetic generator draws them). The crop is converted to
 grayscale, resized to the model's height keeping its aspect ratio (squeezed only when
 wider than the input), padded on the right by repeating its last column, and scaled to
@@ -52,6 +52,12 @@ def with_margin(crop: np.ndarray, share: float = WORD_MARGIN) -> np.ndarray:
     if pad < 1 or crop.size == 0:
         return crop
     return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
+
+
+def cut(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """The pixels inside ``box`` (x1, y1, x2, y2), a view of ``image``."""
+    x1, y1, x2, y2 = box
+    return image[y1:y2, x1:x2]
 
 
 def crop_to_input(

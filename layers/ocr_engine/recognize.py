@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,7 +17,8 @@ import numpy as np
 from ocr_engine.calibration import Calibration
 from ocr_engine.charset import ALPHABET, BLANK_INDEX
 from ocr_engine.errors import ModelUnavailable
-from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH, batch_to_input
+from ocr_engine.orient import read_every_way
+from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH, WORD_MARGIN, batch_to_input, with_margin
 from ocr_engine.schemas import ModelInfo
 
 
@@ -89,3 +91,17 @@ class Recognizer:
     def predict_crops(self, crops: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
         parts = [self.predict(batch_to_input(crops[i : i + batch_size])) for i in range(0, len(crops), batch_size)]
         return np.concatenate(parts) if parts else self.predict(np.zeros((0,)))
+
+
+def crop_probs(predict: Callable[[list[np.ndarray]], np.ndarray], crops: Sequence[np.ndarray],
+               read_tall: bool = True, margin: float | Sequence[float] = WORD_MARGIN) -> list[np.ndarray]:
+    """The one recognition step for word crops, as the engine serves them: each crop given
+    ``margin`` of its height on every side (``preprocess.with_margin``; one share for all, or
+    one per crop; 0: none), then every way of reading it (``orient.read_every_way``: one, or
+    four for a tall crop when ``read_tall``) through ``predict``, which normalizes the crops
+    (``preprocess.batch_to_input``) and runs a network on them: ``Recognizer.predict_crops``,
+    or Keras weights in the training tools. -> per crop, its probabilities (k, T, C)."""
+    margins = [margin] * len(crops) if isinstance(margin, (int, float)) else list(margin)
+    if len(margins) != len(crops):
+        raise ValueError(f"{len(margins)} margins for {len(crops)} crops")
+    return read_every_way(predict, [with_margin(c, m) for c, m in zip(crops, margins, strict=True)], read_tall)

@@ -30,7 +30,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from ocr_engine.decode import load_rgb
+from ocr_engine.imagefile import load_rgb
 from ocr_engine.preprocess import batch_to_input
 
 from ocr_tools.labels import read_label_file, read_scenes
@@ -102,7 +102,7 @@ def lexicon_of(size: int, seed: int = 0, lengths: tuple[int, int] = (3, 12)) -> 
 
 def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
     from ocr_engine.config import load_settings
-    from ocr_engine.pipeline import OcrEngine
+    from ocr_engine.pipeline import DecodeOptions, OcrEngine
     from ocr_engine.schemas import ReadOptions
 
     settings = dataclasses.replace(load_settings(), num_threads=1)
@@ -116,7 +116,7 @@ def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
     # Recognition plus preprocessing and beam search, as `ocr eval` measures it.
     ms_crop_full = _time_ms(lambda: [engine.read_crops([c]) for c in crops[:50]], 1) / min(50, len(crops))
     lexicon = lexicon_of(settings.max_lexicon)
-    ms_lexicon = _time_ms(lambda: engine.read_crops(crops[:1], lexicon=lexicon), 3)
+    ms_lexicon = _time_ms(lambda: engine.read_crops(crops[:1], DecodeOptions(lexicon=tuple(lexicon))), 3)
     ms_scene = statistics.median(
         _time_ms(lambda data=data: engine.read(data, ReadOptions()), 1) for data in scenes
     ) if scenes else None

@@ -23,8 +23,9 @@ from typing import Any, Protocol
 import numpy as np
 from ocr_engine.charset import normalize_text
 from ocr_engine.config import Settings
-from ocr_engine.decode import load_rgb
 from ocr_engine.errors import OcrError
+from ocr_engine.imagefile import load_rgb
+from ocr_engine.pipeline import DecodeOptions
 from rapidfuzz.distance import Levenshtein
 from tqdm import tqdm
 
@@ -169,8 +170,9 @@ class EngineReader:
     lm_bonus: float | None = None
 
     def __call__(self, crop: np.ndarray) -> Reading:
-        return self.engine.read_crops([crop], beam_width=self.beam_width, lexicon=self.lexicon,
-                                      lm_weight=self.lm_weight, lm_bonus=self.lm_bonus)[0]
+        decoding = DecodeOptions(beam_width=self.beam_width, lexicon=tuple(self.lexicon) if self.lexicon else None,
+                                 lm_weight=self.lm_weight, lm_bonus=self.lm_bonus)
+        return self.engine.read_crops([crop], decoding=decoding)[0]
 
 
 def error_reason(exc: Exception) -> str:

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from ocr_engine.decode import load_rgb
+from ocr_engine.imagefile import load_rgb
 from ocr_tools.evaluate import evaluate_crops
 from ocr_tools.paths import data_dir
 

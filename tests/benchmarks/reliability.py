@@ -262,8 +262,8 @@ def soak(url: str, pid: int, scenes: list[tuple[str, bytes]], total: int, client
 def decoder_fuzz(cases: int) -> dict:
     """Mutants through the engine's decoder alone, as tests/integration/test_fuzz.py does."""
     from ocr_engine.config import Settings
-    from ocr_engine.decode import decode_image
     from ocr_engine.errors import ImageTooLarge, InvalidImage
+    from ocr_engine.imagefile import decode_image
 
     settings = Settings()
     outcomes: collections.Counter[str] = collections.Counter()

@@ -128,23 +128,23 @@ def test_health_answers_while_uploads_are_read_and_reads_are_bounded(api, monkey
     from fastapi.testclient import TestClient
 
     engine = api.runtime.ready_engine()
-    read = engine.read_with_image
+    read = engine.read
     entered, release, lock = threading.Semaphore(0), threading.Event(), threading.Lock()
     inside = {"now": 0, "most": 0}
 
-    def held(data, options=None):
+    def held(data, options=None, **kwargs):
         with lock:
             inside["now"] += 1
             inside["most"] = max(inside["most"], inside["now"])
         entered.release()
         release.wait(timeout=20)
         try:
-            return read(data, options)
+            return read(data, options, **kwargs)
         finally:
             with lock:
                 inside["now"] -= 1
 
-    monkeypatch.setattr(engine, "read_with_image", held)
+    monkeypatch.setattr(engine, "read", held)
     scene = _scene_jpeg()
     with TestClient(api.app) as client, ThreadPoolExecutor(6) as pool:  # one event loop, as uvicorn has
         uploads = [pool.submit(client.post, "/api/ocr", files={"file": ("scene.jpg", scene, "image/jpeg")})

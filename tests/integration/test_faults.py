@@ -181,7 +181,7 @@ def broken_engine(monkeypatch):
     def bug(*_args, **_kwargs):
         raise TypeError("a bug in the engine")
 
-    monkeypatch.setattr(api.runtime.ready_engine(), "read_with_image", bug)
+    monkeypatch.setattr(api.runtime.ready_engine(), "read", bug)
     return api
 
 

@@ -69,8 +69,8 @@ def _report(capsys, what: str, counts: collections.Counter, seed: int = SEED) ->
 def test_many_more_mutants_decode_or_are_refused_with_a_typed_error(capsys):
     """The engine's decoder alone is fast: many more mutants than go through the routes."""
     from ocr_engine.config import Settings
-    from ocr_engine.decode import decode_image
     from ocr_engine.errors import ImageTooLarge, InvalidImage
+    from ocr_engine.imagefile import decode_image
 
     settings = Settings()
     outcomes: collections.Counter[str] = collections.Counter()

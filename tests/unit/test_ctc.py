@@ -3,7 +3,7 @@ import itertools
 import numpy as np
 import pytest
 from ocr_engine import ctc
-from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode, normalize_text
+from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, normalize_text, text_to_indices
 from ocr_engine.ctc import (
     MOST_SCORED,
     SHORTLIST_ABOVE,
@@ -27,7 +27,7 @@ def peaked(path: list[int], sharp: float = 0.97) -> np.ndarray:
 def path_for(text: str, steps: int = 32) -> list[int]:
     """A valid alignment: each character, then a blank, then blanks to the end."""
     path = []
-    for i in encode(text):
+    for i in text_to_indices(text):
         path += [i, BLANK_INDEX]
     return path + [BLANK_INDEX] * (steps - len(path))
 
@@ -50,7 +50,7 @@ def test_beam_equals_greedy_on_peaked_inputs(word):
 
 
 def test_repeated_characters_need_a_blank_between():
-    aa = encode("a") * 2
+    aa = text_to_indices("a") * 2
     assert greedy_decode(peaked(aa + [0] * 6)).text == "a"
     assert greedy_decode(peaked([aa[0], 0, aa[0]] + [0] * 5)).text == "aa"
 
@@ -58,27 +58,27 @@ def test_repeated_characters_need_a_blank_between():
 def test_beam_search_beats_greedy_when_paths_split_the_mass():
     # Step-wise argmax gives blank, blank ("") but "a" has more total probability:
     # P("") = 0.4*0.4 = 0.16, P("a") = 0.3*0.4+0.4*0.3+0.3*0.3 = 0.33.
-    a = encode("a")[0]
+    a = text_to_indices("a")[0]
     probs = np.zeros((2, NUM_CLASSES), np.float32)
     probs[:, BLANK_INDEX] = 0.4
     probs[:, a] = 0.3
-    probs[:, encode("b")[0]] = 0.3
+    probs[:, text_to_indices("b")[0]] = 0.3
     assert greedy_decode(probs).text == ""
     assert beam_search(probs, beam_width=5).text in {"a", "b"}
 
 
 def test_forward_algorithm_matches_brute_force():
     rng = np.random.default_rng(0)
-    classes = [BLANK_INDEX, *encode("ab")]
+    classes = [BLANK_INDEX, *text_to_indices("ab")]
     logits = rng.normal(size=(4, NUM_CLASSES))
     probs = np.exp(logits) / np.exp(logits).sum(-1, keepdims=True)
     for target in ("a", "ab", "aa", "ba"):
         want = 0.0
         for path in itertools.product(classes, repeat=4):
             collapsed = [c for i, c in enumerate(path) if c != BLANK_INDEX and (i == 0 or c != path[i - 1])]
-            if collapsed == encode(target):
+            if collapsed == text_to_indices(target):
                 want += float(np.prod(probs[np.arange(4), list(path)]))
-        got = np.exp(sequence_log_prob(np.log(probs), encode(target)))
+        got = np.exp(sequence_log_prob(np.log(probs), text_to_indices(target)))
         assert got == pytest.approx(want, rel=1e-6)
 
 
@@ -90,8 +90,8 @@ def test_scoring_many_words_at_once_matches_scoring_each_alone():
     logits = rng.normal(size=(5, NUM_CLASSES)) * 2
     log_probs = logits - np.log(np.exp(logits).sum(-1, keepdims=True))
     words = ["", "a", "ab", "aa", "aaa", "abc", "aaaa", "abcdef", "x" * 10_000]
-    together = sequence_log_probs(log_probs, [encode(w) for w in words])
-    alone = [sequence_log_probs(log_probs, [encode(w)])[0] for w in words]
+    together = sequence_log_probs(log_probs, [text_to_indices(w) for w in words])
+    alone = [sequence_log_probs(log_probs, [text_to_indices(w)])[0] for w in words]
     assert np.all(np.isfinite(together[:6]))
     assert together[:6] == pytest.approx(alone[:6], rel=1e-9)
     assert np.all(together[6:] == -np.inf)
@@ -180,9 +180,9 @@ def test_a_dubious_character_among_blanks_is_not_confident():
     # 31 sure blank frames and one frame where "s" barely wins: the read is "s" but the
     # confidence must reflect that frame, not the blanks around it.
     probs = peaked([BLANK_INDEX] * 32, sharp=0.99)
-    s = encode("s")[0]
+    s = text_to_indices("s")[0]
     probs[10] = 0.0
-    probs[10, s], probs[10, BLANK_INDEX], probs[10, encode("5")[0]] = 0.4, 0.35, 0.25
+    probs[10, s], probs[10, BLANK_INDEX], probs[10, text_to_indices("5")[0]] = 0.4, 0.35, 0.25
     for d in (greedy_decode(probs), beam_search(probs, 10)):
         assert d.text == "s" and d.confidence < 0.5
 

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import cv2
 import numpy as np
 import pytest
+from ocr_engine.pipeline import DecodeOptions
 from ocr_tools.evaluate import EngineReader, evaluate_crops, recognition_report
 
 
@@ -74,4 +75,4 @@ def test_the_engine_reader_reads_one_crop_with_the_decoding_asked_for():
 
     read = EngineReader(Engine(), beam_width=1, lexicon=["x"], lm_weight=0.0, lm_bonus=0.5)
     assert read(np.zeros((32, 100, 3), np.uint8)).text == "x"
-    assert calls == [(1, {"beam_width": 1, "lexicon": ["x"], "lm_weight": 0.0, "lm_bonus": 0.5})]
+    assert calls == [(1, {"decoding": DecodeOptions(beam_width=1, lexicon=("x",), lm_weight=0.0, lm_bonus=0.5)})]

@@ -5,8 +5,8 @@ import zlib
 import numpy as np
 import pytest
 from ocr_engine.config import Settings
-from ocr_engine.decode import decode_image, sniff_format
 from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
+from ocr_engine.imagefile import decode_image, sniff_format
 from PIL import Image
 
 from tests.helpers import encode
@@ -119,24 +119,24 @@ def test_sniffing():
                                  struct.error("required argument is not an integer"), RuntimeError("libfoo"),
                                  IndexError("tuple index out of range"), ZeroDivisionError("division by zero")])
 def test_whatever_a_decoder_raises_becomes_invalid_image(monkeypatch, exc):
-    from ocr_engine import decode
+    from ocr_engine import imagefile
 
     def broken(img):
         raise exc
 
-    monkeypatch.setattr(decode, "_to_uint8", broken)
+    monkeypatch.setattr(imagefile, "_to_uint8", broken)
     with pytest.raises(InvalidImage, match=type(exc).__name__) as info:
         decode_image(encode(rgb_image(), "PNG"), SETTINGS)
     assert info.value.code == "invalid_image" and info.value.__cause__ is exc
 
 
 def test_running_out_of_memory_while_decoding_is_too_large(monkeypatch):
-    from ocr_engine import decode
+    from ocr_engine import imagefile
 
     def hungry(img):
         raise MemoryError
 
-    monkeypatch.setattr(decode, "_to_uint8", hungry)
+    monkeypatch.setattr(imagefile, "_to_uint8", hungry)
     with pytest.raises(ImageTooLarge, match="memory"):
         decode_image(encode(rgb_image(), "PNG"), SETTINGS)
 
@@ -219,7 +219,7 @@ def _bmp_claiming(width: int, height: int) -> bytes:
 def test_other_formats_short_for_their_header_are_refused_by_pil(data):
     from PIL import ImageFile
 
-    assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # set by decode.py; a truncated file must raise
+    assert ImageFile.LOAD_TRUNCATED_IMAGES is False  # set by imagefile.py; a truncated file must raise
     with pytest.raises(InvalidImage, match="truncated"):
         decode_image(data, SETTINGS)
 
@@ -263,11 +263,11 @@ def test_thirty_two_bit_images_are_stretched_to_eight_bits():
     Image.fromarray(np.random.default_rng(2).random((200, 300)).astype(np.float32)),
 ], ids=["RGBA", "palette", "CMYK", "LA", "16-bit", "float32"])
 def test_converting_in_bands_equals_converting_whole(monkeypatch, img):
-    from ocr_engine import decode
+    from ocr_engine import imagefile
 
     if img.mode == "RGBA":
         img.putalpha(Image.effect_noise(img.size, 90).convert("L"))
     data = encode(img, "TIFF" if img.mode in ("CMYK", "F", "I;16") else "PNG")
     whole = decode_image(data, SETTINGS).rgb
-    monkeypatch.setattr(decode, "_BAND_PIXELS", 1000)  # 3 rows a band
+    monkeypatch.setattr(imagefile, "_BAND_PIXELS", 1000)  # 3 rows a band
     assert np.array_equal(decode_image(data, SETTINGS).rgb, whole)

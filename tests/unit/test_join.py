@@ -7,7 +7,7 @@ import io
 
 import numpy as np
 from ocr_engine import pipeline
-from ocr_engine.charset import BLANK_INDEX, NUM_CLASSES, encode
+from ocr_engine.charset import BLANK_INDEX, NUM_CLASSES, text_to_indices
 from ocr_engine.config import Settings
 from ocr_engine.detect import Region
 from ocr_engine.pipeline import OcrEngine
@@ -19,7 +19,7 @@ LIVI, NG = (100, 50, 180, 80), (200, 50, 240, 80)  # a 40 px gap on a 30 px line
 
 
 def peaked(text: str, sure: float) -> np.ndarray:
-    path = [c for i in encode(text) for c in (i, BLANK_INDEX)]
+    path = [c for i in text_to_indices(text) for c in (i, BLANK_INDEX)]
     path += [BLANK_INDEX] * (32 - len(path))
     probs = np.full((32, NUM_CLASSES), (1 - sure) / (NUM_CLASSES - 1), np.float32)
     probs[np.arange(32), path] = sure

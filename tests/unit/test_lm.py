@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode
+from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, text_to_indices
 from ocr_engine.ctc import beam_search, gated_beam_search, greedy_decode, lm_may_overrule, sequence_log_prob
 from ocr_engine.errors import ModelUnavailable
 from ocr_engine.lm import END, CharLM
@@ -55,7 +55,7 @@ def test_a_broken_file_is_a_clear_error(tmp_path):
 def sure_reading(word: str) -> np.ndarray:
     """Steps alternating each letter of ``word`` and the blank, each at 0.99."""
     path = []
-    for i in encode(word):
+    for i in text_to_indices(word):
         path += [i, BLANK_INDEX]
     probs = np.full((len(path), NUM_CLASSES), 0.01 / (NUM_CLASSES - 1))
     probs[np.arange(len(path)), path] = 0.99
@@ -91,7 +91,7 @@ def faint_last_letter(word: str, p_last: float) -> np.ndarray:
     probs = sure_reading(word)
     last = len(probs) - 2  # the last letter's step (a blank follows it)
     probs[last] = 0.0
-    probs[last, encode(word)[-1]], probs[last, BLANK_INDEX] = p_last, 1.0 - p_last
+    probs[last, text_to_indices(word)[-1]], probs[last, BLANK_INDEX] = p_last, 1.0 - p_last
     return probs
 
 
@@ -105,7 +105,7 @@ def test_the_bonus_pays_back_what_each_letter_costs_under_the_language_model(lm)
     boosted = beam_search(probs, 10, lm=lm, lm_weight=0.3, lm_bonus=1.0)
     assert boosted.text == "help"
     # The confidence stays the recognizer's own: P_ctc('help') per character.
-    p_help = np.exp(sequence_log_prob(np.log(np.clip(probs, 1e-12, 1.0)), encode("help")) / 4)
+    p_help = np.exp(sequence_log_prob(np.log(np.clip(probs, 1e-12, 1.0)), text_to_indices("help")) / 4)
     assert boosted.confidence == pytest.approx(p_help, rel=0.01)
 
 

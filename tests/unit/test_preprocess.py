@@ -30,7 +30,7 @@ def test_batch_shape():
 def test_decoded_colours_become_their_luminance(tmp_path):
     # Served bytes, files read for training/evaluation, and synthetic words all reach
     # the model as RGB: pure red must weigh 0.299, pure blue 0.114 (BT.601), not swapped.
-    from ocr_engine.decode import load_rgb
+    from ocr_engine.imagefile import load_rgb
     from PIL import Image
 
     img = np.zeros((32, 128, 3), np.uint8)

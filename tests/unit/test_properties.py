@@ -11,8 +11,8 @@ from hypothesis.extra.numpy import arrays
 from ocr_engine.charset import ALPHABET, NUM_CLASSES
 from ocr_engine.config import Settings
 from ocr_engine.ctc import beam_search, greedy_decode, lexicon_decode, sequence_log_prob
-from ocr_engine.decode import decode_image
 from ocr_engine.errors import OcrError
+from ocr_engine.imagefile import decode_image
 
 from tests.hostile_corpus import corpus
 
@@ -69,9 +69,9 @@ def test_decoders_return_alphabet_text_and_a_probability(probs):
 @FAST
 @given(_probs(10), st.lists(st.text(alphabet="abc01", min_size=1, max_size=5), min_size=1, max_size=6, unique=True))
 def test_lexicon_choice_is_the_most_probable_word(probs, words):
-    from ocr_engine.charset import encode
+    from ocr_engine.charset import text_to_indices
 
     chosen = lexicon_decode(probs, words)
     logp = np.log(probs)
-    best = max(sequence_log_prob(logp, encode(w)) for w in words)
-    assert sequence_log_prob(logp, encode(chosen.text)) == pytest.approx(best, rel=1e-9)  # ties
+    best = max(sequence_log_prob(logp, text_to_indices(w)) for w in words)
+    assert sequence_log_prob(logp, text_to_indices(chosen.text)) == pytest.approx(best, rel=1e-9)  # ties

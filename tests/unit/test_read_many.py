@@ -100,7 +100,7 @@ def test_one_deadline_covers_the_batch_and_fails_each_image_it_stops(crops):
     assert isinstance(batch[1], DeadlineExceeded)  # stopped before it was even looked at
 
 
-def test_read_many_with_images_returns_each_decoded_image(crops):
-    (image, result), error = get_engine().read_many_with_images([crops[0], b""], ReadOptions(detect=False))
+def test_read_many_with_image_returns_each_decoded_image(crops):
+    (image, result), error = get_engine().read_many([crops[0], b""], ReadOptions(detect=False), with_image=True)
     assert (image.width, image.height) == result.image_size
     assert isinstance(error, InvalidImage)

@@ -14,7 +14,7 @@ import io
 import numpy as np
 import pytest
 from ocr_engine import ctc, pipeline
-from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, encode
+from ocr_engine.charset import ALPHABET, BLANK_INDEX, NUM_CLASSES, text_to_indices
 from ocr_engine.config import Settings
 from ocr_engine.detect import Region
 from ocr_engine.errors import DeadlineExceeded, OcrError
@@ -29,7 +29,7 @@ SHORT_READINGS = ("", "ab", "open", "hello")  # within 3 edits of many short wor
 
 
 def _peaked(text: str) -> np.ndarray:
-    path = [c for i in encode(text) for c in (i, BLANK_INDEX)]
+    path = [c for i in text_to_indices(text) for c in (i, BLANK_INDEX)]
     path += [BLANK_INDEX] * (STEPS - len(path))
     probs = np.full((STEPS, NUM_CLASSES), 0.03 / (NUM_CLASSES - 1), np.float32)
     probs[np.arange(STEPS), path] = 0.97

@@ -34,8 +34,6 @@ def data_dir() -> Path:
 # data for a test that reads ../shared/data through the data_dir fixture; each Keras test
 # module sets train itself.
 FOLDER_MARKERS = ("unit", "integration", "e2e")
-# Modules in tests/unit that are integration tests: the shipped model on 200 real crops.
-INTEGRATION_IN_UNIT = ("test_read_real.py",)
 
 
 @pytest.hookimpl(tryfirst=True)  # before -m deselects by these markers
@@ -43,8 +41,7 @@ def pytest_collection_modifyitems(config, items):
     tests = Path(__file__).resolve().parent
     for item in items:
         where = item.path.resolve().relative_to(tests).parts
-        folder = "integration" if where[-1] in INTEGRATION_IN_UNIT else where[0]
-        if folder in FOLDER_MARKERS:
-            item.add_marker(folder)
+        if where[0] in FOLDER_MARKERS:
+            item.add_marker(where[0])
         if "data_dir" in getattr(item, "fixturenames", ()):
             item.add_marker("data")

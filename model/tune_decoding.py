@@ -75,7 +75,7 @@ def keras_probs(weights: Path, width: float | str):
     return lambda crops: np.asarray(model.predict(batch_to_input(crops), batch_size=64, verbose=0))
 
 
-def correct(probs: np.ndarray, labels: list[str], engine: OcrEngine, weight: float, bonus: float,
+def correct(probs: list[np.ndarray], labels: list[str], engine: OcrEngine, weight: float, bonus: float,
             support: float | None = None, keep_digits: bool = True) -> np.ndarray:
     reads = engine.decode_readings(probs, DecodeOptions(lm_weight=weight, lm_bonus=bonus, lm_support=support,
                                                         keep_digits=keep_digits))

@@ -9,7 +9,9 @@ resolved once (:meth:`OcrEngine.resolve` -> :class:`ResolvedOptions`) and passed
 Already-cut word crops (evaluation, benchmarks): :meth:`OcrEngine.read_crops`. Their
 probabilities come from the one recognition step, ``recognize.crop_probs`` (margin, every
 way of reading, normalize, predict), which the training tools call with Keras weights and
-then decode with :meth:`OcrEngine.decode_readings`.
+then decode with :meth:`OcrEngine.decode_readings`. The margin is the detector's for its
+boxes (``detect`` pads them by ``WORD_MARGIN`` inside the image, so the boxes a user gets
+include it) and ``crop_probs``' for the whole image and already-cut crops.
 
 "decode" means three things, kept apart by name: *image* decoding is
 ``imagefile.decode_image`` (bytes -> RGB; the ``decode`` timing), *CTC* decoding is

@@ -222,7 +222,7 @@ def cmd_read(args: argparse.Namespace) -> int:
             status = SOME_IMAGES_FAILED
             continue
         if args.json:
-            print(json.dumps({"filename": str(path), **result.to_dict()}))
+            print(json.dumps(result.named(str(path)).to_dict()))
         else:
             words = ", ".join(f"{w.text} ({w.confidence:.2f})" for w in result.words) or "(no words)"
             print(f"{path}: {words}  [{result.timings_ms['total']:.0f} ms]")

@@ -145,14 +145,14 @@ def recognition_report(predictions: Sequence[str], labels: Sequence[str], ms: Se
 
 
 # -- the evaluator of labelled crops ----------------------------------------------------------
-class Reading(Protocol):
+class CropReading(Protocol):
     """What a reader answers for a crop (``ocr_engine.ctc.Decoded`` is one)."""
 
     text: str
     confidence: float
 
 
-CropReader = Callable[[Any], "Reading | str"]
+CropReader = Callable[[Any], "CropReading | str"]
 """One crop (as ``load`` gave it) -> its reading, or only its text (no confidence: no ECE)."""
 Rows = Sequence[tuple[Path, str]]
 
@@ -169,7 +169,7 @@ class EngineReader:
     lm_weight: float | None = None
     lm_bonus: float | None = None
 
-    def __call__(self, crop: np.ndarray) -> Reading:
+    def __call__(self, crop: np.ndarray) -> CropReading:
         decoding = DecodeOptions(beam_width=self.beam_width, lexicon=tuple(self.lexicon) if self.lexicon else None,
                                  lm_weight=self.lm_weight, lm_bonus=self.lm_bonus)
         return self.engine.read_crops([crop], decoding=decoding)[0]

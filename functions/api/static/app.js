@@ -4,7 +4,7 @@
 
 const $ = (id) => document.getElementById(id);
 const ACCEPTED = ['image/png', 'image/jpeg', 'image/bmp', 'image/tiff', 'image/webp', 'image/gif'];
-const FORMATS = 'PNG, JPEG, BMP, TIFF, WebP or GIF'; // what the API decodes (ocr_engine.decode)
+const FORMATS = 'PNG, JPEG, BMP, TIFF, WebP or GIF'; // what the API decodes (ocr_engine.imagefile)
 const AUTH_MESSAGE = 'This API requires authentication (deployed with ApiAuth), which this page does not send. ' +
   'Call the API with a token.';
 

@@ -6,11 +6,10 @@
 Each candidate reads every dev set of ``model.tune_decoding`` (svt_train's words and the
 real training sets' image hold-outs; never a test split) as the engine serves (margin,
 the engine's beam, LM weight, bonus and gate; tall crops read every way unless
-OCR_READ_TALL=0), then with the LM ungated (its reading
-always kept: the decoding before the gate) and without the language model. Prints word
-accuracy per set as served, the totals, and CER; ``--record TITLE`` appends the table to the
-training record's dev log (``model/checkpoints/dev_log.md``), where each lever's gain is
-kept.
+OCR_READ_TALL=0; OCR_READ_STRETCH times as wide), then with the LM ungated (its reading always kept: the decoding before
+the gate) and without the language model. Prints word accuracy per set as served, the
+totals, and CER; ``--record TITLE`` appends the table to the training record's dev log
+(``model/checkpoints/dev_log.md``), where each lever's gain is kept.
 """
 
 from __future__ import annotations
@@ -47,7 +46,7 @@ def score_candidate(engine: OcrEngine, weights: Path, width: str, sets: dict) ->
     predict = keras_probs(weights, width)
     out = {}
     for name, (crops, labels) in sets.items():
-        probs = crop_probs(predict, crops, engine.settings.read_tall)
+        probs = crop_probs(predict, crops, engine.settings.read_tall, stretch=engine.settings.read_stretch)
         gated = engine.decode_readings(probs)
         ungated = engine.decode_readings(probs, DecodeOptions(lm_support=math.inf, keep_digits=False))
         plain = engine.decode_readings(probs, DecodeOptions(lm_weight=0.0, lm_bonus=0.0))

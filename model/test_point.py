@@ -43,7 +43,8 @@ def main(argv=None) -> None:
     # crop), in one batch; each decoding below starts from its output.
     crops = [load_rgb(path) for path, _ in rows]
     probs = dict(zip([path for path, _ in rows],
-                     crop_probs(keras_probs(args.weights, args.width), crops, settings.read_tall), strict=True))
+                     crop_probs(keras_probs(args.weights, args.width), crops, settings.read_tall,
+                                stretch=settings.read_stretch), strict=True))
 
     def score(weight: float, bonus: float):
         def read(probs_of_crop):

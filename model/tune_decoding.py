@@ -108,8 +108,9 @@ def main(argv=None) -> None:
     engine = OcrEngine.from_settings(settings)  # its LM, and its recognizer unless --weights
     predict = keras_probs(args.weights, args.width) if args.weights else engine.recognizer.predict_crops
     sets = dev_sets(args.data)
-    # The one crop step, as the engine serves crops: the margin, and every way for a tall crop.
-    probs = {name: crop_probs(predict, crops, settings.read_tall) for name, (crops, _) in sets.items()}
+    # The one crop step, as the engine serves crops: the margin, the stretch, every way for a tall crop.
+    probs = {name: crop_probs(predict, crops, settings.read_tall, stretch=settings.read_stretch)
+             for name, (crops, _) in sets.items()}
 
     def score(lm: CharLM | None, weight: float, bonus: float, support: float | None = None,
               keep_digits: bool = True) -> dict[str, np.ndarray]:

@@ -44,17 +44,27 @@ class Calibration:
 
 
 def fit_platt(raw: np.ndarray, correct: np.ndarray, steps: int = 50) -> Calibration:
-    """Logistic regression of ``correct`` on logit(raw), by Newton's method (two parameters)."""
+    """Logistic regression of ``correct`` on logit(raw), by Newton's method (two parameters)
+    with a backtracking line search: a full Newton step from the identity can overshoot and
+    diverge on confident readings with a sure-but-wrong tail."""
     x = np.array([logit(float(c)) for c in raw])
     y = correct.astype(float)
     features = np.stack([x, np.ones_like(x)], axis=1)
+
+    def loss(w: np.ndarray) -> float:  # negative log-likelihood
+        z = features @ w
+        return float(np.sum(np.logaddexp(0.0, z) - y * z))
+
     w = np.array([1.0, 0.0])
     for _ in range(steps):
         p = 1.0 / (1.0 + np.exp(-(features @ w)))
         grad = features.T @ (p - y)
         hess = features.T @ (features * (p * (1 - p))[:, None]) + 1e-6 * np.eye(2)
         step = np.linalg.solve(hess, grad)
-        w -= step
-        if np.abs(step).max() < 1e-8:
+        t, before = 1.0, loss(w)
+        while loss(w - t * step) > before and t > 1e-8:
+            t /= 2
+        w -= t * step
+        if np.abs(t * step).max() < 1e-8:
             break
     return Calibration(scale=float(w[0]), shift=float(w[1]))

@@ -19,6 +19,7 @@
 | OCR_LM_WEIGHT | 0.4 | its weight in the beam (0: off; beam width 1 never uses it) |
 | OCR_LM_BONUS | 1.0 | log-score added per character read while the LM steers (offsets its cost per letter) |
 | OCR_READ_TALL | 1 | tall crops are also read turned ±90° and as stacked letters, the surest reading kept (0: off) |
+| OCR_READ_STRETCH | 1.15 | a word crop is read this many times as wide as it is (chosen on the dev crops) |
 | OCR_LM_SUPPORT | 6.0 | the LM's reading is kept within this many nats of the network's own, digits unchanged |
 | OCR_NUM_THREADS | 1 | LiteRT interpreter threads |
 | OCR_DETECT_MAX_SIDE | 1600 | scenes are shrunk to this before detection |
@@ -92,6 +93,7 @@ class Settings:
     scene_min_confidence: float = field(default_factory=lambda: _float("OCR_SCENE_MIN_CONFIDENCE", 0.35))
     scene_short_min_confidence: float = field(default_factory=lambda: _float("OCR_SCENE_SHORT_MIN_CONFIDENCE", 0.9))
     read_tall: bool = field(default_factory=lambda: _int("OCR_READ_TALL", 1) != 0)
+    read_stretch: float = field(default_factory=lambda: _float("OCR_READ_STRETCH", 1.15))
     num_threads: int = field(default_factory=lambda: _int("OCR_NUM_THREADS", 1))
     detect_max_side: int = field(default_factory=lambda: _int("OCR_DETECT_MAX_SIDE", 1600))
     annotate_max_side: int = field(default_factory=lambda: _int("OCR_ANNOTATE_MAX_SIDE", 1600))

@@ -166,7 +166,8 @@ class OcrEngine:
         self._check(deadline, "recognition")
         probs = self._recognize(crops, margins)
         t2 = time.perf_counter()
-        words = self._words(image.rgb, regions, crops, probs, resolved, deadline)
+        reads = self._decode(probs, resolved.decoding, deadline)
+        words = self._words(image.rgb, regions, crops, reads, resolved, deadline)
         t3 = time.perf_counter()
         timings.update(detect=(t1 - t0) * 1000, recognize=(t2 - t1) * 1000, ctc=(t3 - t2) * 1000)
         timings["total"] = sum(timings.values())
@@ -235,7 +236,8 @@ class OcrEngine:
             end = start + len(s.crops)
             try:
                 t1 = time.perf_counter()
-                words = self._words(s.image.rgb, s.regions, s.crops, probs[start:end], resolved, deadline)
+                reads = self._decode(probs[start:end], resolved.decoding, deadline)
+                words = self._words(s.image.rgb, s.regions, s.crops, reads, resolved, deadline)
                 timings = {**s.timings, "recognize": recognize_ms * len(s.crops) / len(crops),
                            "ctc": (time.perf_counter() - t1) * 1000}
                 timings["total"] = sum(timings.values())
@@ -269,10 +271,10 @@ class OcrEngine:
         return [*detected, whole_image_region(image.rgb)]
 
     def _words(self, rgb: np.ndarray, regions: list[Region], crops: Sequence[np.ndarray],
-               probs: Sequence[np.ndarray], resolved: ResolvedOptions, deadline: float) -> list[Word]:
-        """The recognizer's probabilities for an image's crops -> the words it reads, chosen."""
+               reads: Sequence[ctc.Decoded], resolved: ResolvedOptions, deadline: float) -> list[Word]:
+        """The readings of an image's crops -> the words it reads, chosen."""
         min_conf, max_regions = resolved.min_confidence, resolved.max_regions
-        words = self._decode(regions, probs, resolved.decoding, deadline)
+        words = [Word(r.text, r.confidence, region.bbox) for region, r in zip(regions, reads, strict=True)]
         # A blank crop (a flat colour, one pixel) holds nothing to read, whatever it decodes to.
         words = [w if has_ink(c) else Word("", 0.0, w.bbox) for w, c in zip(words, crops, strict=True)]
         if not resolved.detect or _whole_image_stands_alone(words):
@@ -312,7 +314,8 @@ class OcrEngine:
 
     def _recognize(self, crops: Sequence[np.ndarray], margin: float | Sequence[float]) -> list[np.ndarray]:
         """Crops -> per crop, the probabilities of each way of reading it, all in one batch."""
-        return crop_probs(self.recognizer.predict_crops, crops, self.settings.read_tall, margin)
+        return crop_probs(self.recognizer.predict_crops, crops, self.settings.read_tall, margin,
+                          self.settings.read_stretch)
 
     def decode_readings(self, probs: Sequence[np.ndarray], decoding: DecodeOptions | None = None) -> list[ctc.Decoded]:
         """Per-crop probabilities (``recognize.crop_probs``) -> CTC-decoded, calibrated texts
@@ -337,13 +340,14 @@ class OcrEngine:
         if time.perf_counter() > deadline:
             raise DeadlineExceeded(self.settings.request_deadline_s, step)
 
-    def _decode(self, regions: list[Region], probs: Sequence[np.ndarray], decoding: DecodeOptions,
-                deadline: float = math.inf) -> list[Word]:
+    def _decode(self, probs: Sequence[np.ndarray], decoding: DecodeOptions,
+                deadline: float = math.inf) -> list[ctc.Decoded]:
+        """An image's crops' probabilities -> their calibrated readings, the deadline checked
+        between crops."""
         out = []
-        for i, (region, p) in enumerate(zip(regions, probs, strict=True)):
-            self._check(deadline, f"decoding region {i + 1} of {len(regions)}")
-            d = self._calibrated(self._decode_one(p, decoding))
-            out.append(Word(d.text, d.confidence, region.bbox))
+        for i, p in enumerate(probs):
+            self._check(deadline, f"decoding region {i + 1} of {len(probs)}")
+            out.append(self._calibrated(self._decode_one(p, decoding)))
         return out
 
     def _decode_one(self, probs: np.ndarray, decoding: DecodeOptions) -> ctc.Decoded:

@@ -54,6 +54,14 @@ def with_margin(crop: np.ndarray, share: float = WORD_MARGIN) -> np.ndarray:
     return cv2.copyMakeBorder(crop, pad, pad, pad, pad, cv2.BORDER_REPLICATE)
 
 
+def stretched(crop: np.ndarray, factor: float) -> np.ndarray:
+    """The crop ``factor`` times as wide, as high as it was."""
+    h, w = crop.shape[:2]
+    if crop.size == 0:
+        return crop
+    return cv2.resize(crop, (max(1, round(w * factor)), h), interpolation=cv2.INTER_LINEAR)
+
+
 def cut(image: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
     """The pixels inside ``box`` (x1, y1, x2, y2), a view of ``image``."""
     x1, y1, x2, y2 = box

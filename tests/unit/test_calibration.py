@@ -54,3 +54,16 @@ def test_a_flat_image_holds_nothing_to_read():
     word = np.full((40, 120), 230, np.uint8)
     word[10:30, 20:25] = 20
     assert has_ink(word)
+
+
+def test_the_fit_converges_where_a_full_newton_step_overshoots():
+    # Confident readings (logits near 9) with a sure-but-wrong tail: from the identity, plain
+    # Newton steps diverge on this (seed 1: scale ~1e10); the line search keeps them down.
+    import numpy as np
+    from ocr_engine.calibration import fit_platt
+
+    rng = np.random.default_rng(1)
+    x = np.concatenate([rng.normal(9, 3, 1100), rng.normal(0.5, 1.5, 218)])
+    right = rng.random(len(x)) < 1 / (1 + np.exp(-(0.75 * x - 1.1)))
+    fitted = fit_platt(1 / (1 + np.exp(-x)), right)
+    assert abs(fitted.scale - 0.75) < 0.15 and abs(fitted.shift + 1.1) < 0.5

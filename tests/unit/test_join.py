@@ -40,7 +40,7 @@ class ReadsByWidth:
 
 def read_scene(monkeypatch, joined: str, joined_sure: float) -> list[str]:
     monkeypatch.setattr(pipeline, "detect_candidates", lambda *a, **k: [Region(LIVI, 1.0), Region(NG, 1.0)])
-    engine = OcrEngine(Settings(lm_file="", read_tall=False), ReadsByWidth(joined, joined_sure))
+    engine = OcrEngine(Settings(lm_file="", read_tall=False, read_stretch=1.0), ReadsByWidth(joined, joined_sure))
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 400, 3), dtype=np.uint8)).save(buf, "PNG")
     return [w.text for w in engine.read(buf.getvalue(), ReadOptions(min_confidence=0.0)).words]

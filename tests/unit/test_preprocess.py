@@ -55,3 +55,14 @@ def test_a_word_crop_gets_a_margin_of_its_own_background():
 def test_a_crop_too_small_for_a_margin_is_left_as_it_is():
     crop = np.zeros((3, 9), np.uint8)
     assert with_margin(crop, 0.1) is crop
+
+
+def test_stretched_widens_a_crop_and_keeps_its_height():
+    import numpy as np
+    from ocr_engine.preprocess import stretched
+
+    crop = np.zeros((20, 40, 3), np.uint8)
+    assert stretched(crop, 1.15).shape == (20, 46, 3)
+    assert stretched(crop, 2.0).shape == (20, 80, 3)
+    assert stretched(np.zeros((0, 0, 3), np.uint8), 1.5).size == 0
+    assert stretched(np.zeros((5, 1, 3), np.uint8), 0.1).shape == (5, 1, 3)  # never zero wide

@@ -17,6 +17,7 @@ the ``max_regions`` most confident readings: the recognizer is the text verifier
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol, TypeVar
 
 import cv2
 import numpy as np
@@ -73,9 +74,17 @@ def _suppress(cands: list[tuple[Box, float]], iou_limit: float = NMS_IOU) -> lis
     return [cands[int(i)] for i in np.array(idx).reshape(-1)]
 
 
-def reading_order(regions: list[Region]) -> list[Region]:
-    """Lines top to bottom (a box joins a line when its centre is inside it), then x."""
-    lines: list[list[Region]] = []
+class Boxed(Protocol):
+    bbox: tuple[int, int, int, int]
+
+
+_B = TypeVar("_B", bound=Boxed)
+
+
+def reading_order(regions: list[_B]) -> list[_B]:
+    """Regions, words or anything with a ``bbox``: lines top to bottom (a box joins a line
+    when its centre is inside it), then x."""
+    lines: list[list[_B]] = []
     for r in sorted(regions, key=lambda r: (r.bbox[1] + r.bbox[3]) / 2):
         cy = (r.bbox[1] + r.bbox[3]) / 2
         for line in lines:

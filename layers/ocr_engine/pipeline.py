@@ -21,25 +21,24 @@ conversion is ``charset.indices_to_text`` / ``charset.text_to_indices``.
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal, NamedTuple, overload
 
 import cv2
 import numpy as np
 
-from ocr_engine import ctc
+from ocr_engine import ctc, recognize
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidOption, OcrError
 from ocr_engine.imagefile import DecodedImage, decode_image
 from ocr_engine.lm import CharLM
-from ocr_engine.preprocess import WORD_MARGIN, cut, has_ink
-from ocr_engine.recognize import Recognizer, crop_probs
+from ocr_engine.preprocess import WORD_MARGIN, cut, has_ink, with_margin
+from ocr_engine.recognize import Recognizer
 from ocr_engine.schemas import ModelInfo, OcrResult, ReadOptions, Word
 
 CANDIDATES_PER_REGION = 3  # detection candidates recognized per region asked for
@@ -112,7 +111,7 @@ class OcrEngine:
         else:
             steer = (f"beam {s.beam_width} steered by the order-{self.lm.order} character LM {s.lm_file} "
                      f"(weight {s.lm_weight}, bonus {s.lm_bonus}, support {s.lm_support} nats, digits kept)")
-        return f"{WORD_MARGIN:.0%} margin, {steer}"
+        return f"{WORD_MARGIN:.0%} margin, read {s.read_stretch:g}x as wide, {steer}"
 
     # -- options ----------------------------------------------------------------------
     def resolve(self, options: ReadOptions | None = None) -> ResolvedOptions:
@@ -148,30 +147,13 @@ class OcrEngine:
         """Image bytes -> OcrResult (with ``with_image``: a ``Reading``, the decoded image
         too, to draw the words on it). Raises the engine's OcrError subclasses."""
         resolved = self.resolve(options)  # fail on bad options before the work
-        t0 = time.perf_counter()
         deadline = self._deadline()
-        image = decode_image(data, self.settings)
-        t1 = time.perf_counter()
-        result = self._read_image(image, resolved, {"decode": (t1 - t0) * 1000}, deadline)
-        return Reading(image, result) if with_image else result
-
-    def _read_image(self, image: DecodedImage, resolved: ResolvedOptions, timings: dict[str, float],
-                    deadline: float) -> OcrResult:
-        timings = dict(timings)
-        self._check(deadline, "detection")
-        t0 = time.perf_counter()
-        regions = self._regions(image, resolved)
-        t1 = time.perf_counter()
-        crops, margins = _crops(image, regions)
+        staged = self._staged(0, data, resolved, deadline)
         self._check(deadline, "recognition")
-        probs = self._recognize(crops, margins)
-        t2 = time.perf_counter()
-        reads = self._decode(probs, resolved.decoding, deadline)
-        words = self._words(image.rgb, regions, crops, reads, resolved, deadline)
-        t3 = time.perf_counter()
-        timings.update(detect=(t1 - t0) * 1000, recognize=(t2 - t1) * 1000, ctc=(t3 - t2) * 1000)
-        timings["total"] = sum(timings.values())
-        return OcrResult(words, (image.width, image.height), timings, self.model_info)
+        t0 = time.perf_counter()
+        probs = self.crop_probs(staged.crops, margin=0.0)
+        result = self._finished(staged, probs, (time.perf_counter() - t0) * 1000, resolved, deadline)
+        return Reading(staged.image, result) if with_image else result
 
     @overload
     def read_many(self, images: Sequence[bytes], options: ReadOptions | None = None, *,
@@ -204,50 +186,60 @@ class OcrEngine:
         pixels = 0
         for i, data in enumerate(images):
             try:
-                self._check(deadline, f"decoding image {i + 1} of {len(images)}")
-                t0 = time.perf_counter()
-                image = decode_image(data, self.settings)
-                if pixels + image.width * image.height > self.settings.max_pixels:
-                    raise ImageTooLarge(f"the batch's images decode to more than {self.settings.max_pixels:,} "
-                                        "pixels in all (OCR_MAX_PIXELS); send this one in another request")
-                pixels += image.width * image.height
-                t1 = time.perf_counter()
-                self._check(deadline, f"detection in image {i + 1} of {len(images)}")
-                regions = self._regions(image, resolved)
-                t2 = time.perf_counter()
-                crops, margins = _crops(image, regions)
-                staged.append(_Staged(i, image, regions, crops, margins,
-                                      {"decode": (t1 - t0) * 1000, "detect": (t2 - t1) * 1000}))
+                s = self._staged(i, data, resolved, deadline, f" in image {i + 1} of {len(images)}",
+                                 pixels_before=pixels)
+                pixels += s.image.width * s.image.height
+                staged.append(s)
             except OcrError as exc:
                 out[i] = exc
-        crops = [c for s in staged for c in s.crops]
-        margins = [m for s in staged for m in s.margins]
         try:
             self._check(deadline, "recognition")
         except DeadlineExceeded as exc:
-            for s in staged:
-                out[s.index] = exc
+            out.update((s.index, exc) for s in staged)
             staged = []
+        crops = [c for s in staged for c in s.crops]
         t0 = time.perf_counter()
-        probs = self._recognize(crops, margins) if staged else []  # one call: the crops of every image
+        probs = self.crop_probs(crops, margin=0.0) if crops else []  # one call: the crops of every image
         recognize_ms = (time.perf_counter() - t0) * 1000
         start = 0
         for s in staged:
             end = start + len(s.crops)
             try:
-                t1 = time.perf_counter()
-                reads = self._decode(probs[start:end], resolved.decoding, deadline)
-                words = self._words(s.image.rgb, s.regions, s.crops, reads, resolved, deadline)
-                timings = {**s.timings, "recognize": recognize_ms * len(s.crops) / len(crops),
-                           "ctc": (time.perf_counter() - t1) * 1000}
-                timings["total"] = sum(timings.values())
-                result = OcrResult(words, (s.image.width, s.image.height), timings, self.model_info)
-                out[s.index] = Reading(s.image, result)
+                share = recognize_ms * len(s.crops) / len(crops)
+                out[s.index] = Reading(s.image, self._finished(s, probs[start:end], share, resolved, deadline))
             except OcrError as exc:
                 out[s.index] = exc
             start = end
         readings = [out[i] for i in range(len(images))]  # every image has its result or its error
         return readings if with_image else [r if isinstance(r, OcrError) else r.result for r in readings]
+
+    def _staged(self, index: int, data: bytes, resolved: ResolvedOptions, deadline: float, where: str = "",
+                pixels_before: int = 0) -> _Staged:
+        """One image decoded, its regions found and cut out, ready for recognition.
+        ``pixels_before``: the pixels of a batch's earlier images (all held until the shared
+        recognition, so bounded together by ``max_pixels``)."""
+        self._check(deadline, f"decoding{where}")
+        t0 = time.perf_counter()
+        image = decode_image(data, self.settings)
+        if pixels_before and pixels_before + image.width * image.height > self.settings.max_pixels:
+            raise ImageTooLarge(f"the batch's images decode to more than {self.settings.max_pixels:,} "
+                                "pixels in all (OCR_MAX_PIXELS); send this one in another request")
+        t1 = time.perf_counter()
+        self._check(deadline, f"detection{where}")
+        regions = self._regions(image, resolved)
+        t2 = time.perf_counter()
+        return _Staged(index, image, regions, _crops(image, regions),
+                       {"decode": (t1 - t0) * 1000, "detect": (t2 - t1) * 1000})
+
+    def _finished(self, staged: _Staged, probs: Sequence[np.ndarray], recognize_ms: float,
+                  resolved: ResolvedOptions, deadline: float) -> OcrResult:
+        """A staged image's crops' probabilities -> its result, with the timings of every step."""
+        t0 = time.perf_counter()
+        reads = self.decode_readings(probs, resolved.decoding, deadline)
+        words = self._words(staged.image.rgb, staged.regions, staged.crops, reads, resolved, deadline)
+        timings = {**staged.timings, "recognize": recognize_ms, "ctc": (time.perf_counter() - t0) * 1000}
+        timings["total"] = sum(timings.values())
+        return OcrResult(words, (staged.image.width, staged.image.height), timings, self.model_info)
 
     def check_batch(self, count: int, total_bytes: int) -> None:
         """A batch's bounds, before any work: at most ``max_batch_images`` images
@@ -297,8 +289,8 @@ class OcrEngine:
         if not pairs:
             return words
         boxes = [_union(a.bbox, b.bbox) for a, b in pairs]
-        probs = self._recognize([cut(rgb, box) for box in boxes], 0.0)  # the pieces' boxes have their margin
-        reads = [self._calibrated(self._decode_one(p, decoding)) for p in probs]
+        probs = self.crop_probs([cut(rgb, box) for box in boxes], margin=0.0)  # the pieces' boxes have theirs
+        reads = self.decode_readings(probs, decoding)
         out = list(words)
         for (a, b), box, read in sorted(zip(pairs, boxes, reads, strict=True), key=lambda t: -t[2].confidence):
             still_there = any(w is a for w in out) and any(w is b for w in out)
@@ -308,23 +300,31 @@ class OcrEngine:
         return out
 
     def read_crops(self, crops: Sequence[np.ndarray], decoding: DecodeOptions | None = None) -> list[ctc.Decoded]:
-        """Already-cut word crops (evaluation, benchmarks) -> decoded texts: the one crop step
-        (``recognize.crop_probs``, with the word margin), then :meth:`decode_readings`."""
-        return self.decode_readings(self._recognize(crops, WORD_MARGIN), decoding)
+        """Already-cut word crops (evaluation, benchmarks) -> decoded texts: :meth:`crop_probs`
+        with the word margin, then :meth:`decode_readings`."""
+        return self.decode_readings(self.crop_probs(crops), decoding)
 
-    def _recognize(self, crops: Sequence[np.ndarray], margin: float | Sequence[float]) -> list[np.ndarray]:
-        """Crops -> per crop, the probabilities of each way of reading it, all in one batch."""
-        return crop_probs(self.recognizer.predict_crops, crops, self.settings.read_tall, margin,
-                          self.settings.read_stretch)
+    def crop_probs(self, crops: Sequence[np.ndarray], predict: Callable | None = None,
+                   margin: float = WORD_MARGIN) -> list[np.ndarray]:
+        """The one crop step as this engine serves it (``recognize.crop_probs`` with the
+        settings' ``read_tall`` and ``read_stretch``): per crop, the probabilities of each way
+        of reading it, all in one batch. ``predict``: the network (default the engine's; Keras
+        weights in the training tools)."""
+        return recognize.crop_probs(predict or self.recognizer.predict_crops, crops, self.settings.read_tall,
+                                    margin, self.settings.read_stretch)
 
-    def decode_readings(self, probs: Sequence[np.ndarray], decoding: DecodeOptions | None = None) -> list[ctc.Decoded]:
-        """Per-crop probabilities (``recognize.crop_probs``) -> CTC-decoded, calibrated texts
-        (``decoding``'s choices, the settings where it gives none). A crop's probabilities are
-        (T, C), or (k, T, C) for k ways of reading it: the surest wins."""
+    def decode_readings(self, probs: Sequence[np.ndarray], decoding: DecodeOptions | None = None,
+                        deadline: float = math.inf) -> list[ctc.Decoded]:
+        """Per-crop probabilities (:meth:`crop_probs`) -> CTC-decoded, calibrated texts
+        (``decoding``'s choices, the settings where it gives none), the deadline checked
+        between crops. A crop's probabilities are (T, C), or (k, T, C) for k ways of reading
+        it: the surest wins."""
         decoding = decoding or DecodeOptions()
-        if decoding.lexicon is not None:
-            decoding = dataclasses.replace(decoding, lexicon=tuple(decoding.lexicon) or None)
-        return [self._calibrated(self._decode_one(p, decoding)) for p in probs]
+        out = []
+        for i, p in enumerate(probs):
+            self._check(deadline, f"decoding region {i + 1} of {len(probs)}")
+            out.append(self._calibrated(self._decode_one(p, decoding)))
+        return out
 
     def _calibrated(self, decoded: ctc.Decoded) -> ctc.Decoded:
         """The decoder's confidence mapped to a probability of being right (``calibration``)."""
@@ -339,16 +339,6 @@ class OcrEngine:
         """Between steps and regions: a read past its deadline stops here (DeadlineExceeded)."""
         if time.perf_counter() > deadline:
             raise DeadlineExceeded(self.settings.request_deadline_s, step)
-
-    def _decode(self, probs: Sequence[np.ndarray], decoding: DecodeOptions,
-                deadline: float = math.inf) -> list[ctc.Decoded]:
-        """An image's crops' probabilities -> their calibrated readings, the deadline checked
-        between crops."""
-        out = []
-        for i, p in enumerate(probs):
-            self._check(deadline, f"decoding region {i + 1} of {len(probs)}")
-            out.append(self._calibrated(self._decode_one(p, decoding)))
-        return out
 
     def _decode_one(self, probs: np.ndarray, decoding: DecodeOptions) -> ctc.Decoded:
         """One crop's probabilities -> its CTC decoding (uncalibrated)."""
@@ -377,17 +367,14 @@ class _Staged:
     image: DecodedImage
     regions: list[Region]
     crops: list[np.ndarray]
-    margins: list[float]
     timings: dict[str, float]
 
 
-def _crops(image: DecodedImage, regions: list[Region]) -> tuple[list[np.ndarray], list[float]]:
-    """The pixels of each region and the margin the crop step adds to it: the detected ones
-    as they are (the detector pads its boxes by ``WORD_MARGIN``), the whole image (last)
-    shrunk to at most ``WHOLE_IMAGE_MAX_HEIGHT`` rows, to be given ``WORD_MARGIN``."""
-    crops = [cut(image.rgb, r.bbox) for r in regions[:-1]]
-    crops.append(_shrunk_for_reading(image.rgb))
-    return crops, [0.0] * (len(crops) - 1) + [WORD_MARGIN]
+def _crops(image: DecodedImage, regions: list[Region]) -> list[np.ndarray]:
+    """The pixels of each region with its margin: the detected ones as they are (the detector
+    pads its boxes by ``WORD_MARGIN``), the whole image (last) shrunk to at most
+    ``WHOLE_IMAGE_MAX_HEIGHT`` rows and given ``WORD_MARGIN``."""
+    return [*(cut(image.rgb, r.bbox) for r in regions[:-1]), with_margin(_shrunk_for_reading(image.rgb))]
 
 
 def _shrunk_for_reading(rgb: np.ndarray) -> np.ndarray:
@@ -477,10 +464,7 @@ def _overlap_share(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -
 
 def _best_in_reading_order(words: list[Word], limit: int) -> list[Word]:
     """The most confident ``limit`` words, sorted as a reader reads."""
-    best = sorted(words, key=lambda w: -w.confidence)[:limit]
-    by_box = {w.bbox: w for w in best}
-    ordered = reading_order([Region(w.bbox, w.confidence) for w in best])
-    return [by_box[r.bbox] for r in ordered]
+    return reading_order(sorted(words, key=lambda w: -w.confidence)[:limit])
 
 
 @functools.cache

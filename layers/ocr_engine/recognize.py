@@ -94,17 +94,13 @@ class Recognizer:
 
 
 def crop_probs(predict: Callable[[list[np.ndarray]], np.ndarray], crops: Sequence[np.ndarray],
-               read_tall: bool = True, margin: float | Sequence[float] = WORD_MARGIN,
-               stretch: float = 1.0) -> list[np.ndarray]:
-    """The one recognition step for word crops, as the engine serves them: each crop given
-    ``margin`` of its height on every side (``preprocess.with_margin``; one share for all, or
-    one per crop; 0: none), then every way of reading it (``orient.read_every_way``: one, or
-    four for a tall crop when ``read_tall``) through ``predict``, which normalizes the crops
+               read_tall: bool = True, margin: float = WORD_MARGIN, stretch: float = 1.0) -> list[np.ndarray]:
+    """The one recognition step for word crops: each crop given ``margin`` of its height on
+    every side (``preprocess.with_margin``; 0: none), then every way of reading it
+    (``orient.read_every_way``: one, or four for a tall crop when ``read_tall``), each made
+    ``stretch`` times as wide, through ``predict``, which normalizes the crops
     (``preprocess.batch_to_input``) and runs a network on them: ``Recognizer.predict_crops``,
-    or Keras weights in the training tools. Each way of reading is first made ``stretch``
-    times as wide (the engine's ``OCR_READ_STRETCH``). -> per crop, its probabilities (k, T, C)."""
-    margins = [margin] * len(crops) if isinstance(margin, (int, float)) else list(margin)
-    if len(margins) != len(crops):
-        raise ValueError(f"{len(margins)} margins for {len(crops)} crops")
+    or Keras weights in the training tools. -> per crop, its probabilities (k, T, C).
+    ``OcrEngine.crop_probs`` calls it with the engine's settings."""
     read = predict if stretch == 1.0 else (lambda cs: predict([stretched(c, stretch) for c in cs]))
-    return read_every_way(read, [with_margin(c, m) for c, m in zip(crops, margins, strict=True)], read_tall)
+    return read_every_way(read, [with_margin(c, margin) for c in crops], read_tall)

@@ -53,3 +53,14 @@ def test_pieces_of_a_letter_spaced_word_are_paired_only_side_by_side_on_one_line
     far = Word("shop", 0.9, (400, 50, 480, 80))  # too far to the right
     below = Word("open", 0.9, (190, 120, 260, 150))  # another line
     assert _side_by_side([ng, livi, far, below]) == [(livi, ng)]
+
+
+def test_the_best_words_keep_two_readings_of_one_box_in_reading_order():
+    # A joined box can equal a detector's box: both words are kept, not one of them twice.
+    from ocr_engine.pipeline import _best_in_reading_order
+
+    box = (10, 10, 90, 30)
+    words = [Word("living", 0.9, box), Word("lvng", 0.5, box), Word("open", 0.8, (10, 50, 60, 70))]
+    three = [w.text for w in _best_in_reading_order(words, 3)]
+    assert sorted(three[:2]) == ["living", "lvng"] and three[2] == "open"
+    assert [w.text for w in _best_in_reading_order(words, 2)] == ["living", "open"]

@@ -15,19 +15,16 @@ totals, and CER; ``--record TITLE`` appends the table to the training record's d
 from __future__ import annotations
 
 import argparse
-import datetime
 import math
-import shlex
 import sys
 from pathlib import Path
 
 from ocr_engine.config import load_settings
 from ocr_engine.pipeline import DecodeOptions, OcrEngine
-from ocr_engine.recognize import crop_probs
 from ocr_tools.evaluate import recognition_score
 from ocr_tools.paths import data_dir
 
-from model.tune_decoding import dev_sets, keras_probs
+from model.tune_decoding import dev_sets, keras_probs, record
 
 DEV_LOG = Path(__file__).resolve().parent / "checkpoints" / "dev_log.md"
 
@@ -46,7 +43,7 @@ def score_candidate(engine: OcrEngine, weights: Path, width: str, sets: dict) ->
     predict = keras_probs(weights, width)
     out = {}
     for name, (crops, labels) in sets.items():
-        probs = crop_probs(predict, crops, engine.settings.read_tall, stretch=engine.settings.read_stretch)
+        probs = engine.crop_probs(crops, predict=predict)
         gated = engine.decode_readings(probs)
         ungated = engine.decode_readings(probs, DecodeOptions(lm_support=math.inf, keep_digits=False))
         plain = engine.decode_readings(probs, DecodeOptions(lm_weight=0.0, lm_bonus=0.0))
@@ -87,11 +84,8 @@ def main(argv=None) -> None:
     lines = table(results, sets)
     print("\n".join(lines))
     if args.record:
-        command = shlex.join(["python", "-m", "model.dev_compare", *(sys.argv[1:] if argv is None else argv)])
-        with DEV_LOG.open("a", encoding="utf-8") as f:
-            f.write(f"\n## {args.record}\n"
-                    f"`{command}`, {datetime.date.today().isoformat()}, {engine.decoding}\n\n"
-                    + "\n".join(lines) + "\n")
+        record(DEV_LOG, args.record, sys.argv[1:] if argv is None else argv, lines, module="model.dev_compare",
+               note=engine.decoding, markdown=True)
 
 
 if __name__ == "__main__":

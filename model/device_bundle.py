@@ -10,7 +10,7 @@ named in ``carry`` included). The bundle (``.device/``, git-ignored) holds:
 - ``real.tar.gz``: the real *training* sets (``iiit5k/``, ``ic15_train/``,
   ``ic13_born_digital/``; never a test split), re-encoded at training resolution: at most
   ``--crop-height`` pixels high (twice the model's input, room for the augmentation's
-  resampling), JPEG; the file stems stay, so the hold-outs (``model.data``) are the same
+  resampling), JPEG; the file stems stay, so the hold-outs (``model.real_sets``) are the same
   crops there as here. One archive, not 10,000 small files: the tool that sends the tree
   counts each file's disk blocks;
 - ``init.weights.h5``: with ``--init-weights``, the weights the run starts from (without
@@ -38,7 +38,7 @@ import cv2
 from ocr_tools.labels import read_label_file
 from ocr_tools.paths import data_dir
 
-from model.data import REAL_SETS
+from model.real_sets import REAL_SETS
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE_PYTHON = "3.12"  # the lent machines' python3 (KINDS.md of the device tool)

@@ -41,7 +41,7 @@ def curve(scenes: list[tuple[list, list]], thresholds=THRESHOLDS, short_min: flo
         score = SceneScore()
         for words, gold in scenes:
             score.add([(b, text) for b, text, conf in words if scene_word_kept(text, conf, t, short_min)], gold)
-        rows.append({"threshold": float(t), **score.to_dict()})
+        rows.append({"threshold": float(t), "words": score.predicted, **score.to_dict()})
     return rows
 
 
@@ -82,8 +82,7 @@ def main(argv=None) -> None:
         print(f"\n{name}\n{'threshold':>9} {'words':>6} {'precision':>9} {'recall':>7} {'end to end':>10}")
         for r in rows:
             mark = "  <- default" if abs(r["threshold"] - served.scene_min_confidence) < 1e-9 else ""
-            words = round(r["recall"] * r["scenes_words"] / r["precision"]) if r["precision"] else 0
-            print(f"{r['threshold']:9.2f} {words:6d} {r['precision']:9.1%} {r['recall']:7.1%} "
+            print(f"{r['threshold']:9.2f} {r['words']:6d} {r['precision']:9.1%} {r['recall']:7.1%} "
                   f"{r['end_to_end_word_accuracy']:10.1%}{mark}")
     plot(curves, served.scene_min_confidence, args.out)
     print(f"wrote {args.out}")

@@ -16,8 +16,7 @@ from pathlib import Path
 from ocr_engine.config import load_settings
 from ocr_engine.imagefile import load_rgb
 from ocr_engine.pipeline import DecodeOptions, OcrEngine
-from ocr_engine.recognize import crop_probs
-from ocr_tools.evaluate import evaluate_crops
+from ocr_tools.evaluate import recognition_score
 from ocr_tools.labels import read_label_file
 from ocr_tools.paths import data_dir
 
@@ -42,15 +41,12 @@ def main(argv=None) -> None:
     # The network reads every crop once (the one crop step: the margin, every way for a tall
     # crop), in one batch; each decoding below starts from its output.
     crops = [load_rgb(path) for path, _ in rows]
-    probs = dict(zip([path for path, _ in rows],
-                     crop_probs(keras_probs(args.weights, args.width), crops, settings.read_tall,
-                                stretch=settings.read_stretch), strict=True))
+    probs = engine.crop_probs(crops, predict=keras_probs(args.weights, args.width))
+    labels = [label for _, label in rows]
 
     def score(weight: float, bonus: float):
-        def read(probs_of_crop):
-            return engine.decode_readings([probs_of_crop], DecodeOptions(lm_weight=weight, lm_bonus=bonus))[0]
-
-        return evaluate_crops(rows, read, load=probs.__getitem__).score()
+        reads = engine.decode_readings(probs, DecodeOptions(lm_weight=weight, lm_bonus=bonus))
+        return recognition_score([r.text for r in reads], labels)
 
     plain, fused = score(0.0, 0.0), score(settings.lm_weight, settings.lm_bonus)
     print(f"IIIT5K test, n={fused.n}: without the LM {plain.word_accuracy:.2%} (CER {plain.cer:.2%}); "

@@ -24,8 +24,9 @@ from ocr_engine.ctc import greedy_decode_batch
 from ocr_tools.paths import data_dir
 
 from model.crnn import build_crnn, ctc_loss
-from model.data import MixedWords, holdout_arrays, load_real_set, parse_real_sets
-from model.widen import widen_model
+from model.data import MixedWords, holdout_arrays
+from model.real_sets import load_real_set, parse_real_sets
+from model.widen import widened
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "checkpoints"
 
@@ -98,13 +99,12 @@ def unresumable_run(out: Path) -> str | None:
 
 
 def make_model(args) -> keras.Model:
-    model = build_crnn(width=args.width, dropout=0.1)
     if args.init_weights and args.init_width not in (None, args.width):
-        narrow = build_crnn(width=args.init_width)
-        narrow.load_weights(args.init_weights)
-        widen_model(narrow, model)
-    elif args.init_weights:
-        model.load_weights(args.init_weights)
+        model = widened(args.init_weights, args.init_width, args.width, dropout=0.1)
+    else:
+        model = build_crnn(width=args.width, dropout=0.1)
+        if args.init_weights:
+            model.load_weights(args.init_weights)
     lr = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=args.total_steps, alpha=0.03, warmup_target=args.lr, warmup_steps=300
     )
@@ -125,7 +125,7 @@ def main(argv=None) -> None:
     p.add_argument("--lr", type=float, default=1e-3)
     p.add_argument("--real-fraction", type=float, default=0.25)
     p.add_argument("--real-sets", default="iiit5k,ic15,ic13",
-                   help="real training sets and sampling weights per crop, e.g. iiit5k:1,ic15:2,ic13 (model.data)")
+                   help="real training sets and sampling weights per crop, e.g. iiit5k:1,ic15:2,ic13 (model.real_sets)")
     p.add_argument("--resume", action="store_true", help="continue from --out/last.keras")
     p.add_argument("--init-weights", type=Path, help="start from these weights (fine-tuning)")
     p.add_argument("--workers", type=int, default=1)

@@ -5,7 +5,7 @@
 
 Never on a test split. The dev crops are the labelled word boxes of svt_train (street
 scenes no model here has trained on) and the crops each real training set's image
-hold-out keeps out of training (IIIT5K train, IC15, IC13 born-digital: ``model.data``).
+hold-out keeps out of training (IIIT5K train, IC15, IC13 born-digital: ``model.real_sets``).
 Each (weight, bonus) pair of the grid is scored on each set, and
 against the engine's current settings (OCR_LM_WEIGHT, OCR_LM_BONUS) word by word.
 Without ``--weights`` it reads with the shipped TFLite model, as the engine serves.
@@ -32,12 +32,11 @@ from ocr_engine.imagefile import load_rgb
 from ocr_engine.lm import CharLM
 from ocr_engine.pipeline import DecodeOptions, OcrEngine
 from ocr_engine.preprocess import batch_to_input
-from ocr_engine.recognize import crop_probs
 from ocr_tools.labels import read_scenes
 from ocr_tools.paths import data_dir
 
 from model import charlm
-from model.data import REAL_SETS, load_real_set
+from model.real_sets import REAL_SETS, load_real_set
 
 RECORD = REPO_ARTIFACTS_DIR / "decoding_choice.txt"
 WEIGHTS = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8)
@@ -59,7 +58,7 @@ def svt_word_crops(folder: Path) -> tuple[list[np.ndarray], list[str]]:
 def dev_sets(data: Path) -> dict[str, tuple[list[np.ndarray], list[str]]]:
     sets = {"svt_words": svt_word_crops(data / "svt_train")}
     for name in REAL_SETS:
-        _, hold = load_real_set(data, name, "image")
+        _, hold = load_real_set(data, name, "image", holdout_only=True)
         sets[f"{name}_holdout"] = ([img for img, _ in hold], [label for _, label in hold])
     return sets
 
@@ -106,11 +105,10 @@ def main(argv=None) -> None:
 
     settings = load_settings()
     engine = OcrEngine.from_settings(settings)  # its LM, and its recognizer unless --weights
-    predict = keras_probs(args.weights, args.width) if args.weights else engine.recognizer.predict_crops
+    predict = keras_probs(args.weights, args.width) if args.weights else None  # None: the engine's network
     sets = dev_sets(args.data)
     # The one crop step, as the engine serves crops: the margin, the stretch, every way for a tall crop.
-    probs = {name: crop_probs(predict, crops, settings.read_tall, stretch=settings.read_stretch)
-             for name, (crops, _) in sets.items()}
+    probs = {name: engine.crop_probs(crops, predict=predict) for name, (crops, _) in sets.items()}
 
     def score(lm: CharLM | None, weight: float, bonus: float, support: float | None = None,
               keep_digits: bool = True) -> dict[str, np.ndarray]:
@@ -144,10 +142,16 @@ def main(argv=None) -> None:
         record(RECORD, args.record, sys.argv[1:] if argv is None else argv, lines)
 
 
-def record(path: Path, title: str, argv: list[str], lines: list[str]) -> None:
-    command = shlex.join(["python", "-m", "model.tune_decoding", *argv])
+def record(path: Path, title: str, argv: list[str], lines: list[str], module: str = "model.tune_decoding",
+           note: str | None = None, markdown: bool = False) -> None:
+    """Appends ``lines`` to ``path`` under ``## title`` and the command line that made them
+    (``python -m module argv``), today's date and ``note``; ``markdown``: the command line in
+    backticks and a blank line before the table (a Markdown log), else after ``#``."""
+    command = shlex.join(["python", "-m", module, *argv])
+    stamp = ", ".join(filter(None, [f"`{command}`" if markdown else f"# {command}",
+                                    datetime.date.today().isoformat(), note]))
     with path.open("a", encoding="utf-8") as f:
-        f.write(f"\n## {title}\n# {command}, {datetime.date.today().isoformat()}\n" + "\n".join(lines) + "\n")
+        f.write(f"\n## {title}\n{stamp}\n" + ("\n" if markdown else "") + "\n".join(lines) + "\n")
 
 
 if __name__ == "__main__":

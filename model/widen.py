@@ -11,7 +11,8 @@ spends its steps on what the extra width can learn, not on learning to read agai
   The split is uneven (fractions that sum to one), so the copies' gradients differ and
   they can grow apart; the sum, and so the function, is unchanged.
 
-    python -m model.widen NARROW.weights.h5 --from-width 0.5 --to-width 0.75 --out WIDE.weights.h5
+    python -m model.widen NARROW.weights.h5 --from-width 0.5 --to-width 32-64-128-128-384-384-192 \\
+        --out WIDE.weights.h5
 """
 
 from __future__ import annotations
@@ -105,7 +106,7 @@ def widen_model(narrow: keras.Model, wide: keras.Model, seed: int = 0, jitter: f
     wide.get_layer("char_probs").set_weights([widen_rows(kernel, in_map, in_shares, axis=0), bias])
 
 
-def widened(weights: Path, from_width: float, to_width: float, seed: int = 0, **build) -> keras.Model:
+def widened(weights: Path, from_width: float | str, to_width: float | str, seed: int = 0, **build) -> keras.Model:
     """A CRNN of ``to_width`` that reads as the ``from_width`` weights do."""
     narrow = build_crnn(width=from_width)
     narrow.load_weights(weights)
@@ -117,13 +118,13 @@ def widened(weights: Path, from_width: float, to_width: float, seed: int = 0, **
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("weights", type=Path)
-    p.add_argument("--from-width", type=float, default=0.5)
-    p.add_argument("--to-width", type=float, default=1.0)
+    p.add_argument("--from-width", default="0.5", help="the narrow weights' width (model.widths)")
+    p.add_argument("--to-width", default="1.0", help="the width to grow to (model.widths)")
     p.add_argument("--out", type=Path, required=True, help="a .weights.h5 file")
     args = p.parse_args(argv)
     model = widened(args.weights, args.from_width, args.to_width)
     model.save_weights(args.out)
-    print(f"wrote {args.out}: width {args.from_width:g} -> {args.to_width:g}, {model.count_params():,} parameters")
+    print(f"wrote {args.out}: width {args.from_width} -> {args.to_width}, {model.count_params():,} parameters")
 
 
 if __name__ == "__main__":

@@ -52,3 +52,33 @@ def test_the_copies_of_a_unit_split_its_weight_unevenly_but_exactly():
 def test_a_model_cannot_be_narrowed():
     with pytest.raises(ValueError):
         grow_mapping(8, 4, np.random.default_rng(0))
+
+
+def test_the_command_line_takes_a_width_of_seven_numbers(tmp_path, capsys):
+    from model.widen import main
+
+    keras.utils.set_random_seed(0)
+    narrow = build_crnn(width=0.25)
+    trained_looking(narrow, seed=1)
+    narrow.save_weights(tmp_path / "narrow.weights.h5")
+    main([str(tmp_path / "narrow.weights.h5"), "--from-width", "0.25", "--to-width", "16-32-64-64-128-192-64",
+          "--out", str(tmp_path / "wide.weights.h5")])
+    assert "width 0.25 -> 16-32-64-64-128-192-64" in capsys.readouterr().out
+    wide = build_crnn(width="16-32-64-64-128-192-64")
+    wide.load_weights(tmp_path / "wide.weights.h5")
+    x = np.random.default_rng(2).random((2, 32, 128, 1), dtype=np.float32)
+    np.testing.assert_allclose(wide.predict(x, verbose=0), narrow.predict(x, verbose=0), atol=2e-4)
+
+
+def test_training_from_narrower_weights_starts_from_the_widened_model(tmp_path):
+    import argparse
+
+    from model.train import make_model
+
+    build_crnn(width=0.25).save_weights(tmp_path / "narrow.weights.h5")
+    args = argparse.Namespace(width="0.5", init_width="0.25", init_weights=tmp_path / "narrow.weights.h5",
+                              total_steps=10, lr=1e-3)
+    model = make_model(args)
+    again = widened(tmp_path / "narrow.weights.h5", "0.25", "0.5", dropout=0.1)
+    assert model.get_layer("enc_dropout").rate == 0.1
+    assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), again.get_weights(), strict=True))

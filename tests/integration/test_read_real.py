@@ -65,16 +65,14 @@ def test_a_word_crop_is_read_with_detection_on_too(sample, plain_texts):
 
 def test_decoding_probabilities_reads_as_the_engine_reads_crops(data_dir):
     # The tools that tune and record decoding (model.tune_decoding, model.test_point,
-    # model.dev_compare) decode the output of the one crop step (recognize.crop_probs) with
-    # decode_readings: it must give what read_crops gives.
+    # model.dev_compare) decode the output of the engine's crop step (OcrEngine.crop_probs,
+    # with their own network) with decode_readings: it must give what read_crops gives.
     from ocr_engine.imagefile import load_rgb
     from ocr_engine.pipeline import DecodeOptions
-    from ocr_engine.recognize import crop_probs
 
     engine = get_engine()
     crops = [load_rgb(path) for path, _ in read_label_file(data_dir / "iiit5k" / "test.tsv")[:20]]
-    probs = crop_probs(engine.recognizer.predict_crops, crops, engine.settings.read_tall,
-                       stretch=engine.settings.read_stretch)
+    probs = engine.crop_probs(crops)
     assert engine.decode_readings(probs) == engine.read_crops(crops)
     no_lm = DecodeOptions(lm_weight=0.0, lm_bonus=0.0)
     assert engine.decode_readings(probs, no_lm) == engine.read_crops(crops, no_lm)

@@ -18,14 +18,12 @@ from __future__ import annotations
 import argparse
 import importlib
 import json
-import mimetypes
 import os
 import sys
 import time
 import uuid
 from pathlib import Path
 from types import SimpleNamespace
-from urllib.parse import unquote_plus
 
 from ocr_tools.paths import data_dir
 
@@ -55,11 +53,6 @@ def invoke(function: str, event: dict) -> int:
     return 0
 
 
-def object_keys(event: dict) -> list[tuple[str, str]]:
-    """(bucket, key) of each record, the key decoded as the handler decodes it."""
-    return [(r["s3"]["bucket"]["name"], unquote_plus(r["s3"]["object"]["key"])) for r in event.get("Records", [])]
-
-
 def image_for_the_event(image: Path | None) -> tuple[bytes, str]:
     """-> (bytes, where they came from): ``image``, else the data folder's photo, else a
     word image rendered here (a fresh clone without the data folder)."""
@@ -73,32 +66,33 @@ def image_for_the_event(image: Path | None) -> tuple[bytes, str]:
     return word_png("OPEN"), "a word image made here (OPEN)"
 
 
-def _is_image_key(key: str) -> bool:
-    return (mimetypes.guess_type(key)[0] or "").startswith("image/")
-
-
 def invoke_s3_locally(event: dict, image: Path | None) -> int:
     """The S3 handler on ``event`` against a moto server of its own (infra/local_drop.py)."""
+    from functions.common.s3_objects import is_candidate, objects_of, result_key
     from infra import local_drop  # moto: a dev dependency, not the Lambda image's
 
     data, origin = image_for_the_event(image)
+    # Each record's object, its key decoded as the handler decodes it (an event with no
+    # records has none: the handler says what is wrong with it).
+    objects = objects_of(event) if event.get("Records") else []
     with local_drop.local_moto() as endpoint:
         s3 = local_drop.s3_client(endpoint)
-        keys = object_keys(event)
-        for bucket, key in keys:
-            body, what = (data, origin) if _is_image_key(key) else (b"not an image\n", "a few bytes of text")
-            local_drop.put_object(s3, bucket, key, body)
-            print(f"local S3 ({endpoint}): s3://{bucket}/{key} <- {what} ({len(body):,} bytes)", file=sys.stderr)
+        for obj in objects:
+            # An image where the handler reads one (is_candidate), a few bytes of text elsewhere.
+            body, what = (data, origin) if is_candidate(obj.key)[0] else (b"not an image\n", "a few bytes of text")
+            local_drop.put_object(s3, obj.bucket, obj.key, body)
+            print(f"local S3 ({endpoint}): s3://{obj.bucket}/{obj.key} <- {what} ({len(body):,} bytes)",
+                  file=sys.stderr)
         run = local_drop.invoke_s3_handler(endpoint, event)
         sys.stdout.write(run.stdout)
         sys.stderr.write(run.stderr[-3000:])
         if run.returncode != 0:
             print(f"the S3 handler failed (exit {run.returncode})", file=sys.stderr)
             return run.returncode
-        for bucket, key in keys:
-            result = local_drop.read_result(s3, bucket, key)
+        for obj in objects:
+            result = local_drop.read_result(s3, obj.bucket, obj.key)
             if result is not None:
-                print(f"s3://{bucket}/{key}.ocr.json:", file=sys.stderr)
+                print(f"s3://{obj.bucket}/{result_key(obj.key)}:", file=sys.stderr)
                 print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 

@@ -29,6 +29,7 @@ from typing import Any
 import boto3
 from moto.server import ThreadedMotoServer
 
+from functions.common.s3_objects import result_key
 from infra.make_events import s3_put
 
 REPO = Path(__file__).resolve().parents[1]
@@ -65,9 +66,9 @@ def put_object(s3: Any, bucket: str, key: str, data: bytes) -> None:
 
 
 def read_result(s3: Any, bucket: str, key: str) -> dict | None:
-    """``<key>.ocr.json`` as the S3 handler wrote it, or None when it wrote none."""
+    """``<key>.ocr.json`` (``result_key``) as the S3 handler wrote it, or None when it wrote none."""
     try:
-        return json.loads(s3.get_object(Bucket=bucket, Key=key + ".ocr.json")["Body"].read())
+        return json.loads(s3.get_object(Bucket=bucket, Key=result_key(key))["Body"].read())
     except s3.exceptions.NoSuchKey:
         return None
 
@@ -110,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     key = args.key or f"incoming/{args.image.name}"
     with local_moto(args.endpoint) as endpoint:
         result = drop(args.image, key, endpoint)
-    print(f"s3://{BUCKET}/{key}.ocr.json:", file=sys.stderr)
+    print(f"s3://{BUCKET}/{result_key(key)}:", file=sys.stderr)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0
 

@@ -23,9 +23,9 @@ from functions.api import errors, middleware
 from functions.api.routes import ocr, pages, service
 from functions.api.runtime import Runtime
 from functions.api.settings import get_settings
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import API_FUNCTION, logger, metrics, tracer
 
-FUNCTION = "api"
+FUNCTION = API_FUNCTION
 metrics.set_default_dimensions(Function=FUNCTION)  # the cold-start metric's dimension
 
 settings = get_settings()

@@ -88,9 +88,8 @@ class ApiResult(OcrResult):
     """An image read: the engine's result (``ocr_engine.schemas.OcrResult``) and the API's keys."""
 
     request_id: str
-    annotated_b64: str | None = Field(None, description="the image with numbered boxes, base64 (JPEG, or PNG for a "
-                                                        "transparent image); null unless annotate was asked "
-                                                        "for and it fits the response")
+    annotated_b64: str | None = Field(None, description="the image with numbered boxes, a base64 JPEG; null unless "
+                                                        "annotate was asked for and it fits the response")
 
 
 class ApiError(ErrorResult):

@@ -18,6 +18,15 @@ from functions.api.runtime import Runtime
 from functions.common.observability import logger, record_error, record_reading, tracer
 
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w/+.-]+)?(?:;[\w=-]+)*;base64,", re.IGNORECASE)
+# Characters of a base64 image that may decode to nothing: a data URL's prefix, line breaks.
+_BASE64_SLACK = 1024
+
+
+def decoded_size_bound(*texts: str) -> int:
+    """The fewest bytes base64 ``texts`` (each maybe a data URL) decode to, all together:
+    base64 is 4/3 the bytes, less ``_BASE64_SLACK`` characters each. What is surely over a
+    limit is refused with it before decoding; the engine checks the decoded bytes exactly."""
+    return sum(max(0, len(text) - _BASE64_SLACK) for text in texts) * 3 // 4
 
 
 def image_bytes(text: str) -> bytes:
@@ -35,10 +44,12 @@ def image_bytes(text: str) -> bytes:
 
 
 def _answer(image: DecodedImage, result: OcrResult, filename: str | None, annotate: bool, request_id: str,
-            max_annotated_bytes: int | None = None) -> ApiResult:
+            max_side: int, max_bytes: int) -> ApiResult:
+    """The answer; with ``annotate``, the annotated image at most ``max_side`` long and
+    ``max_bytes`` big (the engine's settings; a batch's images share the budget)."""
     annotated = None
     if annotate:
-        annotation = render(image.rgb, result.words, max_bytes=max_annotated_bytes)
+        annotation = render(image.rgb, result.words, max_side, max_bytes)
         if annotation.note:  # shrunk to fit, or dropped (annotated_b64 null)
             logger.info("annotated image", extra={"note": annotation.note})
         annotated = annotation.b64
@@ -50,9 +61,10 @@ def _answer(image: DecodedImage, result: OcrResult, filename: str | None, annota
 def read_one(runtime: Runtime, data: bytes | str, filename: str | None, options: ReadOptions, annotate: bool,
              request_id: str) -> ApiResult:
     """One image (bytes, or base64 text still to decode) -> its answer. Raises the engine's errors."""
-    image, result = runtime.ready_engine().read(image_bytes(data) if isinstance(data, str) else data, options,
-                                                with_image=True)
-    answer = _answer(image, result, filename, annotate, request_id)
+    engine = runtime.ready_engine()
+    image, result = engine.read(image_bytes(data) if isinstance(data, str) else data, options, with_image=True)
+    answer = _answer(image, result, filename, annotate, request_id, engine.settings.annotate_max_side,
+                     engine.settings.max_annotated_bytes)
     runtime.cold = False
     return answer
 
@@ -90,6 +102,7 @@ def read_batch(runtime: Runtime, items: list[tuple[bytes | str, str | None]], op
         if isinstance(outcome, OcrError):
             results.append(_batch_error(outcome, index, filename, request_id))
         else:
-            results.append(_answer(*outcome, filename, annotate, request_id, max_bytes))
+            results.append(_answer(*outcome, filename, annotate, request_id, engine.settings.annotate_max_side,
+                                   max_bytes))
     runtime.cold = False
     return BatchResponse(results=results)

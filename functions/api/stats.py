@@ -2,7 +2,7 @@
 cold start (always there) and the service-wide ones from CloudWatch (when reachable).
 
 Every container only sees its own requests, so service-wide counts come from the metrics
-both functions publish to CloudWatch (GetMetricStatistics over ``OCR_STATS_WINDOW_HOURS``),
+every function publishes to CloudWatch (GetMetricStatistics over ``OCR_STATS_WINDOW_HOURS``),
 cached ``OCR_STATS_CACHE_SECONDS``, a failure too (settings.py). When CloudWatch cannot be read (a laptop
 with no AWS region or credentials, no network route, no permission) the answer says why in
 plain words and the raw error goes to the log.
@@ -30,9 +30,8 @@ from botocore.exceptions import (
 
 from functions.api.settings import get_settings
 from functions.common.counters import COUNTERS
-from functions.common.observability import logger
+from functions.common.observability import FUNCTIONS, logger
 
-FUNCTIONS = ("api", "s3_ocr")
 _cache: dict = {"at": 0.0, "value": None}
 _lock = threading.Lock()
 

@@ -17,12 +17,12 @@ from __future__ import annotations
 from ocr_engine.pipeline import get_engine
 
 from functions.common.bulk import BatchFailed, process_batch, summarize
-from functions.common.observability import logger, metrics, tracer
+from functions.common.observability import BULK_FUNCTION, logger, metrics, tracer
 from functions.common.s3_store import S3Store
 
 __all__ = ["BatchFailed", "handler"]
 
-FUNCTION = "bulk_ocr"
+FUNCTION = BULK_FUNCTION
 metrics.set_default_dimensions(Function=FUNCTION)  # the cold-start metric's dimension
 
 # The cold start: one client and one engine per container (a missing model fails the init loudly).

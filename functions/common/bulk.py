@@ -24,12 +24,10 @@ import json
 from datetime import UTC, datetime
 from typing import Any
 
-from botocore.exceptions import BotoCoreError, ClientError
-from ocr_engine.errors import ModelUnavailable
 from ocr_engine.pipeline import OcrEngine
 
-from functions.common.observability import logger, record_error
-from functions.common.s3_objects import S3Object, is_candidate, process_object, result_is_current
+from functions.common.observability import logger
+from functions.common.s3_objects import S3Object, is_candidate, outcome_of, process_object, result_is_current
 from functions.common.s3_store import S3Store
 
 # What can become of a listed object. 'current': its result is newer than the image.
@@ -73,17 +71,9 @@ def process_batch(store: S3Store, engine: OcrEngine, event: dict, request_id: st
     failures: list[str] = []
     for item in event["Items"]:
         key = item["key"]
-        try:
-            outcome = process_item(store, engine, bucket, item, request_id)
-        except (BotoCoreError, ClientError, ModelUnavailable) as exc:  # transient: retry the batch
-            record_error()
-            logger.exception("S3 failure", extra={"bucket": bucket, "key": key})
-            failures.append(f"{key}: {exc}")
+        outcome = outcome_of(bucket, key, failures, process_item, store, engine, bucket, item, request_id)
+        if outcome == "failed":  # transient: not counted, the batch is retried
             continue
-        except Exception:  # a bug outside the image's reading: logged and counted, not retried
-            record_error()
-            logger.exception("unexpected error", extra={"bucket": bucket, "key": key})
-            outcome = "error"
         counts[outcome] += 1
         if outcome in named:
             named[outcome].append(key)

@@ -22,6 +22,11 @@ metrics = Metrics()
 
 IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 
+# The functions that publish the metrics below, each under its own ``Function`` dimension
+# (its handler sets it): stats.py adds up every one of them.
+API_FUNCTION, S3_FUNCTION, BULK_FUNCTION = "api", "s3_ocr", "bulk_ocr"
+FUNCTIONS = (API_FUNCTION, S3_FUNCTION, BULK_FUNCTION)
+
 
 def record_reading(result: OcrResult) -> None:
     """The metrics of one image read, the same from every function (stats.py reads them),

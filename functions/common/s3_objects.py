@@ -22,9 +22,13 @@ result is the engine's error shape plus ``source``.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import unquote_plus
 
+from aws_lambda_powertools.utilities.data_classes import S3Event
 from botocore.exceptions import BotoCoreError, ClientError
 from ocr_engine.errors import ModelUnavailable, OcrError
 from ocr_engine.pipeline import OcrEngine
@@ -86,6 +90,12 @@ class RecordOutcomes:
     failures: list[str] = field(default_factory=list)
 
 
+def objects_of(event: dict) -> list[S3Object]:
+    """An S3 event's objects. Keys arrive URL-encoded ('+' for spaces, %XX for unicode) in every record."""
+    return [S3Object(r.s3.bucket.name, unquote_plus(r.s3.get_object.key), r.s3.get_object.version_id,
+                     r.s3.get_object.etag) for r in S3Event(event).records]
+
+
 class Dropped(Exception):
     """This object can never be processed: log it, count it, write nothing, do not retry."""
 
@@ -113,23 +123,33 @@ def result_is_current(store: S3Store, bucket: str, key: str, last_modified: date
     return result.source_etag is None or not etag or result.source_etag == etag.strip('"')
 
 
+def outcome_of(bucket: str, key: str, failures: list[str], step: Callable[..., str], *args: Any) -> str:
+    """``step(*args)``, one object's turn -> its outcome; every object of an event or a
+    batch has its turn through here. A transient fault (S3, the model) is recorded, logged
+    and added to ``failures`` (the caller fails the invocation after the other objects, so
+    that it is retried) -> 'failed'; a bug outside the image's reading is recorded and
+    logged, not retried -> 'error'."""
+    try:
+        return step(*args)
+    except (BotoCoreError, ClientError, ModelUnavailable) as exc:  # transient: retry the event
+        record_error()
+        logger.exception("S3 failure", extra={"bucket": bucket, "key": key})
+        failures.append(f"{key}: {exc}")
+        return "failed"
+    except Exception:  # a bug outside the image's reading: logged and counted, not retried
+        record_error()
+        logger.exception("unexpected error", extra={"bucket": bucket, "key": key})
+        return "error"
+
+
 def process_records(store: S3Store, engine: OcrEngine, objects: list[S3Object], request_id: str) -> RecordOutcomes:
     """Each object of an event in turn (``process_object``). A transient fault (S3, the
     model) is noted as 'failed' and in ``failures``, a bug outside the image's reading as
-    'error'; either way the other objects still have their turn."""
+    'error'; either way the other objects still have their turn (``outcome_of``)."""
     out = RecordOutcomes()
     for obj in objects:
-        try:
-            out.outcomes[obj.key] = process_object(store, engine, obj, request_id)
-        except (BotoCoreError, ClientError, ModelUnavailable) as exc:  # transient: retry the event
-            record_error()
-            logger.exception("S3 failure", extra={"bucket": obj.bucket, "key": obj.key})
-            out.outcomes[obj.key] = "failed"
-            out.failures.append(f"{obj.key}: {exc}")
-        except Exception:  # a bug outside the image's reading: logged and counted, not retried
-            record_error()
-            logger.exception("unexpected error", extra={"bucket": obj.bucket, "key": obj.key})
-            out.outcomes[obj.key] = "error"
+        out.outcomes[obj.key] = outcome_of(obj.bucket, obj.key, out.failures, process_object, store, engine, obj,
+                                           request_id)
     return out
 
 
@@ -179,12 +199,11 @@ def _process(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str) 
     source = Source(bucket=obj.bucket, key=obj.key, version_id=version_id, etag=etag, request_id=request_id,
                     processed_at=processed_at)
     filename = obj.key.rsplit("/", 1)[-1]
-    if result is None:
-        body = S3ErrorResult.of(*(error or INTERNAL_ERROR), filename=filename, source=source)
-        store.write_result(obj.bucket, result_key(obj.key), body.model_dump_json().encode(), etag)
-        return "refused"
-    body = result.extended(S3Result, filename=filename, source=source)
+    body = (S3ErrorResult.of(*error, filename=filename, source=source) if result is None
+            else result.extended(S3Result, filename=filename, source=source))
     store.write_result(obj.bucket, result_key(obj.key), body.model_dump_json().encode(), etag)
+    if result is None:
+        return "refused"
     record_reading(result)
     logger.info("read", extra={"key": obj.key, "words": len(result.words), "ms": result.timings_ms["total"]})
     return "done"

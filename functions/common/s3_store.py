@@ -105,11 +105,10 @@ class S3Store:
     def result_file(self, bucket: str, key: str) -> ResultFile | None:
         """The result file at ``key``, or None when there is none."""
         try:
-            head = self.client.head_object(Bucket=bucket, Key=key)
-        except ClientError as exc:
-            if is_permanent(exc):
-                return None
-            raise
+            with _gone_for_good("no result file"):
+                head = self.client.head_object(Bucket=bucket, Key=key)
+        except ObjectGone:
+            return None
         return ResultFile(head["LastModified"], head.get("Metadata", {}).get(SOURCE_ETAG_METADATA))
 
     def write_result(self, bucket: str, key: str, body: bytes, source_etag: str | None) -> None:

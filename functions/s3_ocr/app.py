@@ -15,18 +15,16 @@ destination see it. Retries are safe: results are overwritten.
 from __future__ import annotations
 
 import time
-from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes import S3Event
 from ocr_engine.pipeline import get_engine
 
-from functions.common.observability import logger, metrics, tracer
-from functions.common.s3_objects import S3Object, process_records
+from functions.common.observability import S3_FUNCTION, logger, metrics, tracer
+from functions.common.s3_objects import objects_of, process_records
 from functions.common.s3_store import S3Store
 
 __all__ = ["RecordFailed", "handler", "objects_of"]
 
-FUNCTION = "s3_ocr"
+FUNCTION = S3_FUNCTION
 metrics.set_default_dimensions(Function=FUNCTION)  # the cold-start metric's dimension
 
 # The cold start: one client and one engine per container (a missing model fails the init loudly).
@@ -36,12 +34,6 @@ engine = get_engine()
 
 class RecordFailed(Exception):
     """At least one record could not be processed; Lambda retries the invocation."""
-
-
-def objects_of(event: dict) -> list[S3Object]:
-    """The event's objects. Keys arrive URL-encoded ('+' for spaces, %XX for unicode) in every record."""
-    return [S3Object(r.s3.bucket.name, unquote_plus(r.s3.get_object.key), r.s3.get_object.version_id,
-                     r.s3.get_object.etag) for r in S3Event(event).records]
 
 
 @logger.inject_lambda_context

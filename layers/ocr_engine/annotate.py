@@ -1,9 +1,9 @@
 """Draw numbered word boxes and their readings on the image, compressed to fit a response.
 
 A Lambda response carries at most 6,291,456 bytes and the annotated image travels in it
-base64-encoded, so the image is a JPEG (a PNG only when the source has transparency to
-keep), shrunk to ``annotate_max_side`` and then, quality and size step by step, until it
-fits ``max_annotated_bytes`` (config.py). When even the smallest step does not fit, there
+base64-encoded, so the image is a JPEG, shrunk to ``annotate_max_side`` and then, quality
+and size step by step, until it fits ``max_annotated_bytes`` (config.py), both given by the
+caller (the API passes its engine's settings). When even the smallest step does not fit, there
 is no image (``annotated_b64`` is null) and ``Annotation.note`` says why; the caller logs it.
 """
 
@@ -15,7 +15,6 @@ from dataclasses import dataclass, field
 import cv2
 import numpy as np
 
-from ocr_engine.config import load_settings
 from ocr_engine.schemas import Word
 
 _BOX = (0, 200, 255)  # BGR: amber boxes read on dark and light scenes
@@ -45,8 +44,8 @@ class Annotation:
 
     @property
     def b64(self) -> str | None:
-        """The image as a response's ``annotated_b64`` (its bytes say JPEG or PNG), or None
-        when it did not fit (``note`` says why)."""
+        """The image as a response's ``annotated_b64`` (a JPEG: its first bytes say so), or
+        None when it did not fit (``note`` says why)."""
         return None if self.data is None else base64.b64encode(self.data).decode("ascii")
 
 
@@ -54,12 +53,10 @@ def _needs_alpha(img: np.ndarray) -> bool:
     return img.ndim == 3 and img.shape[2] == 4 and bool((img[..., 3] < 255).any())
 
 
-def _draw(src: np.ndarray, words: list[Word], side: int, alpha: bool) -> tuple[np.ndarray, float]:
-    """-> (BGR or BGRA image with its longest side at most ``side``, the scale applied)."""
+def _draw(src: np.ndarray, words: list[Word], side: int, alpha: bool) -> np.ndarray:
+    """-> the BGR (BGRA when ``alpha``) image with its boxes, its longest side at most ``side``."""
     h, w = src.shape[:2]
     scale = min(1.0, side / max(h, w))
-    if src.ndim == 2:
-        src = cv2.cvtColor(src, cv2.COLOR_GRAY2RGB)
     if alpha:
         img = cv2.cvtColor(src, cv2.COLOR_RGBA2BGRA)
         box, bg = (*_BOX, 255), (*_TEXT_BG, 255)
@@ -73,7 +70,7 @@ def _draw(src: np.ndarray, words: list[Word], side: int, alpha: bool) -> tuple[n
     for b in boxes:
         cv2.rectangle(img, b[:2], b[2:], box, thick)
     _draw_labels(img, words, boxes, box, bg)
-    return img, scale
+    return img
 
 
 def _draw_labels(img: np.ndarray, words: list[Word], boxes: list[tuple[int, ...]], color: tuple, bg: tuple) -> None:
@@ -139,17 +136,14 @@ def _encode(img: np.ndarray, alpha: bool, quality: int) -> bytes:
     return buf.tobytes()
 
 
-def render(rgb: np.ndarray, words: list[Word], max_side: int | None = None,
-           max_bytes: int | None = None) -> Annotation:
-    """The image with numbered boxes, at most ``max_side`` long and ``max_bytes`` big.
+def render(rgb: np.ndarray, words: list[Word], max_side: int, max_bytes: int) -> Annotation:
+    """The image with numbered boxes as a JPEG, at most ``max_side`` long and ``max_bytes``
+    big (the settings' ``annotate_max_side`` and ``max_annotated_bytes``).
 
-    ``rgb`` is H×W×3 RGB (or H×W×4 RGBA: kept as a PNG when any pixel is transparent).
-    Defaults come from the settings (OCR_ANNOTATE_MAX_SIDE, OCR_MAX_ANNOTATED_BYTES).
+    ``rgb`` is H×W×3 RGB, as the engine decodes every image (``DecodedImage.rgb``). An
+    H×W×4 RGBA image with transparent pixels is kept as a PNG with its alpha; no caller
+    sends one.
     """
-    if max_side is None or max_bytes is None:
-        settings = load_settings()
-        max_side = settings.annotate_max_side if max_side is None else max_side
-        max_bytes = settings.max_annotated_bytes if max_bytes is None else max_bytes
     alpha = _needs_alpha(rgb)
     mime = "image/png" if alpha else "image/jpeg"
     longest = max(rgb.shape[:2])
@@ -157,7 +151,7 @@ def render(rgb: np.ndarray, words: list[Word], max_side: int | None = None,
     qualities = (0,) if alpha else _QUALITIES
     smallest = 0
     while True:
-        img, _ = _draw(rgb, words, side, alpha)
+        img = _draw(rgb, words, side, alpha)
         for quality in qualities:
             data = _encode(img, alpha, quality)
             if len(data) <= max_bytes:
@@ -175,9 +169,3 @@ def render(rgb: np.ndarray, words: list[Word], max_side: int | None = None,
         f"annotation dropped: even at {side} px on its longest side the annotated image takes "
         f"{smallest:,} bytes, over the {max_bytes:,}-byte budget of a response"))
 
-
-def annotate(rgb: np.ndarray, words: list[Word], max_side: int | None = None,
-             max_bytes: int | None = None) -> bytes | None:
-    """-> the annotated image's bytes (JPEG, or PNG for a transparent source), or None when
-    it cannot fit ``max_bytes``; ``render`` says which type and why."""
-    return render(rgb, words, max_side, max_bytes).data

@@ -13,7 +13,7 @@ Result, ``schema_version`` "1" (``OcrResult``)::
      "model": {"name": "crnn", "version": "...", "dataset": "...", "metrics": {...}}}
 
 Each entry point adds only its own keys: the API ``request_id`` and ``annotated_b64`` (the
-image with numbered boxes, base64 JPEG or PNG; null unless asked for and it fits the
+image with numbered boxes, a base64 JPEG; null unless asked for and it fits the
 response), the S3 result ``source`` (bucket, key, version_id, etag, request_id,
 processed_at); the CLI adds nothing.
 

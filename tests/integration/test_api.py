@@ -99,6 +99,29 @@ def test_stats_come_from_cloudwatch(api):
     stats.clear_cache()
 
 
+def test_stats_add_up_every_function_bulk_ocr_too(api):
+    from functions.api import stats
+
+    stats.clear_cache()
+    with mock_aws():
+        cw = boto3.client("cloudwatch")
+        for function, images, errors, ms in (("api", 1, 0, 40), ("s3_ocr", 2, 1, 80), ("bulk_ocr", 4, 2, 180)):
+            dims = [{"Name": "service", "Value": "ocr"}, {"Name": "Function", "Value": function}]
+            cw.put_metric_data(Namespace="ServerlessOCR", MetricData=[
+                {"MetricName": "ImagesProcessed", "Dimensions": dims, "Value": images, "Unit": "Count"},
+                {"MetricName": "Errors", "Dimensions": dims, "Value": errors, "Unit": "Count"},
+                {"MetricName": "WordsRecognized", "Dimensions": dims, "Value": 10 * images, "Unit": "Count"},
+                {"MetricName": "InferenceMs", "Dimensions": dims, "Value": ms, "Unit": "Milliseconds"},
+            ])
+        status, body = invoke(api, "api-stats.json")
+    stats.clear_cache()
+    assert status == 200 and body["available"] is True
+    assert body["by_function"] == {"api": {"images": 1, "errors": 0}, "s3_ocr": {"images": 2, "errors": 1},
+                                   "bulk_ocr": {"images": 4, "errors": 2}}
+    assert body["images_processed"] == 7 and body["errors"] == 3 and body["words_recognized"] == 70
+    assert body["avg_inference_ms"] == 100.0  # (40 + 80 + 180) / 3 samples
+
+
 def test_bad_options_are_422(api):
     from fastapi.testclient import TestClient
 

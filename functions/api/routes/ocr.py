@@ -23,7 +23,7 @@ from functions.api.models import (
     OptionFields,
     ReadOptionsIn,
 )
-from functions.api.reading import read_batch, read_one
+from functions.api.reading import decoded_size_bound, read_batch, read_one
 from functions.api.runtime import RuntimeDep
 
 router = APIRouter(responses=DOCUMENTED_ERRORS)
@@ -55,7 +55,7 @@ async def ocr_upload(
 async def ocr_base64(request: Request, runtime: RuntimeDep, body: Base64Request) -> ApiResult:
     request.state.filename = body.filename
     limit = runtime.ready_engine().settings.max_image_bytes
-    if len(body.image) > limit * 4 // 3 + 1024:  # base64 is 4/3 the bytes
+    if decoded_size_bound(body.image) > limit:
         raise ImageTooLarge(f"the base64 image is over the {limit:,}-byte limit")
     return await runtime.off_loop(read_one, runtime, body.image, body.filename, body.read_options(), body.annotate,
                                   request_id(request))
@@ -89,8 +89,23 @@ _BATCH_BODY = {"requestBody": {"required": True, "content": {
 }}}
 
 
-def _invalid_request(exc: ValidationError) -> RequestValidationError:
-    return RequestValidationError([{**e, "loc": ("body", *e["loc"])} for e in exc.errors(include_url=False)])
+def _invalid_request(exc: ValidationError, where: str = "body") -> RequestValidationError:
+    return RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors(include_url=False)])
+
+
+def _option_fields(values: Any, where: str) -> OptionFields:
+    """The options a multidict (the form, or the query) gives, as ``/api/ocr`` takes them:
+    a repeated field's last value (every value of ``lexicon``); a form's empty field is
+    not given."""
+    given: dict[str, Any] = {}
+    for name in OptionFields.model_fields:
+        found = [v for v in values.getlist(name) if not (where == "body" and v == "")]
+        if found:
+            given[name] = found if name == "lexicon" else found[-1]
+    try:
+        return OptionFields.model_validate(given)
+    except ValidationError as exc:
+        raise _invalid_request(exc, where) from None
 
 
 @router.post("/api/ocr/batch", response_model=BatchResponse, openapi_extra=_BATCH_BODY,
@@ -112,10 +127,7 @@ async def ocr_batch(request: Request, runtime: RuntimeDep) -> BatchResponse:
             body = BatchRequest.model_validate_json(await request.body())
         except ValidationError as exc:
             raise _invalid_request(exc) from None
-        # base64 is 4/3 the bytes: refuse what is surely over before decoding (the engine
-        # checks the decoded bytes exactly).
-        chars = sum(max(0, len(i.image) - 1024) for i in body.images)
-        engine.check_batch(len(body.images), chars * 3 // 4)
+        engine.check_batch(len(body.images), decoded_size_bound(*(i.image for i in body.images)))
         items, options = [(i.image, i.filename) for i in body.images], body
     else:
         raise RequestValidationError([{"loc": ("header", "content-type"), "type": "content_type",
@@ -137,15 +149,7 @@ async def _batch_from_form(request: Request, engine: OcrEngine
         raise RequestValidationError([{"loc": ("body", "file"), "type": "not_a_file",
                                        "msg": "every `file` part must be an uploaded file"}])
     engine.check_batch(len(parts), 0)
-    values: dict[str, Any] = {}
-    for name in ReadOptionsIn.model_fields:
-        given = [v for v in form.getlist(name) if v != ""] or request.query_params.getlist(name)
-        if given:
-            values[name] = given if name == "lexicon" else given[-1]
-    try:
-        options = ReadOptionsIn.model_validate(values)
-    except ValidationError as exc:
-        raise _invalid_request(exc) from None
+    options = OptionFields.merged(_option_fields(request.query_params, "query"), _option_fields(form, "body"))
     limit, total, items = engine.settings.max_batch_bytes, 0, []
     for part in parts:
         data = await part.read(limit - total + 1)  # never hold more than the batch's limit + 1 byte

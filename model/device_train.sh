@@ -22,11 +22,11 @@ mkdir -p "$DATA" && tar -xzf .device/real.tar.gz -C "$DATA" || exit 1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} OCR_DATA_DIR=$DATA OCR_FONT_DIRS=.device/fonts OCR_WORDS_FILE=.device/words.txt
 export PYTHONPATH=layers:.
-# Keras prints a progress line per step; keep the epoch lines only.
+# Keras redraws a progress line per step (with \r and \b); keep model.train's epoch lines only.
 timeout "$BUDGET" python3 -m model.train --out "$CK" --init-weights "$INIT" \
   --init-width "$INIT_WIDTH" --width "$WIDTH" --epochs "$EPOCHS" --steps "$STEPS" --batch "$BATCH" --lr "$LR" \
   --real-fraction "$REAL_FRACTION" --real-sets "$REAL_SETS" --workers "$WORKERS" --keep-epochs 3 2>&1 \
-  | tr '\r' '\n' | grep -v -E "^.{0,12}[0-9]+/$STEPS .*(ETA|step - loss)"
+  | tr '\r\b' '\n\n' | grep -a -v -E "ETA|step - loss|^[[:space:]]*$"
 last=$(ls "$CK"/epochs/epoch*.weights.h5 | tail -1)
 # model.average writes a fresh model's weights: the epoch files also hold Adam's state (3x the size).
 python3 -m model.average --width "$WIDTH" "$last" --out "$OUT/last-$(basename "$last")"

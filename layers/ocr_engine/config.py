@@ -12,11 +12,11 @@
 | OCR_BEAM_WIDTH | 10 | default CTC beam width (1 = greedy) |
 | OCR_MAX_BEAM_WIDTH | 50 | largest beam a request may ask for |
 | OCR_MIN_CONFIDENCE | 0.0 | default floor under which words are dropped |
-| OCR_SCENE_MIN_CONFIDENCE | 0.35 | in a scene (detection on), words read with less confidence are dropped as junk |
+| OCR_SCENE_MIN_CONFIDENCE | 0.4 | in a scene (detection on), words read with less confidence are dropped as junk |
 | OCR_SCENE_SHORT_MIN_CONFIDENCE | 0.9 | ... and words of one or two characters with less than this |
 | OCR_MAX_LEXICON | 10000 | most words a lexicon may hold |
 | OCR_LM_FILE | charlm.npz | character language model in OCR_MODEL_DIR that steers beam search (empty: none) |
-| OCR_LM_WEIGHT | 0.4 | its weight in the beam (0: off; beam width 1 never uses it) |
+| OCR_LM_WEIGHT | 0.8 | its weight in the beam (0: off; beam width 1 never uses it) |
 | OCR_LM_BONUS | 1.0 | log-score added per character read while the LM steers (offsets its cost per letter) |
 | OCR_READ_TALL | 1 | tall crops are also read turned ±90° and as stacked letters, the surest reading kept (0: off) |
 | OCR_READ_STRETCH | 1.15 | a word crop is read this many times as wide as it is (chosen on the dev crops) |
@@ -87,10 +87,10 @@ class Settings:
     min_confidence: float = field(default_factory=lambda: _float("OCR_MIN_CONFIDENCE", 0.0))
     max_lexicon: int = field(default_factory=lambda: _int("OCR_MAX_LEXICON", 10_000))
     lm_file: str = field(default_factory=lambda: os.environ.get("OCR_LM_FILE", "charlm.npz"))
-    lm_weight: float = field(default_factory=lambda: _float("OCR_LM_WEIGHT", 0.4))
+    lm_weight: float = field(default_factory=lambda: _float("OCR_LM_WEIGHT", 0.8))
     lm_bonus: float = field(default_factory=lambda: _float("OCR_LM_BONUS", 1.0))
     lm_support: float = field(default_factory=lambda: _float("OCR_LM_SUPPORT", 6.0))
-    scene_min_confidence: float = field(default_factory=lambda: _float("OCR_SCENE_MIN_CONFIDENCE", 0.35))
+    scene_min_confidence: float = field(default_factory=lambda: _float("OCR_SCENE_MIN_CONFIDENCE", 0.4))
     scene_short_min_confidence: float = field(default_factory=lambda: _float("OCR_SCENE_SHORT_MIN_CONFIDENCE", 0.9))
     read_tall: bool = field(default_factory=lambda: _int("OCR_READ_TALL", 1) != 0)
     read_stretch: float = field(default_factory=lambda: _float("OCR_READ_STRETCH", 1.15))

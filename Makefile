@@ -65,7 +65,7 @@ train: setup-train ## the next fine-tuning phase from the shipped weights; run a
 		--init-weights model/artifacts/crnn.weights.h5 --epochs $(EPOCHS) --lr $(LR) --real-fraction 0.5
 
 WEIGHTS ?= best
-export: setup-train ## the phase's best (or WEIGHTS=last) weights -> model/artifacts (TFLite float32 + int8, Keras weights, crnn.json)
+export: setup-train ## the phase's best (or WEIGHTS=last) weights -> model/artifacts (TFLite float32 + int8 + int8 single-crop, Keras weights, crnn.json)
 	$(BIN)/python -m model.export --version $$(date +%Y.%m.%d)-$(PHASE) --width $(WIDTH) \
 		--weights model/checkpoints/$(PHASE)/$(if $(filter last,$(WEIGHTS)),last.keras,best.weights.h5)
 	$(BIN)/python -m model.calibrate

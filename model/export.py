@@ -2,8 +2,9 @@
 
 Builds the export copy of the CRNN with unrolled LSTMs (they convert to builtin TFLite
 ops), loads the weights, and writes float32 and int8 dynamic-range models, the Keras
-weights alone (``crnn.weights.h5``, for ``model.train --init-weights``) and the metadata
-file the engine checks at load (charset, blank index, input size, metrics).
+weights alone (``crnn.weights.h5``, for ``model.train --init-weights``), the single-crop
+model with fused LSTM ops (``model.export_single``) and the metadata file the engine
+checks at load (charset, blank index, input size, metrics).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from ocr_engine.charset import ALPHABET, BLANK_INDEX
 from ocr_engine.config import REPO_ARTIFACTS_DIR
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 
+from model.export_single import SINGLE_MODEL_FILE, convert_single
 from model.widths import width_name
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "checkpoints" / "best.weights.h5"
@@ -51,6 +53,15 @@ def convert(weights: Path, width: float | str, quantize: bool) -> bytes:
         if quantize:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 weights, float activations
         return converter.convert()
+
+
+def convert_single_crop(weights: Path, width: float | str) -> bytes:
+    """The single-crop model (``model.export_single``) of these weights."""
+    from model.crnn import build_crnn
+
+    model = build_crnn(width=width)
+    model.load_weights(weights)
+    return convert_single(model)
 
 
 def save_training_weights(weights: Path, width: float | str, out: Path) -> None:
@@ -107,7 +118,10 @@ def main(argv=None) -> None:
             (args.out / name).write_bytes(data)
             print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
         save_training_weights(weights, args.width, args.out / "crnn.weights.h5")
-    print(f"wrote {args.out / 'crnn.weights.h5'}")
+        print(f"wrote {args.out / 'crnn.weights.h5'}")
+        data = convert_single_crop(weights, args.width)
+        (args.out / SINGLE_MODEL_FILE).write_bytes(data)
+        print(f"wrote {args.out / SINGLE_MODEL_FILE} ({len(data) / 1e6:.2f} MB, one crop, fused LSTM ops)")
     write_metadata(args.out / "crnn.json", args.version, args.width, dataset=args.dataset)
     print(f"wrote {args.out / 'crnn.json'}")
 

@@ -4,6 +4,7 @@
 |---|---|---|
 | OCR_MODEL_DIR | model/artifacts of the repo (/opt/model in the image) | folder with crnn.tflite and crnn.json |
 | OCR_MODEL_FILE | crnn-int8.tflite | model file in OCR_MODEL_DIR (int8: same accuracy, less memory; model/README.md) |
+| OCR_SINGLE_CROP_MODEL | 0 | 1: a lone crop goes to the model file's `-single` twin (fused LSTMs; model/README.md) |
 | OCR_MAX_IMAGE_BYTES | 3000000 | larger images are refused (fits a Lambda event; below) |
 | OCR_MAX_PIXELS | 40000000 | width × height limit, checked before decoding (bombs); decoded bytes: 3 × this at most |
 | OCR_MAX_SIDE | 20000 | longest side limit, checked before decoding |
@@ -77,6 +78,7 @@ def _float(name: str, default: float) -> float:
 class Settings:
     model_dir: Path = field(default_factory=lambda: Path(os.environ.get("OCR_MODEL_DIR", REPO_ARTIFACTS_DIR)))
     model_file: str = field(default_factory=lambda: os.environ.get("OCR_MODEL_FILE", "crnn-int8.tflite"))
+    single_crop_model: bool = field(default_factory=lambda: _int("OCR_SINGLE_CROP_MODEL", 0) != 0)
     max_image_bytes: int = field(default_factory=lambda: _int("OCR_MAX_IMAGE_BYTES", DEFAULT_MAX_IMAGE_BYTES))
     max_pixels: int = field(default_factory=lambda: _int("OCR_MAX_PIXELS", 40_000_000))
     max_side: int = field(default_factory=lambda: _int("OCR_MAX_SIDE", 20_000))
@@ -106,6 +108,16 @@ class Settings:
     @property
     def model_path(self) -> Path:
         return self.model_dir / self.model_file
+
+    @property
+    def single_model_path(self) -> Path | None:
+        """The model file's single-crop twin (``model/export_single.py``) when it is switched
+        on and there, else None (the batch model then reads lone crops too). Off by default:
+        a lone crop and the same crop in a batch would then read through different kernels,
+        which disagree on near ties (3 of 400 IIIT5K words), and ``read_many`` promises
+        ``read``'s words."""
+        path = self.model_path.with_name(f"{self.model_path.stem}-single{self.model_path.suffix}")
+        return path if self.single_crop_model and path.is_file() else None
 
     @property
     def metadata_path(self) -> Path:

@@ -93,7 +93,8 @@ class OcrEngine:
     @classmethod
     def from_settings(cls, settings: Settings) -> OcrEngine:
         """The model (and the language model, unless switched off) that ``settings`` name."""
-        recognizer = Recognizer(settings.model_path, settings.metadata_path, settings.num_threads)
+        recognizer = Recognizer(settings.model_path, settings.metadata_path, settings.num_threads,
+                                settings.single_model_path)
         return cls(settings, recognizer, CharLM.load(settings.lm_path) if settings.lm_path else None)
 
     @property

@@ -26,7 +26,7 @@ export PYTHONPATH=layers:.
 timeout "$BUDGET" python3 -m model.train --out "$CK" --init-weights "$INIT" \
   --init-width "$INIT_WIDTH" --width "$WIDTH" --epochs "$EPOCHS" --steps "$STEPS" --batch "$BATCH" --lr "$LR" \
   --real-fraction "$REAL_FRACTION" --real-sets "$REAL_SETS" --workers "$WORKERS" --keep-epochs 3 2>&1 \
-  | tr '\r\b' '\n\n' | grep -a -v -E "ETA|step - loss|^[[:space:]]*$"
+  | tr '\r\b' '\n\n' | grep -a -v -E "ETA[: ]|step - loss|^[[:space:]]*$"
 last=$(ls "$CK"/epochs/epoch*.weights.h5 | tail -1)
 # model.average writes a fresh model's weights: the epoch files also hold Adam's state (3x the size).
 python3 -m model.average --width "$WIDTH" "$last" --out "$OUT/last-$(basename "$last")"

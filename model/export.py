@@ -39,13 +39,19 @@ def weights_file(path: Path, scratch: Path) -> Path:
     return out
 
 
+def loaded_crnn(weights: Path, width: float | str, unroll: bool = False):
+    """The CRNN of ``width`` with ``weights`` (Keras: export and training set-up only)."""
+    from model.crnn import build_crnn
+
+    model = build_crnn(width=width, unroll=unroll)
+    model.load_weights(weights)
+    return model
+
+
 def convert(weights: Path, width: float | str, quantize: bool) -> bytes:
     import tensorflow as tf  # export only; serving never imports TensorFlow
 
-    from model.crnn import build_crnn
-
-    model = build_crnn(width=width, unroll=True)
-    model.load_weights(weights)
+    model = loaded_crnn(weights, width, unroll=True)
     with tempfile.TemporaryDirectory() as tmp:
         # Keras 3's own SavedModel export freezes the variables into constants.
         model.export(tmp, format="tf_saved_model", verbose=False)
@@ -55,23 +61,10 @@ def convert(weights: Path, width: float | str, quantize: bool) -> bytes:
         return converter.convert()
 
 
-def convert_single_crop(weights: Path, width: float | str) -> bytes:
-    """The single-crop model (``model.export_single``) of these weights."""
-    from model.crnn import build_crnn
-
-    model = build_crnn(width=width)
-    model.load_weights(weights)
-    return convert_single(model)
-
-
 def save_training_weights(weights: Path, width: float | str, out: Path) -> None:
     """The layers' weights alone (no optimizer state: a third of the checkpoint's size),
     shipped beside the TFLite models as the start of any later fine-tuning."""
-    from model.crnn import build_crnn  # Keras: training set-up only; the metadata needs none
-
-    model = build_crnn(width=width)
-    model.load_weights(weights)
-    model.save_weights(out)
+    loaded_crnn(weights, width).save_weights(out)
 
 
 def training_data_description() -> str:
@@ -119,7 +112,7 @@ def main(argv=None) -> None:
             print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
         save_training_weights(weights, args.width, args.out / "crnn.weights.h5")
         print(f"wrote {args.out / 'crnn.weights.h5'}")
-        data = convert_single_crop(weights, args.width)
+        data = convert_single(loaded_crnn(weights, args.width))
         (args.out / SINGLE_MODEL_FILE).write_bytes(data)
         print(f"wrote {args.out / SINGLE_MODEL_FILE} ({len(data) / 1e6:.2f} MB, one crop, fused LSTM ops)")
     write_metadata(args.out / "crnn.json", args.version, args.width, dataset=args.dataset)

@@ -6,15 +6,18 @@ whose per-op cost dominates a single crop); tf_keras's LSTM converts to
 UNIDIRECTIONAL_SEQUENCE_LSTM (27 ops in all), read about a quarter faster at batch 1. The
 fused op needs a static batch, so this model reads exactly one crop, and it keeps its LSTM
 state in variable tensors between invocations: the engine resets them before each crop
-(``Recognizer``). Batches stay on the unrolled model, which is faster per crop there.
+(``recognize.SingleCrop``). Batches stay on the unrolled model, which is faster per crop there.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
+from ocr_engine.config import single_twin
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 
-SINGLE_MODEL_FILE = "crnn-int8-single.tflite"
+SINGLE_MODEL_FILE = single_twin(Path("crnn-int8.tflite")).name
 TWIN_TOLERANCE = 1e-4  # float32 Keras 3 against its tf_keras twin (measured: about 1e-6)
 
 

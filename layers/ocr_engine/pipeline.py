@@ -22,6 +22,7 @@ conversion is ``charset.indices_to_text`` / ``charset.text_to_indices``.
 from __future__ import annotations
 
 import functools
+import logging
 import math
 import time
 from collections.abc import Callable, Sequence
@@ -93,6 +94,10 @@ class OcrEngine:
     @classmethod
     def from_settings(cls, settings: Settings) -> OcrEngine:
         """The model (and the language model, unless switched off) that ``settings`` name."""
+        if settings.single_crop_model and settings.single_model_path is None:
+            logging.getLogger(__name__).warning(
+                "OCR_SINGLE_CROP_MODEL is on but %s has no single-crop twin: lone crops use it too",
+                settings.model_path.name)
         recognizer = Recognizer(settings.model_path, settings.metadata_path, settings.num_threads,
                                 settings.single_model_path)
         return cls(settings, recognizer, CharLM.load(settings.lm_path) if settings.lm_path else None)

@@ -92,8 +92,8 @@ class SingleCrop:
 
 
 class Recognizer:
-    """Batched recognition: word crops -> per-step class probabilities (N, T, C). A single
-    crop goes to ``single_path``'s model when there is one (faster at batch 1)."""
+    """Batched recognition: word crops -> per-step class probabilities (N, T, C). A lone
+    crop goes to ``single_path``'s model when there is one (``predict_crops``)."""
 
     def __init__(self, model_path: Path, metadata_path: Path, num_threads: int = 1, single_path: Path | None = None):
         self.metadata = ModelMetadata.read(metadata_path)
@@ -109,8 +109,6 @@ class Recognizer:
         """float32 (N, 32, 128, 1) in [0, 1] -> float32 (N, T, C) probabilities."""
         if len(batch) == 0:
             return np.zeros((0, INPUT_WIDTH // 4, len(ALPHABET) + 1), np.float32)
-        if len(batch) == 1 and self.single is not None:
-            return self.single.predict(batch)
         with self._lock:
             if len(batch) != self._batch:
                 self._interpreter.resize_tensor_input(self._input, list(batch.shape))
@@ -121,6 +119,10 @@ class Recognizer:
             return self._interpreter.get_tensor(self._output).copy()
 
     def predict_crops(self, crops: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+        """Word crops -> (N, T, C). A lone crop goes to the single-crop model when there is
+        one; any more, the last chunk of a long list included, to the batch model."""
+        if len(crops) == 1 and self.single is not None:
+            return self.single.predict(batch_to_input(crops))
         parts = [self.predict(batch_to_input(crops[i : i + batch_size])) for i in range(0, len(crops), batch_size)]
         return np.concatenate(parts) if parts else self.predict(np.zeros((0,)))
 

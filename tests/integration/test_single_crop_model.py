@@ -29,7 +29,7 @@ def engines() -> tuple[OcrEngine, OcrEngine]:
     """(with the single-crop model switched on, as shipped: off)."""
     with_single = OcrEngine.from_settings(dataclasses.replace(Settings(), single_crop_model=True))
     assert with_single.recognizer.single is not None, "the shipped artifacts lack crnn-int8-single.tflite"
-    without = OcrEngine.from_settings(Settings())
+    without = OcrEngine.from_settings(dataclasses.replace(Settings(), single_crop_model=False))
     assert without.recognizer.single is None
     return with_single, without
 
@@ -58,6 +58,7 @@ def test_batches_stay_on_the_batch_model(engines, crops, monkeypatch):
     original = recognizer.single.predict
     monkeypatch.setattr(recognizer.single, "predict", lambda batch: calls.append(len(batch)) or original(batch))
     recognizer.predict_crops(crops[:3])
+    recognizer.predict_crops(crops[:17])  # chunks of 16: the last chunk is one crop of a batch
     assert calls == []
     recognizer.predict_crops(crops[:1])
     assert calls == [1]
@@ -71,6 +72,14 @@ def test_the_twin_follows_the_model_file_and_the_switch(tmp_path):
     assert dataclasses.replace(settings, single_crop_model=False).single_model_path is None
     # The float32 model has no twin here: single crops stay on it, never on the int8 twin.
     assert dataclasses.replace(settings, model_file="crnn.tflite").single_model_path is None
+
+
+def test_a_missing_twin_is_logged_and_the_batch_model_reads(tmp_path, caplog):
+    for name in ("crnn-int8.tflite", "crnn.json"):
+        shutil.copy(Settings().model_dir / name, tmp_path / name)
+    settings = dataclasses.replace(Settings(), model_dir=tmp_path, lm_file="", single_crop_model=True)
+    assert OcrEngine.from_settings(settings).recognizer.single is None
+    assert "no single-crop twin" in caplog.text
 
 
 def test_a_corrupt_twin_fails_the_cold_start_loudly(tmp_path):

@@ -94,12 +94,12 @@ class OcrEngine:
     @classmethod
     def from_settings(cls, settings: Settings) -> OcrEngine:
         """The model (and the language model, unless switched off) that ``settings`` name."""
-        if settings.single_crop_model and settings.single_model_path is None:
+        single = settings.single_model_path
+        if settings.single_crop_model and single is None:
             logging.getLogger(__name__).warning(
                 "OCR_SINGLE_CROP_MODEL is on but %s has no single-crop twin: lone crops use it too",
                 settings.model_path.name)
-        recognizer = Recognizer(settings.model_path, settings.metadata_path, settings.num_threads,
-                                settings.single_model_path)
+        recognizer = Recognizer(settings.model_path, settings.metadata_path, settings.num_threads, single)
         return cls(settings, recognizer, CharLM.load(settings.lm_path) if settings.lm_path else None)
 
     @property

@@ -225,7 +225,7 @@ def rapidocr(crops: list[np.ndarray]) -> dict | None:
 def run_bench(args) -> int:
     import resource
 
-    data = Path(args.data) if args.data else data_dir()
+    data = data_dir(args.data)
     rows = read_label_file(data / "iiit5k" / "test.tsv")[: args.crops]
     crops = [load_rgb(p) for p, _ in rows]
     word_images = [p.read_bytes() for p, _ in rows[:BATCH_IMAGES]]

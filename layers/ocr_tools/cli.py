@@ -28,7 +28,7 @@ from typing import NoReturn
 
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.errors import OcrError
-from ocr_engine.pipeline import OcrEngine, get_engine
+from ocr_engine.pipeline import DecodeOptions, OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
 from tqdm import tqdm
 
@@ -191,7 +191,7 @@ def check_eval_scenes(args: argparse.Namespace, settings: Settings) -> None:
 def check_bench(args: argparse.Namespace, settings: Settings) -> None:
     _in_range("--crops", args.crops, 8)  # the batch-8 figure needs a batch of eight
     _in_range("--scenes", args.scenes, 0)
-    data = Path(args.data) if args.data else data_dir()
+    data = data_dir(args.data)
     where = "--data" if args.data else "OCR_DATA_DIR" if os.environ.get("OCR_DATA_DIR") else "the default"
     hint = "put the data in shared/data beside the repository, or pass --data DIR (or set OCR_DATA_DIR)"
     if not data.is_dir():
@@ -231,8 +231,9 @@ def cmd_read(args: argparse.Namespace) -> int:
 
 def cmd_eval(args: argparse.Namespace) -> int:
     engine = _load_engine(args)
-    read = EngineReader(engine, beam_width=args.beam, lexicon=args.lexicon_words,
-                        lm_weight=args.lm_weight, lm_bonus=args.lm_bonus)
+    lexicon = tuple(args.lexicon_words) if args.lexicon_words else None
+    read = EngineReader(engine, DecodeOptions(beam_width=args.beam, lexicon=lexicon,
+                                              lm_weight=args.lm_weight, lm_bonus=args.lm_bonus))
     progress = None if args.json or not sys.stderr.isatty() else "eval"
     evaluation = evaluate_crops(args.rows, read, settings=engine.settings, progress=progress)
     if args.show_errors:

@@ -161,18 +161,13 @@ Rows = Sequence[tuple[Path, str]]
 class EngineReader:
     """Reads a crop as the engine serves word crops (``OcrEngine.read_crops``: the margin, the
     recognizer, every way for a tall crop, beam search with the LM, calibrated confidence);
-    decoding options left at None take the engine's settings."""
+    ``decoding``'s options left at None take the engine's settings."""
 
     engine: Any  # an OcrEngine, or anything with its read_crops
-    beam_width: int | None = None
-    lexicon: Sequence[str] | None = None
-    lm_weight: float | None = None
-    lm_bonus: float | None = None
+    decoding: DecodeOptions = DecodeOptions()
 
     def __call__(self, crop: np.ndarray) -> CropReading:
-        decoding = DecodeOptions(beam_width=self.beam_width, lexicon=tuple(self.lexicon) if self.lexicon else None,
-                                 lm_weight=self.lm_weight, lm_bonus=self.lm_bonus)
-        return self.engine.read_crops([crop], decoding=decoding)[0]
+        return self.engine.read_crops([crop], decoding=self.decoding)[0]
 
 
 def error_reason(exc: Exception) -> str:

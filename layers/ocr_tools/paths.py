@@ -17,7 +17,8 @@ DEFAULT_DATA_DIR = REPO.parent / "shared" / "data"
 """The data folder when ``OCR_DATA_DIR`` is not set."""
 
 
-def data_dir() -> Path:
-    """The data folder: ``$OCR_DATA_DIR`` when set (and not empty), else ``DEFAULT_DATA_DIR``.
-    Read when called, so that a changed environment is seen."""
-    return Path(os.environ.get("OCR_DATA_DIR") or DEFAULT_DATA_DIR)
+def data_dir(override: str | Path | None = None) -> Path:
+    """The data folder: ``override`` (a ``--data`` argument) when given, else ``$OCR_DATA_DIR``
+    when set (and not empty), else ``DEFAULT_DATA_DIR``. Read when called, so that a changed
+    environment is seen."""
+    return Path(override or os.environ.get("OCR_DATA_DIR") or DEFAULT_DATA_DIR)

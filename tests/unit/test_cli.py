@@ -129,7 +129,7 @@ def test_bench_without_its_data_folder(tmp_path, capsys, monkeypatch, where):
         monkeypatch.setenv("OCR_DATA_DIR", str(missing))
     else:
         monkeypatch.delenv("OCR_DATA_DIR", raising=False)
-        monkeypatch.setattr(cli, "data_dir", lambda: missing)
+        monkeypatch.setattr(paths, "DEFAULT_DATA_DIR", missing)
     line = one_line_error(*ocr(["bench"], capsys)[::2])
     assert line.startswith(f"ocr bench: error: no data folder at {missing} ({where}); ")
     assert "--data" in line and "OCR_DATA_DIR" in line

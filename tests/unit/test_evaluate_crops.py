@@ -73,6 +73,6 @@ def test_the_engine_reader_reads_one_crop_with_the_decoding_asked_for():
             calls.append((len(crops), kw))
             return [SimpleNamespace(text="x", confidence=1.0)]
 
-    read = EngineReader(Engine(), beam_width=1, lexicon=["x"], lm_weight=0.0, lm_bonus=0.5)
+    read = EngineReader(Engine(), DecodeOptions(beam_width=1, lexicon=("x",), lm_weight=0.0, lm_bonus=0.5))
     assert read(np.zeros((32, 100, 3), np.uint8)).text == "x"
     assert calls == [(1, {"decoding": DecodeOptions(beam_width=1, lexicon=("x",), lm_weight=0.0, lm_bonus=0.5)})]

@@ -22,7 +22,7 @@ from ocr_engine.errors import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.api.models import ApiError
-from functions.common.observability import logger, record_error
+from functions.common.observability import INTERNAL_ERROR, logger, record_error
 
 # Most specific first: UnsupportedFormat is an InvalidImage.
 STATUS_BY_ERROR: tuple[tuple[type[OcrError], int], ...] = (
@@ -91,7 +91,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug, not the caller's fault: logged with its traceback, answered in the error shape."""
     logger.exception("unexpected error", extra={"path": request.url.path})
-    return error_response(request, "internal_error", "an unexpected error occurred; it has been logged", 500)
+    return error_response(request, *INTERNAL_ERROR, 500)
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:

@@ -26,6 +26,8 @@ IN_LAMBDA = bool(os.environ.get("AWS_LAMBDA_FUNCTION_NAME"))
 # (its handler sets it): stats.py adds up every one of them.
 API_FUNCTION, S3_FUNCTION, BULK_FUNCTION = "api", "s3_ocr", "bulk_ocr"
 FUNCTIONS = (API_FUNCTION, S3_FUNCTION, BULK_FUNCTION)
+# A bug while reading: logged with its traceback, and answered (API) or written (S3 result) in these words.
+INTERNAL_ERROR = ("internal_error", "an unexpected error occurred; it has been logged")
 
 
 def record_reading(result: OcrResult) -> None:

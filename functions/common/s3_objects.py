@@ -35,15 +35,20 @@ from ocr_engine.pipeline import OcrEngine
 from ocr_engine.schemas import ErrorResult, OcrResult
 from pydantic import BaseModel, ConfigDict, Field
 
-from functions.common.observability import logger, record_dropped, record_error, record_reading, tracer
+from functions.common.observability import (
+    INTERNAL_ERROR,
+    logger,
+    record_dropped,
+    record_error,
+    record_reading,
+    tracer,
+)
 from functions.common.s3_store import ObjectGone, S3Store
 
 RESULT_SUFFIX = ".ocr.json"
 # Matched case-insensitively. template.yaml's S3 events list each one in both cases.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 S3_MAX_KEY_BYTES = 1024  # S3's limit on a key, in UTF-8 bytes
-# A bug while reading one image: its own error result, in these words.
-INTERNAL_ERROR = ("internal_error", "an unexpected error occurred; it has been logged")
 
 
 class Source(BaseModel):
@@ -210,11 +215,8 @@ def _process(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str) 
 
 
 def _check_current(store: S3Store, obj: S3Object, version_id: str | None) -> None:
-    """Raise Dropped when the object was deleted, or replaced by a newer version, since it
-    was read: its result would describe an image that is no longer there."""
-    try:
-        current = store.current_version(obj.bucket, obj.key)
-    except ObjectGone as exc:
-        raise Dropped("the object was deleted before its result was written") from exc
+    """Raise ObjectGone when the object was deleted, Dropped when a newer version replaced
+    it, since it was read: its result would describe an image that is no longer there."""
+    current = store.current_version(obj.bucket, obj.key)  # ObjectGone when it was deleted: dropped too
     if version_id and current not in (None, version_id):
         raise Dropped(f"a newer version ({current}) replaced this one; its own event writes the result")

@@ -27,7 +27,6 @@ from functions.api.reading import decoded_size_bound, read_batch, read_one
 from functions.api.runtime import RuntimeDep
 
 router = APIRouter(responses=DOCUMENTED_ERRORS)
-OCR_PATHS = frozenset({"/api/ocr", "/api/ocr/base64", "/api/ocr/batch"})
 
 
 @router.post("/api/ocr", response_model=ApiResult, summary="Read an uploaded image (multipart/form-data)")
@@ -158,3 +157,6 @@ async def _batch_from_form(request: Request, engine: OcrEngine
         items.append((data, part.filename))
     return items, options
 
+
+# The paths whose requests count as OCR requests (middleware): every route above, never a copy of them.
+OCR_PATHS = frozenset(route.path for route in router.routes)

@@ -17,13 +17,12 @@ from pathlib import Path
 
 import numpy as np
 from ocr_engine.calibration import Calibration, fit_platt
-from ocr_engine.charset import normalize_text
 from ocr_engine.config import REPO_ARTIFACTS_DIR, load_settings
 from ocr_engine.pipeline import OcrEngine
 from ocr_tools.evaluate import expected_calibration_error
 from ocr_tools.paths import data_dir
 
-from model.tune_decoding import dev_sets
+from model.tune_decoding import dev_sets, words_right
 
 
 def reliability_diagram(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: Path, bins: int = 10) -> None:
@@ -61,7 +60,7 @@ def main(argv=None) -> None:
     for name, (crops, labels) in dev_sets(args.data).items():
         reads = engine.read_crops(crops)
         raw += [r.confidence for r in reads]
-        right += [normalize_text(r.text) == label for r, label in zip(reads, labels, strict=True)]
+        right += list(words_right(reads, labels))
         print(f"{name}: {len(labels)} crops read", flush=True)
     raw_a, right_a = np.asarray(raw), np.asarray(right)
     calibration = fit_platt(raw_a, right_a)

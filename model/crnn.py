@@ -56,6 +56,13 @@ def build_crnn(width: float | str = 0.5, unroll: bool = False, dropout: float = 
     return keras.Model(inputs, outputs, name=f"crnn_{width_name(width)}".replace("-", "_"))
 
 
+def load_crnn(weights, width: float | str, **build) -> keras.Model:
+    """The CRNN of ``width`` (and ``build_crnn``'s other options) with ``weights`` loaded."""
+    model = build_crnn(width=width, **build)
+    model.load_weights(weights)
+    return model
+
+
 @keras.saving.register_keras_serializable(package="ocr")
 def ctc_loss(y_true, y_pred):
     """CTC loss for labels padded with the blank index (0): lengths are the non-zero count."""

@@ -39,19 +39,12 @@ def weights_file(path: Path, scratch: Path) -> Path:
     return out
 
 
-def loaded_crnn(weights: Path, width: float | str, unroll: bool = False):
-    """The CRNN of ``width`` with ``weights`` (Keras: export and training set-up only)."""
-    from model.crnn import build_crnn
-
-    model = build_crnn(width=width, unroll=unroll)
-    model.load_weights(weights)
-    return model
-
-
 def convert(weights: Path, width: float | str, quantize: bool) -> bytes:
     import tensorflow as tf  # export only; serving never imports TensorFlow
 
-    model = loaded_crnn(weights, width, unroll=True)
+    from model.crnn import load_crnn
+
+    model = load_crnn(weights, width, unroll=True)
     with tempfile.TemporaryDirectory() as tmp:
         # Keras 3's own SavedModel export freezes the variables into constants.
         model.export(tmp, format="tf_saved_model", verbose=False)
@@ -59,12 +52,6 @@ def convert(weights: Path, width: float | str, quantize: bool) -> bytes:
         if quantize:
             converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 weights, float activations
         return converter.convert()
-
-
-def save_training_weights(weights: Path, width: float | str, out: Path) -> None:
-    """The layers' weights alone (no optimizer state: a third of the checkpoint's size),
-    shipped beside the TFLite models as the start of any later fine-tuning."""
-    loaded_crnn(weights, width).save_weights(out)
 
 
 def training_data_description() -> str:
@@ -110,9 +97,14 @@ def main(argv=None) -> None:
             data = convert(weights, args.width, quantize)
             (args.out / name).write_bytes(data)
             print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
-        save_training_weights(weights, args.width, args.out / "crnn.weights.h5")
+        from model.crnn import load_crnn  # Keras: export only; the metadata needs none
+
+        model = load_crnn(weights, args.width)
+        # The layers' weights alone (no optimizer state: a third of a checkpoint's size), shipped
+        # beside the TFLite models as the start of any later fine-tuning.
+        model.save_weights(args.out / "crnn.weights.h5")
         print(f"wrote {args.out / 'crnn.weights.h5'}")
-        data = convert_single(loaded_crnn(weights, args.width))
+        data = convert_single(model)
         (args.out / SINGLE_MODEL_FILE).write_bytes(data)
         print(f"wrote {args.out / SINGLE_MODEL_FILE} ({len(data) / 1e6:.2f} MB, one crop, fused LSTM ops)")
     write_metadata(args.out / "crnn.json", args.version, args.width, dataset=args.dataset)

@@ -14,12 +14,11 @@ import argparse
 import dataclasses
 from pathlib import Path
 
-from ocr_engine.charset import normalize_text
 from ocr_engine.config import REPO_ARTIFACTS_DIR, load_settings
 from ocr_engine.pipeline import OcrEngine
 from ocr_tools.paths import data_dir
 
-from model.tune_decoding import dev_sets
+from model.tune_decoding import dev_sets, words_right
 
 STRETCHES = (1.0, 1.1, 1.15, 1.2, 1.3, 1.5)
 
@@ -36,8 +35,7 @@ def main(argv=None) -> None:
              "", "stretch  " + "  ".join(f"{name} ({len(labels)})" for name, (_, labels) in sets.items()) + "  all"]
     for stretch in STRETCHES:
         engine = OcrEngine(dataclasses.replace(shipped.settings, read_stretch=stretch), shipped.recognizer, shipped.lm)
-        right = [sum(normalize_text(r.text) == label for r, label in zip(engine.read_crops(crops), labels, strict=True))
-                 for crops, labels in sets.values()]
+        right = [int(words_right(engine.read_crops(crops), labels).sum()) for crops, labels in sets.values()]
         mark = "  <- OCR_READ_STRETCH" if stretch == shipped.settings.read_stretch else ""
         lines.append(f"{stretch:7.2f}  " + "  ".join(f"{r:>{len(n) + len(str(len(ls))) + 3}d}" for r, (n, (_, ls))
                                                       in zip(right, sets.items(), strict=True))

@@ -23,7 +23,7 @@ import numpy as np
 from ocr_engine.ctc import greedy_decode_batch
 from ocr_tools.paths import data_dir
 
-from model.crnn import build_crnn, ctc_loss
+from model.crnn import build_crnn, ctc_loss, load_crnn
 from model.data import MixedWords, holdout_arrays
 from model.real_sets import load_real_set, parse_real_sets
 from model.widen import widened
@@ -101,10 +101,10 @@ def unresumable_run(out: Path) -> str | None:
 def make_model(args) -> keras.Model:
     if args.init_weights and args.init_width not in (None, args.width):
         model = widened(args.init_weights, args.init_width, args.width, dropout=0.1)
+    elif args.init_weights:
+        model = load_crnn(args.init_weights, args.width, dropout=0.1)
     else:
         model = build_crnn(width=args.width, dropout=0.1)
-        if args.init_weights:
-            model.load_weights(args.init_weights)
     lr = keras.optimizers.schedules.CosineDecay(
         0.0, decay_steps=args.total_steps, alpha=0.03, warmup_target=args.lr, warmup_steps=300
     )

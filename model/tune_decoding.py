@@ -23,6 +23,7 @@ import itertools
 import shlex
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -65,20 +66,24 @@ def dev_sets(data: Path) -> dict[str, tuple[list[np.ndarray], list[str]]]:
 
 def keras_probs(weights: Path, width: float | str):
     """Reads with Keras weights: a ``.weights.h5`` or a ``.keras`` training checkpoint."""
-    from model.crnn import build_crnn
+    from model.crnn import load_crnn
     from model.export import weights_file
 
-    model = build_crnn(width=width)
     with tempfile.TemporaryDirectory() as scratch:
-        model.load_weights(weights_file(weights, Path(scratch)))
+        model = load_crnn(weights_file(weights, Path(scratch)), width)
     return lambda crops: np.asarray(model.predict(batch_to_input(crops), batch_size=64, verbose=0))
+
+
+def words_right(reads, labels: Sequence[str]) -> np.ndarray:
+    """Per crop, whether its reading is its label (the protocol's case-insensitive [0-9a-z])."""
+    return np.array([normalize_text(r.text) == label for r, label in zip(reads, labels, strict=True)], bool)
 
 
 def correct(probs: list[np.ndarray], labels: list[str], engine: OcrEngine, weight: float, bonus: float,
             support: float | None = None, keep_digits: bool = True) -> np.ndarray:
-    reads = engine.decode_readings(probs, DecodeOptions(lm_weight=weight, lm_bonus=bonus, lm_support=support,
-                                                        keep_digits=keep_digits))
-    return np.array([normalize_text(r.text) == label for r, label in zip(reads, labels, strict=True)])
+    return words_right(engine.decode_readings(probs, DecodeOptions(lm_weight=weight, lm_bonus=bonus,
+                                                                   lm_support=support, keep_digits=keep_digits)),
+                       labels)
 
 
 def main(argv=None) -> None:

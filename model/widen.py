@@ -23,7 +23,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from model.crnn import POOLS, build_crnn
+from model.crnn import POOLS, build_crnn, load_crnn
 
 GATES = 4  # Keras LSTM gate blocks in the kernels' columns: input, forget, cell, output
 
@@ -108,8 +108,7 @@ def widen_model(narrow: keras.Model, wide: keras.Model, seed: int = 0, jitter: f
 
 def widened(weights: Path, from_width: float | str, to_width: float | str, seed: int = 0, **build) -> keras.Model:
     """A CRNN of ``to_width`` that reads as the ``from_width`` weights do."""
-    narrow = build_crnn(width=from_width)
-    narrow.load_weights(weights)
+    narrow = load_crnn(weights, from_width)
     wide = build_crnn(width=to_width, **build)
     widen_model(narrow, wide, seed=seed)
     return wide

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 pytestmark = pytest.mark.train  # Keras: requirements/train-ci.txt, which make test installs
+pytest.importorskip("keras")  # collected without Keras (make test-fast): skipped
 
 from model.average import average_weights  # noqa: E402
 from model.crnn import build_crnn  # noqa: E402

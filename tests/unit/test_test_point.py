@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 pytestmark = pytest.mark.train  # Keras: requirements/train-ci.txt, which make test installs
+pytest.importorskip("keras")  # collected without Keras (make test-fast): skipped
 
 from model.crnn import build_crnn  # noqa: E402
 from model.test_point import main  # noqa: E402

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 pytestmark = pytest.mark.train  # Keras: requirements/train-ci.txt, which make test installs
+pytest.importorskip("keras")  # collected without Keras (make test-fast): skipped
 
 from model.train import main, unresumable_run  # noqa: E402
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import keras
 import numpy as np
 import pytest
 
 pytestmark = pytest.mark.train  # Keras: requirements/train-ci.txt, which make test installs
+keras = pytest.importorskip("keras")  # collected without Keras (make test-fast): skipped
 
 from model.crnn import build_crnn  # noqa: E402
 from model.widen import grow_mapping, split_fractions, widen_model, widened  # noqa: E402

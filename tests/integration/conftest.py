@@ -1,4 +1,4 @@
-"""What the S3 tests share: a moto bucket wired into the S3 handler, and its events."""
+"""What the integration tests share: the API module; a moto bucket wired into the S3 handler, and its events."""
 
 from __future__ import annotations
 
@@ -13,6 +13,14 @@ from moto import mock_aws
 from tests.conftest import EVENTS
 
 BUCKET = "ocr-drop-123456789012"
+
+
+@pytest.fixture(scope="module")
+def api():
+    """The API function's module (its FastAPI app and Mangum handler), imported once."""
+    from functions.api import app as module
+
+    return module
 
 
 def s3_event(*keys: str) -> dict:

@@ -15,13 +15,6 @@ from tests.conftest import EVENTS
 CONTEXT = context("api")
 
 
-@pytest.fixture(scope="module")
-def api():
-    from functions.api import app as module
-
-    return module
-
-
 def invoke(api, name: str) -> tuple[int, dict | str]:
     event = json.loads((EVENTS / name).read_text())
     resp = api.handler(event, CONTEXT)

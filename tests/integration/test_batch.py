@@ -23,13 +23,6 @@ TIMING_FIELDS = ("request_id", "timings_ms")
 
 
 @pytest.fixture(scope="module")
-def api():
-    from functions.api import app as module
-
-    return module
-
-
-@pytest.fixture(scope="module")
 def client(api) -> TestClient:
     return TestClient(api.app)
 

@@ -19,13 +19,6 @@ from tests.integration.conftest import BUCKET, s3_event
 WORD = "iiit5k/test/1002_1.png"
 
 
-@pytest.fixture(scope="module")
-def api():
-    from functions.api import app as module
-
-    return module
-
-
 @pytest.fixture
 def tiny_deadline(api, monkeypatch) -> None:
     """Every read passes its deadline: the engine stops at its first check."""

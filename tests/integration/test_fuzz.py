@@ -33,13 +33,6 @@ pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning:PIL"),  # PIL warn
 
 
 @pytest.fixture(scope="module")
-def api():
-    from functions.api import app as module
-
-    return module
-
-
-@pytest.fixture(scope="module")
 def client(api):
     return TestClient(api.app)  # raises any exception the app lets escape: an uncaught one fails the test
 

@@ -19,13 +19,6 @@ CTX = context("api")
 
 
 @pytest.fixture(scope="module")
-def api():
-    from functions.api import app as module
-
-    return module
-
-
-@pytest.fixture(scope="module")
 def client(api):
     return TestClient(api.app)
 

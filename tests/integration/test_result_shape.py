@@ -6,18 +6,16 @@ and the same words. Their errors share one shape the same way."""
 
 from __future__ import annotations
 
-import base64
 import json
-import subprocess
-import sys
 
-import pytest
 from ocr_engine.schemas import SCHEMA_VERSION, ErrorResult, OcrResult
 
 from infra.invoke import context
 from infra.make_events import BOUNDARY, http_v2, multipart
 from tests.conftest import REPO
 from tests.integration.conftest import BUCKET, s3_event
+from tests.integration.test_cli import run_ocr
+from tests.integration.test_limits import invoke
 
 SCENE = "svt_train/images/14_03.jpg"
 SHARED = {"schema_version", "filename", "image_size", "words", "full_text", "timings_ms", "model"}
@@ -27,24 +25,10 @@ S3_EXTRA = {"source"}
 ERROR = {"schema_version", "filename", "error"}
 
 
-@pytest.fixture(scope="module")
-def api():
-    from functions.api import app as module
-
-    return module
-
-
-def _cli(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "ocr_tools.cli", *args], capture_output=True, text=True,
-                          cwd=REPO, timeout=180, check=False)
-
-
 def _api(api, name: str, data: bytes, query: str = "") -> tuple[int, dict]:
     event = http_v2("POST", "/api/ocr", multipart(name, data, "image/jpeg"),
                     f"multipart/form-data; boundary={BOUNDARY}", query=query, b64=True)
-    resp = api.handler(event, context("api"))
-    body = base64.b64decode(resp["body"]) if resp.get("isBase64Encoded") else resp["body"]
-    return resp["statusCode"], json.loads(body)
+    return invoke(api, event)[:2]
 
 
 def _s3(s3, key: str, data: bytes) -> dict:
@@ -64,7 +48,7 @@ def test_the_model_declares_the_shared_keys():
 
 def test_cli_api_and_s3_give_one_shape_for_one_photo(api, s3, data_dir):
     photo = data_dir / SCENE
-    out = _cli("read", str(photo), "--json")
+    out = run_ocr("read", str(photo), "--json", cwd=REPO)
     assert out.returncode == 0, out.stderr[-2000:]
     cli = json.loads(out.stdout.strip().splitlines()[-1])
     status, answer = _api(api, photo.name, photo.read_bytes(), query="annotate=true")

@@ -12,7 +12,7 @@ import pytest
 from ocr_engine.config import Settings
 from ocr_engine.errors import ModelUnavailable
 from ocr_engine.imagefile import load_rgb
-from ocr_engine.pipeline import OcrEngine
+from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_tools.labels import read_label_file
 
 SAMPLE = 40
@@ -29,7 +29,7 @@ def engines() -> tuple[OcrEngine, OcrEngine]:
     """(with the single-crop model switched on, as shipped: off)."""
     with_single = OcrEngine.from_settings(dataclasses.replace(Settings(), single_crop_model=True))
     assert with_single.recognizer.single is not None, "the shipped artifacts lack crnn-int8-single.tflite"
-    without = OcrEngine.from_settings(dataclasses.replace(Settings(), single_crop_model=False))
+    without = get_engine()  # the cached engine the other tests share: as shipped, without it
     assert without.recognizer.single is None
     return with_single, without
 
@@ -64,9 +64,15 @@ def test_batches_stay_on_the_batch_model(engines, crops, monkeypatch):
     assert calls == [1]
 
 
+def _model_dir(folder, *names: str):
+    """``folder`` holding these files of the shipped model folder."""
+    for name in names:
+        shutil.copy(Settings().model_dir / name, folder / name)
+    return folder
+
+
 def test_the_twin_follows_the_model_file_and_the_switch(tmp_path):
-    for name in ("crnn-int8.tflite", "crnn-int8-single.tflite", "crnn.json"):
-        shutil.copy(Settings().model_dir / name, tmp_path / name)
+    _model_dir(tmp_path, "crnn-int8.tflite", "crnn-int8-single.tflite", "crnn.json")
     settings = dataclasses.replace(Settings(), model_dir=tmp_path, single_crop_model=True)
     assert settings.single_model_path == tmp_path / "crnn-int8-single.tflite"
     assert dataclasses.replace(settings, single_crop_model=False).single_model_path is None
@@ -75,16 +81,14 @@ def test_the_twin_follows_the_model_file_and_the_switch(tmp_path):
 
 
 def test_a_missing_twin_is_logged_and_the_batch_model_reads(tmp_path, caplog):
-    for name in ("crnn-int8.tflite", "crnn.json"):
-        shutil.copy(Settings().model_dir / name, tmp_path / name)
+    _model_dir(tmp_path, "crnn-int8.tflite", "crnn.json")
     settings = dataclasses.replace(Settings(), model_dir=tmp_path, lm_file="", single_crop_model=True)
     assert OcrEngine.from_settings(settings).recognizer.single is None
     assert "no single-crop twin" in caplog.text
 
 
 def test_a_corrupt_twin_fails_the_cold_start_loudly(tmp_path):
-    for name in ("crnn-int8.tflite", "crnn.json"):
-        shutil.copy(Settings().model_dir / name, tmp_path / name)
+    _model_dir(tmp_path, "crnn-int8.tflite", "crnn.json")
     (tmp_path / "crnn-int8-single.tflite").write_bytes(b"not a flatbuffer" * 100)
     with pytest.raises(ModelUnavailable, match="corrupt"):
         OcrEngine.from_settings(dataclasses.replace(Settings(), model_dir=tmp_path, lm_file="", single_crop_model=True))

@@ -142,3 +142,13 @@ def test_the_lm_never_adds_drops_or_changes_a_digit():
     assert lm_may_overrule("2op", -3.0, "20p", -3.5, support=1.0, keep_digits=False)
     assert lm_may_overrule("hcllo", -3.0, "hello", -3.5, support=1.0)
     assert not lm_may_overrule("hcllo", -3.0, "hello", -4.5, support=1.0)
+
+
+def test_the_lm_may_read_a_stray_digit_in_a_word_of_letters_as_a_letter():
+    assert lm_may_overrule("5tar", -3.0, "star", -4.0, support=6.0)
+    assert lm_may_overrule("70uch", -3.0, "touch", -4.0, support=6.0)
+    assert not lm_may_overrule("5tar", -3.0, "star", -10.0, support=6.0)  # still within the gate
+    assert not lm_may_overrule("5tar", -3.0, "tar", -3.0, support=6.0)  # not by dropping it
+    assert not lm_may_overrule("5tar", -3.0, "s7ar", -3.0, support=6.0)  # nor trading it for another digit
+    assert not lm_may_overrule("m1a1", -3.0, "mala", -3.0, support=6.0)  # half digits: a code, kept
+    assert not lm_may_overrule("20p", -3.0, "zop", -3.0, support=6.0)  # mostly digits: a number, kept

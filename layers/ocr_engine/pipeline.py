@@ -116,7 +116,8 @@ class OcrEngine:
             steer = f"beam {s.beam_width}, no language model"
         else:
             steer = (f"beam {s.beam_width} steered by the order-{self.lm.order} character LM {s.lm_file} "
-                     f"(weight {s.lm_weight}, bonus {s.lm_bonus}, support {s.lm_support} nats, digits kept)")
+                     f"(weight {s.lm_weight}, bonus {s.lm_bonus}, support {s.lm_support} nats, "
+                     "digits kept but for strays in words)")
         return f"{WORD_MARGIN:.0%} margin, read {s.read_stretch:g}x as wide, {steer}"
 
     # -- options ----------------------------------------------------------------------

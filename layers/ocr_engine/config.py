@@ -21,7 +21,7 @@
 | OCR_LM_BONUS | 1.0 | log-score added per character read while the LM steers (offsets its cost per letter) |
 | OCR_READ_TALL | 1 | tall crops are also read turned ±90° and as stacked letters, the surest reading kept (0: off) |
 | OCR_READ_STRETCH | 1.15 | a word crop is read this many times as wide as it is (chosen on the dev crops) |
-| OCR_LM_SUPPORT | 6.0 | the LM's reading lies within this many nats of the network's; digits kept (see ctc.py) |
+| OCR_LM_SUPPORT | 6.0 | the LM's reading lies within this many nats of the network's; digits kept (ctc.py) |
 | OCR_NUM_THREADS | 1 | LiteRT interpreter threads |
 | OCR_DETECT_MAX_SIDE | 1600 | scenes are shrunk to this before detection |
 | OCR_ANNOTATE_MAX_SIDE | 1600 | the annotated image is at most this long on its longest side |

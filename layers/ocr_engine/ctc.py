@@ -143,12 +143,20 @@ def digits(text: str) -> str:
     return "".join(ch for ch in text if ch.isdigit())
 
 
+# The letters each digit is mistaken for: a "5" inside a word of letters is nearly always an S.
+LOOK_ALIKE_LETTERS = {"0": "o", "1": "il", "2": "z", "3": "b", "4": "a", "5": "s", "6": "bg", "7": "t",
+                      "8": "b", "9": "gq"}
+
+
 def stray_digits_read_as_letters(network: str, fused: str) -> bool:
     """Whether ``fused`` only reads as letters the odd digit in a word of letters: the
-    network's reading is mostly letters ("5tar", "3ooks", "70uch") and ``fused`` is all
-    letters, as long. A 5, 0 or 1 inside such a word is nearly always an S, O or L."""
+    network's reading is mostly letters ("5tar", "3ooks", "70uch"), and ``fused`` is the
+    same word with each digit turned into a letter it looks like, every letter kept
+    ("2nd" never becomes "and", "mp3" never "mps")."""
     n_digits = len(digits(network))
-    return len(fused) == len(network) and fused.isalpha() and len(network) - n_digits > n_digits
+    if len(fused) != len(network) or len(network) - n_digits <= n_digits or not fused.isalpha():
+        return False
+    return all(f == n or f in LOOK_ALIKE_LETTERS.get(n, "") for n, f in zip(network, fused, strict=True))
 
 
 def lm_may_overrule(network: str, network_logp: float, fused: str, fused_logp: float, support: float,

@@ -134,7 +134,7 @@ def test_the_gate_keeps_the_lm_within_reach_of_the_network(lm):
     assert strict == beam_search(probs, 10)
 
 
-def test_the_lm_never_adds_drops_or_changes_a_digit():
+def test_the_lm_never_adds_drops_or_changes_a_digit_in_numbers_and_codes():
     assert not lm_may_overrule("2002", -3.0, "22", -3.0, support=10.0)
     assert not lm_may_overrule("20p", -3.0, "2op", -2.0, support=10.0)
     assert not lm_may_overrule("hornby", -3.0, "horn8y", -3.0, support=10.0)
@@ -152,3 +152,7 @@ def test_the_lm_may_read_a_stray_digit_in_a_word_of_letters_as_a_letter():
     assert not lm_may_overrule("5tar", -3.0, "s7ar", -3.0, support=6.0)  # nor trading it for another digit
     assert not lm_may_overrule("m1a1", -3.0, "mala", -3.0, support=6.0)  # half digits: a code, kept
     assert not lm_may_overrule("20p", -3.0, "zop", -3.0, support=6.0)  # mostly digits: a number, kept
+    assert lm_may_overrule("3ooks", -3.0, "books", -4.0, support=6.0)
+    assert not lm_may_overrule("2nd", -3.0, "and", -3.0, support=6.0)  # a 2 does not look like an a
+    assert not lm_may_overrule("mp3", -3.0, "mps", -3.0, support=6.0)  # nor a 3 like an s
+    assert not lm_may_overrule("5tar", -3.0, "stab", -3.0, support=6.0)  # the letters stay as read

@@ -10,10 +10,10 @@
   ``OcrEngine.read_many`` against the same 16 through ``read`` one by one, per image; and,
   when the API is importable (run from the repository), one ``POST /api/ocr/batch``
   against 16 ``POST /api/ocr`` through FastAPI's test client;
-- the same per-crop latency for Tesseract (``--psm 7``) and RapidOCR's recognizer when
-  installed, so the report carries ratios rather than raw numbers only;
-- head to head with RapidOCR (``head_to_head``): the speed budget's two ratios, reading a
-  crop and recognition at batch 8, each pair timed in turns under the same load.
+- the same per-crop latency for Tesseract (``--psm 7``) when installed, and RapidOCR's
+  recognizer head to head with ours (``head_to_head``: reading a crop, and recognition at
+  batch 8, each pair timed in turns under the same load), so the report carries ratios
+  rather than raw numbers only. Every section times one engine (``one_thread_engine``).
 """
 
 from __future__ import annotations
@@ -102,13 +102,19 @@ def lexicon_of(size: int, seed: int = 0, lengths: tuple[int, int] = (3, 12)) -> 
     return list(words)
 
 
-def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
+def one_thread_engine():
+    """The engine every section times: the served settings on one interpreter thread."""
     from ocr_engine.config import load_settings
-    from ocr_engine.pipeline import DecodeOptions, OcrEngine
+    from ocr_engine.pipeline import OcrEngine
+
+    return OcrEngine.from_settings(dataclasses.replace(load_settings(), num_threads=1))
+
+
+def ours(engine, crops: list[np.ndarray], scenes: list[bytes]) -> dict:
+    from ocr_engine.pipeline import DecodeOptions
     from ocr_engine.schemas import ReadOptions
 
-    settings = dataclasses.replace(load_settings(), num_threads=1)
-    engine = OcrEngine.from_settings(settings)
+    settings = engine.settings
     rec = engine.recognizer
     b1 = [batch_to_input([c]) for c in crops]
     b8 = [batch_to_input(crops[i : i + 8]) for i in range(0, len(crops) - 7, 8)]
@@ -136,15 +142,12 @@ def ours(crops: list[np.ndarray], scenes: list[bytes]) -> dict:
 BATCH_IMAGES = 16
 
 
-def batch(images: list[bytes]) -> dict:
+def batch(engine, images: list[bytes]) -> dict:
     """Per image: ``read_many`` over the whole list against ``read`` one by one (detect off:
     word crops), and whether the two read the same words (they must: the batch's gain is
     the recognizer's batching alone)."""
-    from ocr_engine.config import load_settings
-    from ocr_engine.pipeline import OcrEngine
     from ocr_engine.schemas import ReadOptions
 
-    engine = OcrEngine.from_settings(dataclasses.replace(load_settings(), num_threads=1))
     options = ReadOptions(detect=False)
     same = [r.words for r in engine.read_many(images, options)] == [engine.read(d, options).words for d in images]
     ms_single, ms_batch = (ms / len(images) for ms in _time_pair_ms(
@@ -217,43 +220,22 @@ def _rapidocr_engine():
     return RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
 
 
-def _bgr(crops: list[np.ndarray]) -> list[np.ndarray]:
-    return [cv2.cvtColor(c, cv2.COLOR_RGB2BGR) for c in crops]  # RapidOCR takes OpenCV's order
-
-
-def rapidocr(crops: list[np.ndarray]) -> dict | None:
-    engine = _rapidocr_engine()
-    if engine is None:
-        return None
-    bgr = _bgr(crops)
-    ms = _time_ms(lambda: [engine(c, use_det=False, use_cls=False, use_rec=True) for c in bgr], 1) / len(bgr)
-    # Its recognizer alone on lists of eight, eight at a time (as ours at batch 8).
-    engine.text_rec.rec_batch_num = 8
-    groups = [bgr[i : i + 8] for i in range(0, len(bgr) - 7, 8)]
-    ms_b8 = _time_ms(lambda: [engine.text_rec(g) for g in groups], 1) / (8 * len(groups))
-    return {"recognize_ms_per_crop_batch1": round(ms, 2), "recognize_ms_per_crop_batch8": round(ms_b8, 2)}
-
-
 HEAD_TO_HEAD_CROPS = 48
 
 
-def head_to_head(crops: list[np.ndarray], passes: int = 5) -> dict | None:
-    """The budget's two ratios, each pair timed in turns (``_time_pair_ms``) so that both
-    readers see the same load, where the sections above run minutes apart. Reading a crop
-    is ours whole (recognition, beam search, LM) against RapidOCR's recognizer alone;
-    batch 8 is recognizer against recognizer. None without RapidOCR or 8 crops. On a
-    shared machine the ratio still moves from run to run (1.9x and 2.5x in one sitting)."""
+def head_to_head(engine, crops: list[np.ndarray], passes: int = 5) -> dict | None:
+    """RapidOCR's recognizer against ours, each pair timed in turns (``_time_pair_ms``) so
+    that both see the same load: reading a crop, ours whole (recognition, beam search, LM)
+    against its recognizer alone, and recognizer against recognizer at batch 8. None
+    without RapidOCR or 8 crops. On a shared machine the ratios still move from run to
+    run (1.9x and 2.5x for reading a crop in one sitting)."""
     if len(crops) < 8:
         return None
     peer = _rapidocr_engine()
     if peer is None:
         return None
-    from ocr_engine.config import load_settings
-    from ocr_engine.pipeline import OcrEngine
-
-    engine = OcrEngine.from_settings(dataclasses.replace(load_settings(), num_threads=1))
     crops = crops[:HEAD_TO_HEAD_CROPS]
-    bgr = _bgr(crops)
+    bgr = [cv2.cvtColor(c, cv2.COLOR_RGB2BGR) for c in crops]  # RapidOCR takes OpenCV's order
     ours_read, peer_read = _time_pair_ms(lambda: [engine.read_crops([c]) for c in crops],
                                          lambda: [peer(c, use_det=False, use_cls=False, use_rec=True) for c in bgr],
                                          passes)
@@ -279,24 +261,22 @@ def run_bench(args) -> int:
     crops = [load_rgb(p) for p, _ in rows]
     word_images = [p.read_bytes() for p, _ in rows[:BATCH_IMAGES]]
     scenes = [p.read_bytes() for p, _ in read_scenes(data / "svt_train")[: args.scenes]]
+    engine = one_thread_engine()
     report = {
         "machine": {"cpus": os.cpu_count(), "threads": 1},
         "crops": len(crops), "scenes": len(scenes),
-        "ours": ours(crops, scenes),
-        "batch": batch(word_images),
+        "ours": ours(engine, crops, scenes),
+        "batch": batch(engine, word_images),
         "api_batch": api_batch(word_images),
         "cold_start": cold_start(),
         "tesseract": tesseract(crops),
-        "rapidocr": rapidocr(crops),
-        "head_to_head": head_to_head(crops),
+        "head_to_head": head_to_head(engine, crops),
         "bench_peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
     }
     ratios = {}
     ours_b1 = report["ours"]["recognize_ms_per_crop_batch1"]
-    if report["rapidocr"]:
-        peer = report["rapidocr"]
-        ratios["rapidocr_over_ours_batch1"] = round(peer["recognize_ms_per_crop_batch1"] / ours_b1, 2)
     if duel := report["head_to_head"]:
+        ratios["rapidocr_over_ours_batch1"] = round(duel["rapidocr_recognize_ms"] / ours_b1, 2)
         # The budget's two, from the pairs timed in turns: a whole reading of ours (recognition,
         # beam search, LM) against its recognizer alone, and recognizer against recognizer at 8.
         ratios["rapidocr_batch1_over_ours_read_crop"] = duel["rapidocr_over_ours_read_crop"]

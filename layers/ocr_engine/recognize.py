@@ -57,52 +57,55 @@ class ModelMetadata:
         return ModelInfo(self.name, self.version, self.dataset, dict(self.metrics))
 
 
-def _interpreter(model_path: Path, num_threads: int):
-    from ai_edge_litert.interpreter import Interpreter
+class _LiteModel:
+    """One LiteRT interpreter, its input and output tensors, and the lock around it: an
+    interpreter is not re-entrant, and the local server may call from threads."""
 
-    try:
-        interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
-        interpreter.allocate_tensors()
-    except (ValueError, RuntimeError, OSError) as exc:
-        raise ModelUnavailable(f"model file {model_path} is missing or corrupt: {exc}") from exc
-    return interpreter
+    def __init__(self, model_path: Path, num_threads: int):
+        from ai_edge_litert.interpreter import Interpreter
+
+        try:
+            self._interpreter = Interpreter(model_path=str(model_path), num_threads=num_threads)
+            self._interpreter.allocate_tensors()
+        except (ValueError, RuntimeError, OSError) as exc:
+            raise ModelUnavailable(f"model file {model_path} is missing or corrupt: {exc}") from exc
+        self._input_shape = tuple(self._interpreter.get_input_details()[0]["shape"])
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._lock = threading.Lock()
+
+    def _invoke(self, batch: np.ndarray) -> np.ndarray:
+        """One run on ``batch`` (the caller holds the lock)."""
+        self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch, np.float32))
+        self._interpreter.invoke()
+        return self._interpreter.get_tensor(self._output).copy()
 
 
-class SingleCrop:
+class SingleCrop(_LiteModel):
     """The single-crop model (``model/export_single.py``): batch 1, fused LSTM ops, whose
     state lives in variable tensors that would carry one crop's end into the next crop's
     start; they are reset before each crop."""
 
     def __init__(self, model_path: Path, num_threads: int = 1):
-        self._interpreter = _interpreter(model_path, num_threads)
-        details = self._interpreter.get_input_details()[0]
-        if tuple(details["shape"]) != (1, INPUT_HEIGHT, INPUT_WIDTH, 1):
+        super().__init__(model_path, num_threads)
+        if self._input_shape != (1, INPUT_HEIGHT, INPUT_WIDTH, 1):
             raise ModelUnavailable(f"model file {model_path} does not read one {INPUT_HEIGHT}×{INPUT_WIDTH} crop")
-        self._input = details["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
-        self._lock = threading.Lock()
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
         """float32 (1, 32, 128, 1) -> float32 (1, T, C)."""
         with self._lock:
             self._interpreter.reset_all_variables()
-            self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch, np.float32))
-            self._interpreter.invoke()
-            return self._interpreter.get_tensor(self._output).copy()
+            return self._invoke(batch)
 
 
-class Recognizer:
+class Recognizer(_LiteModel):
     """Batched recognition: word crops -> per-step class probabilities (N, T, C). A lone
     crop goes to ``single_path``'s model when there is one (``predict_crops``)."""
 
     def __init__(self, model_path: Path, metadata_path: Path, num_threads: int = 1, single_path: Path | None = None):
         self.metadata = ModelMetadata.read(metadata_path)
-        self._interpreter = _interpreter(model_path, num_threads)
-        self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
+        super().__init__(model_path, num_threads)
         self._batch = 1
-        # One interpreter is not re-entrant; the local server may call from threads.
-        self._lock = threading.Lock()
         self.single = SingleCrop(single_path, num_threads) if single_path else None
 
     def predict(self, batch: np.ndarray) -> np.ndarray:
@@ -114,9 +117,7 @@ class Recognizer:
                 self._interpreter.resize_tensor_input(self._input, list(batch.shape))
                 self._interpreter.allocate_tensors()
                 self._batch = len(batch)
-            self._interpreter.set_tensor(self._input, np.ascontiguousarray(batch, np.float32))
-            self._interpreter.invoke()
-            return self._interpreter.get_tensor(self._output).copy()
+            return self._invoke(batch)
 
     def predict_crops(self, crops: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
         """Word crops -> (N, T, C). A lone crop goes to the single-crop model when there is

@@ -39,19 +39,21 @@ def weights_file(path: Path, scratch: Path) -> Path:
     return out
 
 
-def convert(weights: Path, width: float | str, quantize: bool) -> bytes:
+def convert(model) -> dict[str, bytes]:
+    """The export copy ``model`` (unrolled LSTMs) -> its float32 and int8 TFLite files, by
+    name, from one SavedModel export."""
     import tensorflow as tf  # export only; serving never imports TensorFlow
 
-    from model.crnn import load_crnn
-
-    model = load_crnn(weights, width, unroll=True)
+    files = {}
     with tempfile.TemporaryDirectory() as tmp:
         # Keras 3's own SavedModel export freezes the variables into constants.
         model.export(tmp, format="tf_saved_model", verbose=False)
-        converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
-        if quantize:
-            converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 weights, float activations
-        return converter.convert()
+        for name, quantize in (("crnn.tflite", False), ("crnn-int8.tflite", True)):
+            converter = tf.lite.TFLiteConverter.from_saved_model(tmp)
+            if quantize:
+                converter.optimizations = [tf.lite.Optimize.DEFAULT]  # int8 weights, float activations
+            files[name] = converter.convert()
+    return files
 
 
 def training_data_description() -> str:
@@ -92,14 +94,13 @@ def main(argv=None) -> None:
     args = p.parse_args(argv)
     args.out.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as scratch:
-        weights = weights_file(args.weights, Path(scratch))
-        for name, quantize in (("crnn.tflite", False), ("crnn-int8.tflite", True)):
-            data = convert(weights, args.width, quantize)
-            (args.out / name).write_bytes(data)
-            print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
         from model.crnn import load_crnn  # Keras: export only; the metadata needs none
 
-        model = load_crnn(weights, args.width)
+        # One build for every file: unrolling changes how the LSTMs run, not their weights.
+        model = load_crnn(weights_file(args.weights, Path(scratch)), args.width, unroll=True)
+        for name, data in convert(model).items():
+            (args.out / name).write_bytes(data)
+            print(f"wrote {args.out / name} ({len(data) / 1e6:.2f} MB)")
         # The layers' weights alone (no optimizer state: a third of a checkpoint's size), shipped
         # beside the TFLite models as the start of any later fine-tuning.
         model.save_weights(args.out / "crnn.weights.h5")

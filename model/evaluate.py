@@ -3,7 +3,8 @@
     python -m model.evaluate [--data ../shared/data] [--limit N]
 
 Runs the serving engine itself (LiteRT, the shared preprocessing, beam search width 10)
-on every test crop, for the float32 and int8 models, through the evaluator ``ocr eval``
+on every test crop, for the float32 and int8 models that crnn.json's export wrote (their
+sha256 must match its record), through the evaluator ``ocr eval``
 uses (``ocr_tools.evaluate.evaluate_crops``), and writes:
 - model/artifacts/metrics.json: word accuracy, CER, confidence calibration error (ECE),
   ms per crop, for both;
@@ -26,6 +27,10 @@ from ocr_engine.pipeline import OcrEngine
 from ocr_tools.evaluate import EngineReader, evaluate_crops
 from ocr_tools.labels import read_label_file
 from ocr_tools.paths import data_dir
+
+from model.export import file_digest, stale_files
+
+MODELS = ("crnn.tflite", "crnn-int8.tflite")
 
 
 def evaluate(engine: OcrEngine, rows, images: dict[Path, np.ndarray]) -> dict:
@@ -65,6 +70,20 @@ def qualitative_grid(rows, images: dict[Path, np.ndarray], preds, out: Path, per
     cv2.imwrite(str(out), cv2.cvtColor(grid, cv2.COLOR_RGB2BGR))
 
 
+def models_to_measure(artifacts: Path, meta: dict, ship: str) -> list[str]:
+    """The models in ``artifacts`` that crnn.json's export wrote. Another export's file (the
+    float32 model is not committed, so an older one can be left on a machine) is skipped with
+    a word; if the shipped model is not the recorded one, nothing is measured."""
+    present = [name for name in MODELS if (artifacts / name).exists()]
+    stale = stale_files(artifacts, meta, present)
+    if ship not in present or ship in stale:
+        raise SystemExit(f"{artifacts / ship} is missing or is not the file that crnn.json's export "
+                         f"({meta.get('version')}) wrote: export again (python -m model.export)")
+    for name in stale:
+        print(f"skipped {artifacts / name}: not the file crnn.json's export ({meta.get('version')}) wrote")
+    return [name for name in present if name not in stale]
+
+
 def protocol(engine: OcrEngine, n: int) -> str:
     """How the figures were read, with the decoding in force (it moves with the model and the LM)."""
     return (f"IIIT5K test ({n} crops), case-insensitive over [0-9a-z], "
@@ -78,11 +97,15 @@ def main(argv=None) -> None:
     p.add_argument("--artifacts", type=Path, default=REPO_ARTIFACTS_DIR, help="folder with the exported models")
     p.add_argument("--ship", default="crnn-int8.tflite", help="the model whose metrics go into crnn.json")
     args = p.parse_args(argv)
+    meta_path = args.artifacts / "crnn.json"
+    meta = json.loads(meta_path.read_text())
+    names = models_to_measure(args.artifacts, meta, args.ship)
     rows = read_label_file(args.data / "iiit5k" / "test.tsv")[: args.limit or None]
     images = {path: load_rgb(path) for path, _ in rows}
     engines = {name: OcrEngine.from_settings(Settings(model_dir=args.artifacts, model_file=name, num_threads=1))
-               for name in ("crnn.tflite", "crnn-int8.tflite") if (args.artifacts / name).exists()}
-    results = {name: evaluate(engine, rows, images) for name, engine in engines.items()}
+               for name in names}
+    results = {name: {**evaluate(engine, rows, images), "sha256": file_digest(args.artifacts / name)}
+               for name, engine in engines.items()}
     for name, r in results.items():
         print(f"{name}: n={r['n']} word accuracy {r['word_accuracy']:.2%} CER {r['cer']:.2%} "
               f"ECE {r['ece']:.3f} {r['ms_per_crop']:.1f} ms/crop")
@@ -92,8 +115,6 @@ def main(argv=None) -> None:
     summary["protocol"] = protocol(engines[args.ship], len(rows))
     summary["shipped"] = args.ship
     (args.artifacts / "metrics.json").write_text(json.dumps(summary, indent=2) + "\n")
-    meta_path = args.artifacts / "crnn.json"
-    meta = json.loads(meta_path.read_text())
     meta["metrics"] = {"iiit5k_test_word_accuracy": shipped["word_accuracy"], "iiit5k_test_cer": shipped["cer"],
                        "iiit5k_test_ece": shipped["ece"], "iiit5k_test_n": shipped["n"]}
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")

@@ -4,12 +4,13 @@ Builds the export copy of the CRNN with unrolled LSTMs (they convert to builtin 
 ops), loads the weights, and writes float32 and int8 dynamic-range models, the Keras
 weights alone (``crnn.weights.h5``, for ``model.train --init-weights``), the single-crop
 model with fused LSTM ops (``model.export_single``) and the metadata file the engine
-checks at load (charset, blank index, input size, metrics).
+checks at load (charset, blank index, input size, metrics), with each file's sha256.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import tempfile
 import time
@@ -23,6 +24,27 @@ from model.export_single import SINGLE_MODEL_FILE, convert_single
 from model.widths import width_name
 
 DEFAULT_WEIGHTS = Path(__file__).resolve().parent / "checkpoints" / "best.weights.h5"
+# What one export writes besides crnn.json, which records their digests.
+EXPORTED_FILES = ("crnn.tflite", "crnn-int8.tflite", SINGLE_MODEL_FILE, "crnn.weights.h5")
+
+
+def file_digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def fingerprints(folder: Path) -> dict[str, str]:
+    """The sha256 of each exported file in ``folder``, by name. crnn.json records them, so that
+    a measurement can tell the export's files from another export's left on the machine (the
+    float32 model is not committed, and phase 11's once stood in for phase 10's unnoticed)."""
+    return {name: file_digest(folder / name) for name in EXPORTED_FILES if (folder / name).exists()}
+
+
+def stale_files(folder: Path, meta: dict, names) -> list[str]:
+    """Those of ``names`` that are not the files crnn.json's export wrote (changed since, or
+    never recorded); a missing file is not stale, it is absent."""
+    recorded = meta.get("files", {})
+    return [name for name in names
+            if (folder / name).exists() and recorded.get(name) != file_digest(folder / name)]
 
 
 def weights_file(path: Path, scratch: Path) -> Path:
@@ -68,7 +90,7 @@ def training_data_description() -> str:
 
 
 def write_metadata(out: Path, version: str, width: float | str, metrics: dict | None = None,
-                   dataset: str | None = None) -> None:
+                   dataset: str | None = None, files: dict[str, str] | None = None) -> None:
     meta = {
         "name": f"crnn-{width_name(width)}",
         "version": version,
@@ -79,6 +101,7 @@ def write_metadata(out: Path, version: str, width: float | str, metrics: dict | 
         "input_width": INPUT_WIDTH,
         "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "metrics": metrics or {},
+        "files": files or {},
     }
     out.write_text(json.dumps(meta, indent=2) + "\n")
 
@@ -108,7 +131,8 @@ def main(argv=None) -> None:
         data = convert_single(model)
         (args.out / SINGLE_MODEL_FILE).write_bytes(data)
         print(f"wrote {args.out / SINGLE_MODEL_FILE} ({len(data) / 1e6:.2f} MB, one crop, fused LSTM ops)")
-    write_metadata(args.out / "crnn.json", args.version, args.width, dataset=args.dataset)
+    write_metadata(args.out / "crnn.json", args.version, args.width, dataset=args.dataset,
+                   files=fingerprints(args.out))
     print(f"wrote {args.out / 'crnn.json'}")
 
 

@@ -49,27 +49,18 @@ class Annotation:
         return None if self.data is None else base64.b64encode(self.data).decode("ascii")
 
 
-def _needs_alpha(img: np.ndarray) -> bool:
-    return img.ndim == 3 and img.shape[2] == 4 and bool((img[..., 3] < 255).any())
-
-
-def _draw(src: np.ndarray, words: list[Word], side: int, alpha: bool) -> np.ndarray:
-    """-> the BGR (BGRA when ``alpha``) image with its boxes, its longest side at most ``side``."""
+def _draw(src: np.ndarray, words: list[Word], side: int) -> np.ndarray:
+    """-> the BGR image with its boxes, its longest side at most ``side``."""
     h, w = src.shape[:2]
     scale = min(1.0, side / max(h, w))
-    if alpha:
-        img = cv2.cvtColor(src, cv2.COLOR_RGBA2BGRA)
-        box, bg = (*_BOX, 255), (*_TEXT_BG, 255)
-    else:
-        img = cv2.cvtColor(src[..., :3], cv2.COLOR_RGB2BGR)
-        box, bg = _BOX, _TEXT_BG
+    img = cv2.cvtColor(src[..., :3], cv2.COLOR_RGB2BGR)
     if scale < 1.0:
         img = cv2.resize(img, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
     thick = max(1, round(max(img.shape[:2]) / 400))
     boxes = [tuple(round(v * scale) for v in word.bbox) for word in words]
     for b in boxes:
-        cv2.rectangle(img, b[:2], b[2:], box, thick)
-    _draw_labels(img, words, boxes, box, bg)
+        cv2.rectangle(img, b[:2], b[2:], _BOX, thick)
+    _draw_labels(img, words, boxes, _BOX, _TEXT_BG)
     return img
 
 
@@ -126,11 +117,8 @@ def _overlap(spots: np.ndarray, rects: np.ndarray) -> np.ndarray:
     return (dx * dy).sum(axis=1)
 
 
-def _encode(img: np.ndarray, alpha: bool, quality: int) -> bytes:
-    if alpha:
-        ok, buf = cv2.imencode(".png", img, [cv2.IMWRITE_PNG_COMPRESSION, 6])
-    else:
-        ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1])
+def _encode(img: np.ndarray, quality: int) -> bytes:
+    ok, buf = cv2.imencode(".jpg", img, [cv2.IMWRITE_JPEG_QUALITY, quality, cv2.IMWRITE_JPEG_OPTIMIZE, 1])
     if not ok:
         raise RuntimeError("encoding the annotated image failed")
     return buf.tobytes()
@@ -140,26 +128,22 @@ def render(rgb: np.ndarray, words: list[Word], max_side: int, max_bytes: int) ->
     """The image with numbered boxes as a JPEG, at most ``max_side`` long and ``max_bytes``
     big (the settings' ``annotate_max_side`` and ``max_annotated_bytes``).
 
-    ``rgb`` is H×W×3 RGB, as the engine decodes every image (``DecodedImage.rgb``). An
-    H×W×4 RGBA image with transparent pixels is kept as a PNG with its alpha; no caller
-    sends one.
+    ``rgb`` is H×W×3 RGB, as the engine decodes every image (``DecodedImage.rgb``: a
+    transparent PNG is flattened there, so the JPEG loses nothing of it).
     """
-    alpha = _needs_alpha(rgb)
-    mime = "image/png" if alpha else "image/jpeg"
     longest = max(rgb.shape[:2])
     side = min(max_side, longest)
-    qualities = (0,) if alpha else _QUALITIES
     smallest = 0
     while True:
-        img = _draw(rgb, words, side, alpha)
-        for quality in qualities:
-            data = _encode(img, alpha, quality)
+        img = _draw(rgb, words, side)
+        for quality in _QUALITIES:
+            data = _encode(img, quality)
             if len(data) <= max_bytes:
                 h, w = img.shape[:2]
                 shrunk = max(h, w) < min(max_side, longest)
                 note = (f"the annotated image was shrunk to {w}x{h} to fit {max_bytes:,} bytes"
                         if shrunk else None)
-                return Annotation(data, mime, w, h, note)
+                return Annotation(data, "image/jpeg", w, h, note)
             smallest = len(data)
         if side <= MIN_SIDE:
             break

@@ -1,4 +1,4 @@
-"""The annotated image: a JPEG (PNG only for transparency) that always fits a Lambda response."""
+"""The annotated image: a JPEG that always fits a Lambda response."""
 
 from __future__ import annotations
 
@@ -11,7 +11,7 @@ from ocr_engine.annotate import MIN_SIDE, render
 from ocr_engine.config import DEFAULT_MAX_ANNOTATED_BYTES, LAMBDA_PAYLOAD_LIMIT, load_settings
 from ocr_engine.schemas import Word
 
-JPEG, PNG = b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n"
+JPEG = b"\xff\xd8\xff"
 
 
 def noisy_photo(h: int, w: int, seed: int = 0) -> np.ndarray:
@@ -90,22 +90,6 @@ def test_b64_carries_the_image_whose_bytes_say_its_type():
     out = render(noisy_photo(120, 160), [], **limits())
     assert base64.b64decode(out.b64) == out.data and out.data.startswith(b"\xff\xd8\xff")  # a JPEG
     assert out.mime == "image/jpeg" and out.note is None
-
-
-def test_transparent_source_stays_a_png_with_its_alpha():
-    rgba = np.zeros((300, 400, 4), np.uint8)
-    rgba[..., :3] = 200
-    rgba[:, :200, 3] = 255  # left half opaque, right half transparent
-    out = render(rgba, [Word("A", 0.9, (10, 10, 100, 100))], **limits())
-    assert out.mime == "image/png" and out.data.startswith(PNG)
-    img = _decode(out.data, cv2.IMREAD_UNCHANGED)
-    assert img.shape == (300, 400, 4)
-    assert img[150, 300, 3] == 0 and img[150, 150, 3] == 255
-
-
-def test_opaque_rgba_needs_no_png():
-    rgba = np.full((300, 400, 4), 255, np.uint8)
-    assert render(rgba, [], **limits()).mime == "image/jpeg"
 
 
 def test_small_images_keep_their_size():

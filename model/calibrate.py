@@ -22,6 +22,7 @@ from ocr_engine.pipeline import OcrEngine
 from ocr_tools.evaluate import expected_calibration_error
 from ocr_tools.paths import data_dir
 
+from model.export import check_exported
 from model.tune_decoding import dev_sets, words_right
 
 
@@ -53,7 +54,10 @@ def main(argv=None) -> None:
     p.add_argument("--data", type=Path, default=data_dir())
     p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR)
     args = p.parse_args(argv)
-    engine = OcrEngine.from_settings(load_settings())
+    settings = load_settings()
+    # The fit goes into crnn.json: it must be fitted on the model that card describes.
+    check_exported(settings.model_dir, json.loads(settings.metadata_path.read_text()), settings.model_file)
+    engine = OcrEngine.from_settings(settings)
     # Fit on the raw confidence: the shipped metadata may already carry a calibration.
     engine.recognizer.metadata = dataclasses.replace(engine.recognizer.metadata, calibration=Calibration())
     raw, right = [], []

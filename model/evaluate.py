@@ -28,7 +28,7 @@ from ocr_tools.evaluate import EngineReader, evaluate_crops
 from ocr_tools.labels import read_label_file
 from ocr_tools.paths import data_dir
 
-from model.export import file_digest, stale_files
+from model.export import check_exported, stale_files
 
 MODELS = ("crnn.tflite", "crnn-int8.tflite")
 
@@ -74,11 +74,9 @@ def models_to_measure(artifacts: Path, meta: dict, ship: str) -> list[str]:
     """The models in ``artifacts`` that crnn.json's export wrote. Another export's file (the
     float32 model is not committed, so an older one can be left on a machine) is skipped with
     a word; if the shipped model is not the recorded one, nothing is measured."""
+    check_exported(artifacts, meta, ship)
     present = [name for name in MODELS if (artifacts / name).exists()]
     stale = stale_files(artifacts, meta, present)
-    if ship not in present or ship in stale:
-        raise SystemExit(f"{artifacts / ship} is missing or is not the file that crnn.json's export "
-                         f"({meta.get('version')}) wrote: export again (python -m model.export)")
     for name in stale:
         print(f"skipped {artifacts / name}: not the file crnn.json's export ({meta.get('version')}) wrote")
     return [name for name in present if name not in stale]
@@ -104,7 +102,7 @@ def main(argv=None) -> None:
     images = {path: load_rgb(path) for path, _ in rows}
     engines = {name: OcrEngine.from_settings(Settings(model_dir=args.artifacts, model_file=name, num_threads=1))
                for name in names}
-    results = {name: {**evaluate(engine, rows, images), "sha256": file_digest(args.artifacts / name)}
+    results = {name: {**evaluate(engine, rows, images), "sha256": meta["files"][name]}  # checked above
                for name, engine in engines.items()}
     for name, r in results.items():
         print(f"{name}: n={r['n']} word accuracy {r['word_accuracy']:.2%} CER {r['cer']:.2%} "

@@ -47,6 +47,14 @@ def stale_files(folder: Path, meta: dict, names) -> list[str]:
             if (folder / name).exists() and recorded.get(name) != file_digest(folder / name)]
 
 
+def check_exported(folder: Path, meta: dict, name: str) -> None:
+    """Stop unless ``folder / name`` is the file crnn.json's export wrote: what is measured or
+    fitted on it is written into that card (``model.evaluate``, ``model.calibrate``)."""
+    if not (folder / name).exists() or stale_files(folder, meta, [name]):
+        raise SystemExit(f"{folder / name} is missing or is not the file that crnn.json's export "
+                         f"({meta.get('version')}) wrote: export again (python -m model.export)")
+
+
 def weights_file(path: Path, scratch: Path) -> Path:
     """A ``.weights.h5`` for ``path``: itself, or the layers' weights of a full training
     checkpoint (``last.keras``: model + optimizer state) written to ``scratch``."""

@@ -9,6 +9,7 @@ import pytest
 from ocr_engine.charset import ALPHABET, BLANK_INDEX
 from ocr_engine.config import REPO_ARTIFACTS_DIR
 
+from model.calibrate import main as calibrate_main
 from model.evaluate import models_to_measure
 from model.export import EXPORTED_FILES, fingerprints, stale_files, write_metadata
 from model.export_single import SINGLE_MODEL_FILE
@@ -67,3 +68,13 @@ def test_evaluate_measures_only_the_exports_own_models(tmp_path, capsys):
         models_to_measure(tmp_path, meta, "crnn.tflite")
     with pytest.raises(SystemExit, match="missing"):
         models_to_measure(tmp_path / "nowhere", meta, "crnn-int8.tflite")
+
+
+def test_calibrate_fits_only_the_model_its_card_describes(tmp_path, monkeypatch):
+    (tmp_path / "crnn-int8.tflite").write_bytes(b"this export")
+    (tmp_path / "crnn.json").write_text(json.dumps({"version": "v", "files": fingerprints(tmp_path)}))
+    (tmp_path / "crnn-int8.tflite").write_bytes(b"copied over since")
+    monkeypatch.setenv("OCR_MODEL_DIR", str(tmp_path))
+    monkeypatch.setenv("OCR_MODEL_FILE", "crnn-int8.tflite")
+    with pytest.raises(SystemExit, match="not the file"):
+        calibrate_main(["--data", str(tmp_path), "--out", str(tmp_path)])

@@ -104,8 +104,19 @@ def copy_real_set(data: Path, out: Path, folder: str, max_height: int = 64, qual
     return len(lines)
 
 
-def folder_mb(path: Path) -> float:
-    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file()) / 2**20
+CALL_LIMIT_MIB = 64  # what one device call may carry: the tree and the bundle together
+
+
+def on_disk_mib(paths) -> float:
+    """Disk blocks, not bytes: the device tool counts each file's blocks (fonts are many small files)."""
+    return sum(p.stat().st_blocks * 512 for p in paths if p.is_file()) / 2**20
+
+
+def tree_files(repo: Path) -> list[Path]:
+    """The files a device call sends besides ``carry``: tracked and untracked-not-ignored."""
+    listed = subprocess.run(["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"],
+                            cwd=repo, capture_output=True, check=True).stdout.decode()
+    return [repo / name for name in listed.split("\0") if name]
 
 
 def main(argv=None) -> None:
@@ -132,8 +143,14 @@ def main(argv=None) -> None:
     shutil.rmtree(args.out / "data")
     if args.init_weights:
         shutil.copy(args.init_weights, args.out / "init.weights.h5")
+    bundle, tree = on_disk_mib(args.out.rglob("*")), on_disk_mib(tree_files(REPO))
     print(f"{args.out}: {len(fonts)} of {len(find_fonts())} fonts, {len(word_list())} words, real training crops "
-          f"{crops}, wheels {sorted(p.name for p in (args.out / 'wheels').iterdir())}; {folder_mb(args.out):.1f} MiB")
+          f"{crops}, wheels {sorted(p.name for p in (args.out / 'wheels').iterdir())}; {bundle:.1f} MiB, "
+          f"with the tree {bundle + tree:.1f} of the {CALL_LIMIT_MIB} MiB a call may carry")
+    if bundle + tree > CALL_LIMIT_MIB:
+        # The tree already holds the shipped weights; a second set rarely fits beside them.
+        sys.exit("too large for one call: lower --font-mb, or leave out --init-weights and copy those weights "
+                 "over model/artifacts/crnn.weights.h5 for the call (git checkout it afterwards)")
 
 
 if __name__ == "__main__":

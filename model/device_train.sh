@@ -4,8 +4,8 @@
 # starts from the shipped model/artifacts/crnn.weights.h5, already in the tree). Run as
 #   run(command="bash model/device_train.sh", carry=[".device"])
 # It trains for at most BUDGET seconds and leaves in $OUT the last epoch's weights and the
-# mean of the last three, without optimizer state (each under the 16 MiB a file may be),
-# with history.csv and state.json. Settings come from the environment (defaults below).
+# mean of the last three, without optimizer state (in parts under the 16 MiB a file may be,
+# joined by model/device_join.sh), with history.csv and state.json. Settings come from the environment (defaults below).
 set -u
 : "${OUT:?set by the device tool}"
 EPOCHS=${EPOCHS:-11} STEPS=${STEPS:-600} BATCH=${BATCH:-128} WORKERS=${WORKERS:-14} BUDGET=${BUDGET:-520}
@@ -29,7 +29,15 @@ timeout "$BUDGET" python3 -m model.train --out "$CK" --init-weights "$INIT" \
   | tr '\r\b' '\n\n' | grep -a -v -E "ETA[: ]|step - loss|^[[:space:]]*$"
 last=$(ls "$CK"/epochs/epoch*.weights.h5 | tail -1)
 # model.average writes a fresh model's weights: the epoch files also hold Adam's state (3x the size).
-python3 -m model.average --width "$WIDTH" "$last" --out "$OUT/last-$(basename "$last")"
-python3 -m model.average --width "$WIDTH" "$CK"/epochs/epoch*.weights.h5 --out "$OUT/mean3.weights.h5"
+python3 -m model.average --width "$WIDTH" "$last" --out "$CK/last-$(basename "$last")"
+python3 -m model.average --width "$WIDTH" "$CK"/epochs/epoch*.weights.h5 --out "$CK/mean3.weights.h5"
+# A returned file may be 16 MiB at most, and a wider network's weights are more (22 MB at
+# 32-64-128-256-384-384-256): each goes back in 15 MiB parts with its checksum, joined here by
+# `bash model/device_join.sh FILES_AT DEST`.
+for weights in "$CK"/last-*.weights.h5 "$CK/mean3.weights.h5"; do
+  name=$(basename "$weights")
+  (cd "$CK" && sha256sum "$name" > "$OUT/$name.sha256")
+  split -b 15M "$weights" "$OUT/$name.part."
+done
 cp "$CK"/history.csv "$CK"/state.json "$OUT/"
 ls -la "$OUT"

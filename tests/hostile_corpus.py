@@ -75,6 +75,15 @@ def _jpeg_claiming(width: int, height: int) -> bytes:
     return bytes(data)
 
 
+def _jpeg_of_repeated_scans(copies: int, side: int = 2000) -> bytes:
+    """A valid progressive JPEG whose last scan is written ``copies`` times: each is a pass
+    over the whole image, so ~200 KB decodes for minutes at 6000x6000 (the outside review's
+    file took 51 s through the API and 197 s in the S3 function before the scan limit)."""
+    data = _enc(Image.new("L", (side, side), 128), "JPEG", progressive=True)
+    last_scan, end = data.rfind(b"\xff\xda"), data.rfind(b"\xff\xd9")
+    return data[:end] + data[last_scan:end] * copies + data[end:]
+
+
 def corpus(max_bytes: int = 10 * 1024 * 1024) -> list[Case]:
     png = _enc(_word(), "PNG")
     jpeg = _enc(Image.effect_noise((300, 200), 50).convert("RGB"), "JPEG")
@@ -101,6 +110,8 @@ def corpus(max_bytes: int = 10 * 1024 * 1024) -> list[Case]:
         Case("EXIF-rotated JPEG", _exif_rotated(), "rotated.jpg", 200),
         Case("EXIF with a RATIONAL tag stored as ASCII", _exif_with_a_mistyped_tag(), "crafted.jpg", 200),
         Case("JPEG claiming 19999x1999 in a few hundred bytes", _jpeg_claiming(19999, 1999), "short.jpg", 400,
+             "invalid_image"),
+        Case("progressive JPEG repeating one scan 3000 times", _jpeg_of_repeated_scans(3000), "scans.jpg", 400,
              "invalid_image"),
         Case("TIFF", _enc(_word(), "TIFF"), "scan.tiff", 200),
         Case("BMP", _enc(_word(), "BMP"), "old.bmp", 200),

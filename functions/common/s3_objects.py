@@ -28,7 +28,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote_plus
 
-from aws_lambda_powertools.utilities.data_classes import S3Event
+from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
 from botocore.exceptions import BotoCoreError, ClientError
 from ocr_engine.errors import ModelUnavailable, OcrError
 from ocr_engine.pipeline import OcrEngine
@@ -46,7 +46,8 @@ from functions.common.observability import (
 from functions.common.s3_store import ObjectGone, S3Store
 
 RESULT_SUFFIX = ".ocr.json"
-# Matched case-insensitively. template.yaml's S3 events list each one in both cases.
+# Matched case-insensitively (a bulk run reads any spelling); template.yaml's S3 events list each
+# in lower and upper case only: S3 suffix filters are case-sensitive.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
 S3_MAX_KEY_BYTES = 1024  # S3's limit on a key, in UTF-8 bytes
 
@@ -95,10 +96,40 @@ class RecordOutcomes:
     failures: list[str] = field(default_factory=list)
 
 
-def objects_of(event: dict) -> list[S3Object]:
-    """An S3 event's objects. Keys arrive URL-encoded ('+' for spaces, %XX for unicode) in every record."""
-    return [S3Object(r.s3.bucket.name, unquote_plus(r.s3.get_object.key), r.s3.get_object.version_id,
-                     r.s3.get_object.etag) for r in S3Event(event).records]
+def objects_of(event: Any) -> list[S3Object]:
+    """An S3 event's objects. Keys arrive URL-encoded ('+' for spaces, %XX for unicode) in every record.
+
+    An event with no records (S3's ``s3:TestEvent``, another service's event) names nothing to
+    read; a record without a bucket name or key is dropped and counted (``RecordsDropped``),
+    and the event's other records are still read: no retry can mend a malformed record."""
+    records = event.get("Records") if isinstance(event, dict) else None
+    if not isinstance(records, list):
+        keys = sorted(map(str, event))[:10] if isinstance(event, dict) else type(event).__name__
+        logger.warning("not an S3 object event: nothing to read", extra={"event_keys": keys})
+        return []
+    objects = []
+    for raw in records:
+        obj = _object_of(raw)
+        if obj is None:
+            record_dropped()
+            logger.warning("malformed S3 record dropped", extra={"record": str(raw)[:500]})
+        else:
+            objects.append(obj)
+    return objects
+
+
+def _object_of(raw: Any) -> S3Object | None:
+    """One record's object, or None when the record does not name one."""
+    try:
+        detail = S3EventRecord(raw).s3
+        bucket, key = detail.bucket.name, detail.get_object.key
+        version_id, etag = detail.get_object.version_id, detail.get_object.etag
+    except (KeyError, TypeError, AttributeError):
+        return None
+    if not (isinstance(bucket, str) and bucket and isinstance(key, str) and key):
+        return None
+    return S3Object(bucket, unquote_plus(key), version_id if isinstance(version_id, str) else None,
+                    etag if isinstance(etag, str) else None)
 
 
 class Dropped(Exception):

@@ -11,6 +11,9 @@ What is refused, and why:
   PIL raises for a truncated file (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays False), but
   libjpeg fills a scan that ends early with grey and only warns, so a JPEG must also hold
   at least one byte per ``JPEG_MAX_PIXELS_PER_BYTE`` pixels (see there);
+* a JPEG of more than ``JPEG_MAX_SCANS`` scans: each scan is a full pass over the image,
+  so a small file that repeats one tiny scan thousands of times decodes for minutes (libjpeg
+  cannot be interrupted, and the request's deadline is only checked around the decode);
 * anything else that fails while decoding, whatever the exception (PIL, libjpeg, libtiff,
   a malformed EXIF block...): the bytes are not a decodable image, ``InvalidImage``.
 
@@ -56,6 +59,11 @@ SUPPORTED_FORMATS = ("PNG", "JPEG", "BMP", "TIFF", "WEBP", "GIF")
 # header: libjpeg would fill the rest with grey. (Arithmetic-coded JPEGs can be denser;
 # they are rare, and one of a nearly blank picture past this ratio is refused.)
 JPEG_MAX_PIXELS_PER_BYTE = 4096
+
+# Real progressive JPEGs have about 10 scans (libjpeg's and mozjpeg's scripts: 6-12); each
+# scan costs a pass over the whole image (34 ms at 36 Mpx here), so the count bounds the time.
+JPEG_MAX_SCANS = 50
+_JPEG_SOS = b"\xff\xda"  # start of scan; entropy-coded data stuffs every 0xFF, so it is a marker
 
 # Bytes a pixel takes once decoded, by PIL mode (the decoded-size limit counts these).
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16L": 2, "I;16B": 2,
@@ -108,6 +116,7 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
             img = Image.open(io.BytesIO(data), formats=[fmt])
             _check_dimensions(img.size, img.mode, settings)  # header only: nothing decoded yet
             _check_data_length(fmt, img.size, len(data))
+            _check_jpeg_scans(fmt, data)
             img.seek(0)
             img.load()
             orientation = _orientation(img)
@@ -154,6 +163,17 @@ def _check_data_length(fmt: str, size: tuple[int, int], n_bytes: int) -> None:
     if fmt == "JPEG" and size[0] * size[1] > n_bytes * JPEG_MAX_PIXELS_PER_BYTE:
         raise InvalidImage(f"the JPEG claims {size[0]}×{size[1]} pixels but holds {n_bytes:,} bytes: "
                            "far too little data for its header (truncated or crafted)")
+
+
+def _check_jpeg_scans(fmt: str, data: bytes) -> None:
+    """Counts start-of-scan markers; an EXIF thumbnail or an APP block may add a few
+    (an over-count, so a real photo is never refused for it)."""
+    if fmt != "JPEG":
+        return
+    scans = data.count(_JPEG_SOS)
+    if scans > JPEG_MAX_SCANS:
+        raise InvalidImage(f"the JPEG has {scans:,} scans; at most {JPEG_MAX_SCANS} are accepted "
+                           "(a progressive JPEG has about 10): re-save it as an ordinary JPEG")
 
 
 def _orientation(img: Image.Image) -> int:

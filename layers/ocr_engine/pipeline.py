@@ -33,6 +33,7 @@ import cv2
 import numpy as np
 
 from ocr_engine import ctc, recognize
+from ocr_engine.charset import text_to_indices
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidOption, OcrError
@@ -47,6 +48,25 @@ CANDIDATES_PER_REGION = 3  # detection candidates recognized per region asked fo
 # image is shrunk to this height before its margin is added (a 1×20000 strip padded by a
 # tenth of its height on every side would be 4001×24000 pixels: 288 MB for one reading).
 WHOLE_IMAGE_MAX_HEIGHT = 1024
+
+
+def _checked_lexicon(given: Sequence[str], most: int) -> tuple[str, ...] | None:
+    """The words a reading may be held to, once each; ``InvalidOption`` for too many words or
+    for text that cannot be written back in the answer (a lone surrogate from JSON's ``\\ud800``).
+    A word with no letter or digit is left out: it has nothing the recognizer spells, so it
+    could only ever be chosen for a crop of no text."""
+    words = tuple(dict.fromkeys(w.strip() for w in given if w and w.strip()))
+    if len(words) > most:
+        raise InvalidOption(f"the lexicon may hold at most {most} words")
+    for word in words:
+        try:
+            word.encode("utf-8")
+        except UnicodeEncodeError as exc:
+            raise InvalidOption(f"lexicon word {word!r} is not valid Unicode text ({exc.reason})") from None
+    spellable = tuple(w for w in words if text_to_indices(w))
+    if words and not spellable:
+        raise InvalidOption("no lexicon word holds a letter or digit (a-z, 0-9) to read")
+    return spellable or None
 
 
 @dataclass(frozen=True)
@@ -134,12 +154,7 @@ class OcrEngine:
             raise InvalidOption(f"max_regions must be between 1 and {s.max_regions_limit}")
         if not 0.0 <= min_conf <= 1.0:
             raise InvalidOption("min_confidence must be between 0 and 1")
-        lexicon = None
-        if options.lexicon:
-            words = tuple(dict.fromkeys(w.strip() for w in options.lexicon if w and w.strip()))
-            if len(words) > s.max_lexicon:
-                raise InvalidOption(f"the lexicon may hold at most {s.max_lexicon} words")
-            lexicon = words or None
+        lexicon = _checked_lexicon(options.lexicon, s.max_lexicon) if options.lexicon else None
         return ResolvedOptions(options.detect, beam, regions, min_conf, lexicon)
 
     # -- reading ----------------------------------------------------------------------

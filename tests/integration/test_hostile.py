@@ -121,6 +121,28 @@ def test_a_lexicon_of_100000_words_is_refused(client):
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_option"
 
 
+@pytest.mark.parametrize("lexicon, detail", [
+    (["caf\ud800"], "not valid Unicode"),  # a lone surrogate: JSON allows it, UTF-8 cannot write it back
+    (["!!!", "&", "--"], "no lexicon word holds a letter or digit"),
+])
+def test_a_lexicon_that_cannot_be_read_or_answered_is_a_4xx(client, api, lexicon, detail):
+    png = next(c for c in CASES if c.name == "palette PNG")
+    body = json.dumps({"image": base64.b64encode(png.data).decode(), "lexicon": lexicon, "detect": False})
+    r = client.post("/api/ocr/base64", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_option", r.text
+    assert detail in r.json()["error"]["detail"]
+    event = http_v2("POST", "/api/ocr/base64", body, "application/json")
+    response = api.handler(event, CTX)
+    assert response["statusCode"] == 422 and detail in json.loads(response["body"])["error"]["detail"]
+
+
+def test_words_without_a_letter_or_digit_are_left_out_of_a_lexicon(client):
+    png = next(c for c in CASES if c.name == "palette PNG")
+    body = {"image": base64.b64encode(png.data).decode(), "lexicon": ["!!!", "HELLO"], "detect": False}
+    r = client.post("/api/ocr/base64", json=body)
+    assert r.status_code == 200 and [w["text"] for w in r.json()["words"]] in ([], ["HELLO"])
+
+
 @pytest.mark.parametrize("case", [c for c in CASES if len(c.data) < 4_000_000], ids=lambda c: c.name)
 def test_s3_function_writes_a_result_or_an_error_for_every_case(s3, case):
     client, module = s3

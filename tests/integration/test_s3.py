@@ -198,3 +198,31 @@ def test_a_version_that_no_longer_exists_is_dropped(versioned, data_dir):
     client.delete_object(Bucket=BUCKET, Key="v.png", VersionId=version)  # deleted for good
     assert module.handler(_versioned_event("v.png", version), CONTEXT)["outcomes"] == {"v.png": "dropped"}
     assert keys(client) == set()
+
+
+@pytest.mark.parametrize("event", [
+    {"Service": "Amazon S3", "Event": "s3:TestEvent", "Time": "2026-11-26T12:00:00.000Z", "Bucket": BUCKET},
+    {"version": "0", "source": "aws.s3", "detail-type": "Object Created", "detail": {"object": {"key": "a.png"}}},
+    {"Records": None},
+    {"Records": []},
+], ids=["s3 test event", "eventbridge event", "null records", "no records"])
+def test_an_event_that_names_no_object_reads_nothing_and_does_not_fail(s3, event):
+    client, module = s3
+    assert module.handler(event, CONTEXT)["outcomes"] == {}
+    assert keys(client) == set()
+
+
+def test_a_malformed_record_is_dropped_and_the_others_in_its_event_are_read(s3, data_dir, capsys):
+    client, module = s3
+    client.put_object(Bucket=BUCKET, Key="a.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
+    event = s3_event("a.png")
+    good = event["Records"][0]
+    no_key = json.loads(json.dumps(good))
+    del no_key["s3"]["object"]["key"]
+    numeric_key = json.loads(json.dumps(good))
+    numeric_key["s3"]["object"]["key"] = 42
+    event["Records"] = [{"eventName": "ObjectCreated:Put"}, no_key, numeric_key, "not a record", good]
+    out = module.handler(event, CONTEXT)
+    assert out["outcomes"] == {"a.png": "done"}
+    assert keys(client) == {"a.png", "a.png.ocr.json"}
+    assert '"RecordsDropped":[1.0,1.0,1.0,1.0]' in _emf(capsys)  # one per malformed record

@@ -271,3 +271,25 @@ def test_converting_in_bands_equals_converting_whole(monkeypatch, img):
     whole = decode_image(data, SETTINGS).rgb
     monkeypatch.setattr(imagefile, "_BAND_PIXELS", 1000)  # 3 rows a band
     assert np.array_equal(decode_image(data, SETTINGS).rgb, whole)
+
+
+def _progressive_jpeg_repeating_its_last_scan(copies: int) -> bytes:
+    """A valid JPEG that a decoder reads pass after pass: the last scan written again and
+    again (the shape of a small file that decodes for minutes when the image is large)."""
+    data = encode(Image.new("RGB", (64, 48), (90, 140, 200)), "JPEG", progressive=True, quality=90)
+    last_scan, end = data.rfind(b"\xff\xda"), data.rfind(b"\xff\xd9")
+    return data[:end] + data[last_scan:end] * copies + data[end:]
+
+
+def test_a_jpeg_of_thousands_of_scans_is_refused_before_decoding():
+    data = _progressive_jpeg_repeating_its_last_scan(2000)
+    Image.open(io.BytesIO(data)).load()  # a valid file: the scan limit, not the decoder, refuses it
+    with pytest.raises(InvalidImage, match="2,0.. scans; at most 50"):
+        decode_image(data, SETTINGS)
+
+
+def test_ordinary_progressive_jpegs_are_read():
+    for img in (Image.new("RGB", (640, 480), (90, 140, 200)), Image.new("L", (640, 480), 90)):
+        data = encode(img, "JPEG", progressive=True, optimize=True)
+        assert 2 < data.count(b"\xff\xda") <= 12
+        assert decode_image(data, SETTINGS).rgb.shape == (480, 640, 3)

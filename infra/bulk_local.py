@@ -51,11 +51,13 @@ from samtranslator.yaml_helper import yaml_parse
 from tqdm import tqdm
 
 from infra.local_drop import s3_client
+from infra.template_env import function_environment
 
 REPO = Path(__file__).resolve().parents[1]
 DEFINITION = REPO / "infra" / "bulk_ocr.asl.json"
 TEMPLATE = REPO / "template.yaml"
 STATE_MACHINE = "BulkOcrStateMachine"
+BULK_FUNCTION = "BulkOcrFunction"
 BUCKET = "ocr-drop-local"
 ENDPOINT = os.environ.get("OCR_BULK_ENDPOINT", "http://127.0.0.1:5055")
 RUNTIME = Path(tempfile.gettempdir()) / "ocr-bulk-local"  # the server's pid and log, the workers' log
@@ -83,6 +85,39 @@ def substitutions(bucket: str, overrides: dict[str, str] | None = None, template
         else:
             raise ValueError(f"no local value for the substitution {key}: {expr}")
     return out
+
+
+def parameter_overrides(given: list[str], template: Path = TEMPLATE) -> dict[str, str]:
+    """``--set NAME=VALUE`` items, checked as CloudFormation checks a deploy's parameters
+    (a known name; a Number within its MinValue/MaxValue; one of its AllowedValues), so a run
+    is never quietly made with a setting the template would refuse (a batch size of -1 listed
+    nothing and succeeded)."""
+    params = yaml_parse(template.read_text())["Parameters"]
+    out = {}
+    for item in given:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise SystemExit(f"--set {item}: expected NAME=VALUE")
+        if name not in params:
+            raise SystemExit(f"--set {item}: template.yaml has no parameter {name!r} "
+                             f"(it has {', '.join(sorted(params))})")
+        out[name] = _checked_value(name, value, params[name])
+    return out
+
+
+def _checked_value(name: str, value: str, spec: dict) -> str:
+    if spec.get("Type") == "Number":
+        try:
+            number = float(value)
+        except ValueError:
+            raise SystemExit(f"--set {name}={value}: {name} is a number") from None
+        low, high = spec.get("MinValue"), spec.get("MaxValue")
+        if (low is not None and number < float(low)) or (high is not None and number > float(high)):
+            raise SystemExit(f"--set {name}={value}: {name} is between {low} and {high}")
+    allowed = spec.get("AllowedValues")
+    if allowed is not None and value not in map(str, allowed):
+        raise SystemExit(f"--set {name}={value}: {name} is one of {', '.join(map(str, allowed))}")
+    return value
 
 
 def load_definition(subs: dict[str, str], path: Path = DEFINITION) -> dict:
@@ -197,9 +232,10 @@ def run_state_machine(s3, bucket: str, execution_input: dict, endpoint: str, wor
     run_id = str(uuid.uuid4())
     machine_arn = f"arn:aws:states:us-east-1:{LOCAL_ACCOUNT}:stateMachine:ocr-bulk-local"
     map_run_arn = f"arn:aws:states:us-east-1:{LOCAL_ACCOUNT}:mapRun:ocr-bulk-local/{map_state['Label']}:{run_id}"
-    env = {"AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
-           "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true",
-           "POWERTOOLS_SERVICE_NAME": "ocr", "POWERTOOLS_METRICS_NAMESPACE": "ServerlessOCR"}
+    # The deployed function's variables (its 10 MiB image limit...), then the local S3's.
+    env = {**function_environment(BULK_FUNCTION, overrides),
+           "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
+           "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"}
     RUNTIME.mkdir(exist_ok=True)
     pool_size = max(1, min(int(max_concurrency), workers or os.cpu_count() or 1))
     executions: dict[str, list[dict]] = {"SUCCEEDED": [], "FAILED": []}
@@ -355,6 +391,7 @@ def main(argv: list[str] | None = None) -> int:
     args = p.parse_args(argv)
     if args.stop:
         return stop_server()
+    overrides = parameter_overrides(args.set)  # before any work: a bad setting is a usage error
     ensure_server(args.endpoint)
     s3 = s3_client(args.endpoint)
     if args.images:
@@ -364,7 +401,6 @@ def main(argv: list[str] | None = None) -> int:
               file=sys.stderr)
     elif args.bucket not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
         raise SystemExit(f"no bucket {args.bucket} at {args.endpoint} yet: give IMAGES=dir to load one")
-    overrides = dict(item.split("=", 1) for item in args.set)
     result = run_state_machine(s3, args.bucket, {"prefix": args.prefix}, args.endpoint, args.workers, overrides)
     print(json.dumps(result, indent=2, ensure_ascii=False))
     return 0 if result["status"] == "SUCCEEDED" else 1

@@ -31,6 +31,7 @@ from moto.server import ThreadedMotoServer
 
 from functions.common.s3_objects import result_key
 from infra.make_events import s3_put
+from infra.template_env import function_environment
 
 REPO = Path(__file__).resolve().parents[1]
 BUCKET = "ocr-drop-local"
@@ -77,7 +78,9 @@ def invoke_s3_handler(endpoint: str, event: dict) -> subprocess.CompletedProcess
     with tempfile.TemporaryDirectory() as tmp:
         event_file = Path(tmp) / "event.json"
         event_file.write_text(json.dumps(event))
-        env = {**os.environ, "AWS_ENDPOINT_URL": endpoint, "PYTHONPATH": str(REPO)}
+        # The deployed function's variables (its 10 MiB image limit...); the shell's win.
+        env = {**function_environment("S3OcrFunction"), **os.environ, "AWS_ENDPOINT_URL": endpoint,
+               "PYTHONPATH": str(REPO)}
         env.setdefault("AWS_ACCESS_KEY_ID", "local")
         env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         env.setdefault("AWS_DEFAULT_REGION", "us-east-1")

@@ -5,7 +5,7 @@ per-object logic), and, after the map, the run's summary: the handler.
 Events (infra/bulk_ocr.asl.json builds both):
 
 * a batch from the ItemBatcher: ``{"BatchInput": {"bucket": B}, "Items": [...]}`` ->
-  ``{"counts": {outcome: n}, "refused": [...], "dropped": [...]}``; raises ``BatchFailed``
+  ``{"counts": {outcome: n}, "refused": [...], "dropped": [...], "error": [...]}``; raises ``BatchFailed``
   after every object had its turn when some met a transient S3 fault (the state machine
   retries the batch; objects already read are then skipped as current);
 * the summary: ``{"summarize": {"Bucket": B, "Key": ".../manifest.json"}, "prefix": P}``

@@ -21,6 +21,7 @@ result written beside it by ``process_object``, as a drop would.
 from __future__ import annotations
 
 import json
+import posixpath
 from datetime import UTC, datetime
 from typing import Any
 
@@ -33,12 +34,36 @@ from functions.common.s3_store import S3Store
 # What can become of a listed object. 'current': its result is newer than the image.
 OUTCOMES = ("done", "refused", "current", "skipped", "dropped", "error")
 SUMMARY_NAME = "summary.json"  # written beside the ResultWriter's manifest.json
-MAX_LISTED_KEYS = 100  # refused/dropped keys a summary names (all of them are counted)
+MAX_LISTED_KEYS = 100  # refused/dropped/error keys a summary names (all of them are counted)
+NAMED = ("refused", "dropped", "error")  # the outcomes whose keys a batch's answer names
+_NAME_CHARS = 300  # of an item that has no key, in the answer
 
 
 class BatchFailed(Exception):
     """Some objects of the batch met a transient fault: the state machine retries the batch
     (objects already read are then 'current'), then counts it as failed."""
+
+
+class MalformedBatch(ValueError):
+    """The event is not a batch the state machine builds (no bucket, no list of items): no
+    retry can mend it, so the state machine counts the batch as failed at once."""
+
+
+def batch_bucket_and_items(event: Any) -> tuple[str, list]:
+    """The bucket and the items of a batch event, checked before any object is touched."""
+    batch_input = event.get("BatchInput") if isinstance(event, dict) else None
+    bucket = batch_input.get("bucket") if isinstance(batch_input, dict) else None
+    if not isinstance(bucket, str) or not bucket:
+        raise MalformedBatch('a batch needs "BatchInput": {"bucket": "<name>"}')
+    items = event.get("Items")
+    if not isinstance(items, list):
+        raise MalformedBatch(f'a batch needs "Items" as a list, not {type(items).__name__}')
+    return bucket, items
+
+
+def item_key(item: Any) -> str | None:
+    key = item.get("key") if isinstance(item, dict) else None
+    return key if isinstance(key, str) and key else None
 
 
 def last_modified(value: Any) -> datetime:
@@ -57,28 +82,36 @@ def process_item(store: S3Store, engine: OcrEngine, bucket: str, item: dict, req
     key = item["key"]
     if not is_candidate(key)[0]:
         return "skipped"  # not logged: a re-run lists every result file beside its image
-    if result_is_current(store, bucket, key, last_modified(item["last_modified"]), item.get("etag")):
+    # A listing's ETag keeps its quotes (an event's has none); a result records it without.
+    etag = item.get("etag").strip('"') if isinstance(item.get("etag"), str) else None
+    if result_is_current(store, bucket, key, last_modified(item["last_modified"]), etag):
         return "current"
-    return process_object(store, engine, S3Object(bucket, key, None, item.get("etag")), request_id)
+    return process_object(store, engine, S3Object(bucket, key, None, etag), request_id)
 
 
 def process_batch(store: S3Store, engine: OcrEngine, event: dict, request_id: str) -> dict:
-    """A batch from the ItemBatcher -> {"counts": {outcome: n}, "refused": [keys], "dropped": [keys]}.
-    Every object has its turn; then BatchFailed if any met a transient fault."""
-    bucket = event["BatchInput"]["bucket"]
+    """A batch from the ItemBatcher -> {"counts": {outcome: n}, "refused": [keys], "dropped": [keys],
+    "error": [keys]}. Every object has its turn (an item without a key is an 'error', the others
+    still read); then BatchFailed if any met a transient fault. MalformedBatch, before any
+    object is touched, for an event that is not a batch."""
+    bucket, items = batch_bucket_and_items(event)
     counts = dict.fromkeys(OUTCOMES, 0)
-    named: dict[str, list[str]] = {"refused": [], "dropped": []}
+    named: dict[str, list[str]] = {outcome: [] for outcome in NAMED}
     failures: list[str] = []
-    for item in event["Items"]:
-        key = item["key"]
-        outcome = outcome_of(bucket, key, failures, process_item, store, engine, bucket, item, request_id)
+    for item in items:
+        key = item_key(item)
+        if key is None:
+            logger.error("batch item without a key", extra={"item": str(item)[:_NAME_CHARS]})
+            outcome, key = "error", str(item)[:_NAME_CHARS]
+        else:
+            outcome = outcome_of(bucket, key, failures, process_item, store, engine, bucket, item, request_id)
         if outcome == "failed":  # transient: not counted, the batch is retried
             continue
         counts[outcome] += 1
         if outcome in named:
             named[outcome].append(key)
     if failures:
-        raise BatchFailed(f"{len(failures)} of {len(event['Items'])} object(s) failed: " + "; ".join(failures))
+        raise BatchFailed(f"{len(failures)} of {len(items)} object(s) failed: " + "; ".join(failures))
     return {"counts": counts, **named}
 
 
@@ -94,7 +127,7 @@ def summarize(store: S3Store, bucket: str, manifest_key: str, prefix: str) -> di
     images = dict.fromkeys(OUTCOMES, 0)
     batches = {"succeeded": 0, "failed": 0}
     failed_objects = 0
-    named: dict[str, list[str]] = {"refused": [], "dropped": []}
+    named: dict[str, list[str]] = {outcome: [] for outcome in NAMED}
     for status, files in manifest.get("ResultFiles", {}).items():
         for entry in (e for f in files for e in store.read_json(bucket, f["Key"])):
             if status == "SUCCEEDED":
@@ -111,7 +144,7 @@ def summarize(store: S3Store, bucket: str, manifest_key: str, prefix: str) -> di
                "listed": sum(images.values()) + failed_objects, "images": images,
                "batches": batches, "objects_in_failed_batches": failed_objects, **named,
                "written_at": datetime.now(UTC).isoformat(timespec="seconds")}
-    key = manifest_key.rsplit("/", 1)[0] + "/" + SUMMARY_NAME
+    key = posixpath.join(posixpath.dirname(manifest_key), SUMMARY_NAME)
     store.write_json(bucket, key, summary)
     logger.info("bulk run summarized", extra={"summary": key, "images": images, "batches": batches})
     return {**summary, "summary_key": key}

@@ -224,3 +224,88 @@ def test_the_summary_counts_failed_batches_by_their_objects(mocked):
     assert out["batches"] == {"succeeded": 2, "failed": 1} and out["objects_in_failed_batches"] == 2
     assert out["listed"] == 14 and out["summary_key"] == "bulk-runs/r/summary.json"
     assert json.loads(mocked.get_object(Bucket=BUCKET, Key="bulk-runs/r/summary.json")["Body"].read())["prefix"] == "p/"
+
+
+def test_an_image_too_large_to_read_is_current_on_the_next_run(mocked):
+    """A listing's ETag has quotes; the error result records it without, and a re-run must
+    match the two (it read and rewrote the refused image on every run)."""
+    from dataclasses import replace
+
+    from ocr_engine.pipeline import OcrEngine, get_engine
+
+    from functions.common.bulk import process_batch
+
+    shipped = get_engine()
+    engine = OcrEngine(replace(shipped.settings, max_image_bytes=1000), shipped.recognizer, shipped.lm)
+    mocked.put_object(Bucket=BUCKET, Key="big.png", Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 5000)
+    event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked)}
+    assert event["Items"][0]["etag"].startswith('"')
+    first = process_batch(S3Store(mocked), engine, event, "r1")
+    assert first["counts"]["refused"] == 1 and first["refused"] == ["big.png"]
+    event = {"BatchInput": {"bucket": BUCKET}, "Items": [i for i in _items(mocked) if i["key"] == "big.png"]}
+    again = process_batch(S3Store(mocked), engine, event, "r2")
+    assert again["counts"]["current"] == 1 and again["counts"]["refused"] == 0
+
+
+@pytest.mark.parametrize("event", [
+    {"Items": []},
+    {"BatchInput": {"bucket": ""}, "Items": []},
+    {"BatchInput": "b", "Items": []},
+    {"BatchInput": {"bucket": BUCKET}},
+    {"BatchInput": {"bucket": BUCKET}, "Items": "a.png"},
+    {"BatchInput": {"bucket": BUCKET}, "Items": None},
+], ids=["no batch input", "empty bucket", "batch input not an object", "no items", "items a string", "items null"])
+def test_an_event_that_is_not_a_batch_is_refused_before_any_object_is_touched(mocked, event):
+    from ocr_engine.pipeline import get_engine
+
+    from functions.common.bulk import MalformedBatch, process_batch
+
+    with pytest.raises(MalformedBatch):  # not BatchFailed: the state machine does not retry it
+        process_batch(S3Store(mocked), get_engine(), event, "r")
+
+
+def test_items_without_a_key_are_errors_named_in_the_answer_and_the_others_are_read(mocked, data_dir):
+    from ocr_engine.pipeline import get_engine
+
+    from functions.common.bulk import process_batch
+
+    mocked.put_object(Bucket=BUCKET, Key="a.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
+    items = [{"etag": "x"}, "c.png", {"key": 7}, *_items(mocked)]
+    out = process_batch(S3Store(mocked), get_engine(), {"BatchInput": {"bucket": BUCKET}, "Items": items}, "r")
+    assert out["counts"]["error"] == 3 and out["counts"]["done"] == 1
+    assert out["error"] == ["{'etag': 'x'}", "c.png", "{'key': 7}"]
+    assert "a.png.ocr.json" in _keys(mocked)
+
+
+def test_a_manifest_at_the_bucket_root_gets_its_summary_beside_it(mocked):
+    from functions.common.bulk import summarize
+
+    mocked.put_object(Bucket=BUCKET, Key="manifest.json", Body=json.dumps({"ResultFiles": {}}))
+    assert summarize(S3Store(mocked), BUCKET, "manifest.json", "")["summary_key"] == "summary.json"
+
+
+@pytest.mark.parametrize("given, message", [
+    (["BulkBatchSize=-1"], "between 1 and 40"),
+    (["BulkBatchSize=0"], "between 1 and 40"),
+    (["BulkBatchSize=abc"], "is a number"),
+    (["BulkBatchSize"], "expected NAME=VALUE"),
+    (["BulkBatchsize=5"], "no parameter 'BulkBatchsize'"),
+])
+def test_a_setting_the_template_would_refuse_stops_a_local_run_before_it_starts(given, message):
+    with pytest.raises(SystemExit, match=message):
+        bulk_local.parameter_overrides(given)
+
+
+def test_a_valid_setting_is_taken():
+    assert bulk_local.parameter_overrides(["BulkBatchSize=5", "BulkMaxConcurrency=2"]) == {
+        "BulkBatchSize": "5", "BulkMaxConcurrency": "2"}
+
+
+def test_local_runs_read_with_the_deployed_functions_variables():
+    from infra.template_env import function_environment
+
+    for function in ("S3OcrFunction", "BulkOcrFunction"):  # 10 MiB, not the engine's 3,000,000 bytes
+        assert function_environment(function)["OCR_MAX_IMAGE_BYTES"] == "10485760"
+    api = function_environment("ApiFunction", {"BeamWidth": "3"})
+    assert "OCR_MAX_IMAGE_BYTES" not in api and api["OCR_BEAM_WIDTH"] == "3"
+    assert "OCR_MODEL_DIR" not in api  # the container's path: a local run reads the tree's model

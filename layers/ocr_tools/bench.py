@@ -265,7 +265,8 @@ def run_bench(args) -> int:
     rows = read_label_file(data / "iiit5k" / "test.tsv")[: args.crops]
     crops = [load_rgb(p) for p, _ in rows]
     word_images = [p.read_bytes() for p, _ in rows[:BATCH_IMAGES]]
-    scenes = [p.read_bytes() for p, _ in read_scenes(data / "svt_train")[: args.scenes]]
+    # --scenes 0 times no scenes, so svt_train need not be there (check_bench skips it too).
+    scenes = [p.read_bytes() for p, _ in read_scenes(data / "svt_train")[: args.scenes]] if args.scenes else []
     engine = one_thread_engine()
     report = {
         "machine": {"cpus": os.cpu_count(), "threads": 1},

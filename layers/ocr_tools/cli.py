@@ -10,7 +10,8 @@ Every command takes ``--verbose`` (also ``ocr --verbose COMMAND``): without it, 
 
 A mistake on the command line or in its files (a missing or malformed labels file, a
 folder without boxes.json, an option out of range) is one line on stderr and exit status
-2, found before the model loads; ``ocr read`` goes on past an unreadable image and exits 1.
+2, found before the model loads; ``ocr read``, ``ocr eval`` and ``ocr eval-scenes`` go on
+past an unreadable image (or one over the engine's size limit) and exit 1.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
+import math
 import os
 import sys
 import tempfile
@@ -26,21 +28,23 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
+from ocr_engine.charset import text_to_indices
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.errors import OcrError
 from ocr_engine.pipeline import DecodeOptions, OcrEngine, get_engine
 from ocr_engine.schemas import ReadOptions
 from tqdm import tqdm
 
-from ocr_tools.evaluate import EngineReader, SceneScore, error_reason, evaluate_crops, median
+from ocr_tools.evaluate import EngineReader, SceneScore, error_reason, evaluate_crops, median, read_image_file
 from ocr_tools.labels import read_label_file, read_scenes
 from ocr_tools.paths import data_dir
 
 USAGE_ERROR = 2  # a mistake in the command line or its files (argparse's status too)
-SOME_IMAGES_FAILED = 1  # `ocr read`: at least one image could not be read
+SOME_IMAGES_FAILED = 1  # `ocr read`, `eval`, `eval-scenes`: at least one image could not be read
 INTERRUPTED = 130  # Ctrl+C, as a shell reports SIGINT
 
 Scenes = list[tuple[Path, list[tuple[list[float], str]]]]
+BENCH_MIN_CROPS = 8  # the batch-8 figure needs a batch of eight
 
 
 class UsageError(Exception):
@@ -116,18 +120,55 @@ def _in_range(flag: str, value: int | None, low: int, high: int | None = None) -
         raise UsageError(f"{flag} must be {bounds} (got {value})")
 
 
-def _lexicon(args: argparse.Namespace) -> list[str] | None:
+def _finite(flag: str, value: float | None, low: float | None = None) -> None:
+    """argparse's float takes ``nan`` and ``inf``: either would silently change every score."""
+    if value is None:
+        return
+    if not math.isfinite(value):
+        raise UsageError(f"{flag} must be a finite number (got {value:g})")
+    if low is not None and value < low:
+        raise UsageError(f"{flag} must be {low:g} or more (got {value:g})")
+
+
+def _lexicon_file_words(name: str) -> list[str]:
+    """The words of a lexicon file, one a line; at least one (an empty file is a mistake,
+    not "no lexicon")."""
+    path = Path(name)
+    try:
+        text = path.read_text(encoding="utf-8-sig")  # a BOM is not part of the first word
+    except OSError as exc:
+        raise UsageError(_os_error(exc, "lexicon file")) from exc
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"lexicon file {path} is not UTF-8 text") from exc
+    words = [w.strip() for w in text.splitlines() if w.strip()]
+    if not words:
+        raise UsageError(f"lexicon file {path} has no words; expected one word a line")
+    return words
+
+
+def _lexicon(args: argparse.Namespace, settings: Settings) -> list[str] | None:
+    """The lexicon of ``--lexicon`` or ``--lexicon-file``, checked as the engine checks it
+    (``ocr_engine.pipeline._checked_lexicon``) so that a mistake is one usage error up front
+    rather than one failure per image after the model loads."""
+    flag = "--lexicon-file" if getattr(args, "lexicon_file", None) else "--lexicon"
+    if args.lexicon is not None and not any(w.strip() for w in args.lexicon):
+        raise UsageError("--lexicon was given no words")
     words = [w.strip() for w in args.lexicon or [] if w.strip()]
     if getattr(args, "lexicon_file", None):
-        path = Path(args.lexicon_file)
+        words += _lexicon_file_words(args.lexicon_file)
+    if not words:
+        return None
+    distinct = list(dict.fromkeys(words))
+    if len(distinct) > settings.max_lexicon:
+        raise UsageError(f"{flag} may hold at most {settings.max_lexicon} words (got {len(distinct)})")
+    for word in distinct:  # a lone surrogate (bytes that are not UTF-8 in argv) cannot be answered
         try:
-            text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise UsageError(_os_error(exc, "lexicon file")) from exc
-        except UnicodeDecodeError as exc:
-            raise UsageError(f"lexicon file {path} is not UTF-8 text") from exc
-        words += [w.strip() for w in text.splitlines() if w.strip()]
-    return words or None
+            word.encode("utf-8")
+        except UnicodeEncodeError:
+            raise UsageError(f"{flag}: word {word!r} is not valid Unicode text") from None
+    if not any(text_to_indices(w) for w in distinct):  # the engine would refuse each image
+        raise UsageError(f"{flag}: no word holds a letter or digit (a-z, 0-9) to read")
+    return distinct
 
 
 def _label_rows(path: Path, limit: int | None = None) -> list[tuple[Path, str]]:
@@ -135,10 +176,10 @@ def _label_rows(path: Path, limit: int | None = None) -> list[tuple[Path, str]]:
     if path.is_dir():
         raise UsageError(f"labels file {path} is a folder; expected a path<TAB>label file")
     try:
-        rows = read_label_file(path)
+        rows = read_label_file(path, require_labels=True)
     except OSError as exc:
         raise UsageError(_os_error(exc, "labels file")) from exc
-    except ValueError as exc:  # a line without a tab, or not UTF-8 text
+    except ValueError as exc:  # a line without a tab or a label, or not UTF-8 text
         raise UsageError(str(exc)) from exc
     if not rows:
         raise UsageError(f"labels file {path} has no 'path<TAB>label' lines")
@@ -166,20 +207,17 @@ def _scenes(folder: Path) -> Scenes:
 def check_read(args: argparse.Namespace, settings: Settings) -> None:
     _in_range("--beam", args.beam, 1, settings.max_beam_width)
     _in_range("--max-regions", args.max_regions, 1, settings.max_regions_limit)
-    args.lexicon_words = _lexicon(args)
-    if args.lexicon_words and len(set(args.lexicon_words)) > settings.max_lexicon:
-        raise UsageError(f"--lexicon may hold at most {settings.max_lexicon} words "
-                         f"(got {len(set(args.lexicon_words))})")
+    args.lexicon_words = _lexicon(args, settings)
 
 
 def check_eval(args: argparse.Namespace, settings: Settings) -> None:
     _in_range("--beam", args.beam, 1, settings.max_beam_width)
     _in_range("--limit", args.limit, 1)
-    if args.lm_weight is not None and args.lm_weight < 0:
-        raise UsageError(f"--lm-weight must be 0 or more (got {args.lm_weight:g})")
-    if args.lexicon_file and args.lexicon:
+    _finite("--lm-weight", args.lm_weight, 0)
+    _finite("--lm-bonus", args.lm_bonus)  # below 0 is a per-character penalty: allowed
+    if args.lexicon_file and args.lexicon is not None:
         raise UsageError("give --lexicon or --lexicon-file, not both")
-    args.lexicon_words = _lexicon(args)
+    args.lexicon_words = _lexicon(args, settings)
     args.rows = _label_rows(Path(args.labels), args.limit)
 
 
@@ -189,7 +227,7 @@ def check_eval_scenes(args: argparse.Namespace, settings: Settings) -> None:
 
 
 def check_bench(args: argparse.Namespace, settings: Settings) -> None:
-    _in_range("--crops", args.crops, 8)  # the batch-8 figure needs a batch of eight
+    _in_range("--crops", args.crops, BENCH_MIN_CROPS)
     _in_range("--scenes", args.scenes, 0)
     data = data_dir(args.data)
     where = "--data" if args.data else "OCR_DATA_DIR" if os.environ.get("OCR_DATA_DIR") else "the default"
@@ -199,12 +237,18 @@ def check_bench(args: argparse.Namespace, settings: Settings) -> None:
     tsv = data / "iiit5k" / "test.tsv"
     if not tsv.is_file():
         raise UsageError(f"{data} has no iiit5k/test.tsv (IIIT5K test crops to time); {hint}")
-    _label_rows(tsv)
-    if args.scenes:
+    if (n := len(_label_rows(tsv))) < BENCH_MIN_CROPS:
+        raise UsageError(f"{tsv} has only {n} of the {BENCH_MIN_CROPS} crops the bench needs (a batch of eight)")
+    if args.scenes:  # --scenes 0: no scenes, svt_train is not read
         _scenes(data / "svt_train")
 
 
 # -- commands ------------------------------------------------------------------------------
+def _unreadable_note(out: dict) -> str:
+    """The summary line's tail when images were missed (the JSON report always has the count)."""
+    return f"  ({out['unreadable']} unreadable)" if out["unreadable"] else ""
+
+
 def cmd_read(args: argparse.Namespace) -> int:
     engine = _load_engine(args)
     options = ReadOptions(detect=not args.no_detect, beam_width=args.beam, max_regions=args.max_regions,
@@ -212,7 +256,7 @@ def cmd_read(args: argparse.Namespace) -> int:
     status = 0
     for path in args.images:
         try:
-            result = engine.read(Path(path).read_bytes(), options)
+            result = engine.read(read_image_file(Path(path), engine.settings), options)
         except OSError as exc:
             print(f"{path}: error: {error_reason(exc)}", file=sys.stderr)
             status = SOME_IMAGES_FAILED
@@ -240,36 +284,40 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for path, label, text in evaluation.wrong():
             if path not in evaluation.unreadable:
                 print(f"{path}\t{label}\t{text}", file=sys.stderr)
-    out = evaluation.report()
+    out = {**evaluation.report(), "unreadable": len(evaluation.unreadable)}
     if args.json:
         print(json.dumps(out))
     else:
         print(f"n={out['n']}  word accuracy {out['word_accuracy']:.2%}  CER {out['cer']:.2%}  "
-              f"ECE {out['ece']:.3f}  median {out['ms_per_crop']:.1f} ms/crop")
-    return 0
+              f"ECE {out['ece']:.3f}  median {out['ms_per_crop']:.1f} ms/crop{_unreadable_note(out)}")
+    # Scores with crops missing are not the labels file's: say so in the status, as `read` does.
+    return SOME_IMAGES_FAILED if evaluation.unreadable else 0
 
 
 def cmd_eval_scenes(args: argparse.Namespace) -> int:
     engine = _load_engine(args)
-    score, ms = SceneScore(), []
+    score, ms, unreadable = SceneScore(), [], 0
     for path, gold in tqdm(args.scenes, desc="scenes", disable=args.json or not sys.stderr.isatty()):
         t = time.perf_counter()
         try:
-            result = engine.read(path.read_bytes(), ReadOptions(max_regions=args.max_regions))
+            result = engine.read(read_image_file(path, engine.settings), ReadOptions(max_regions=args.max_regions))
         except (OSError, OcrError) as exc:
             print(f"{path}: unreadable ({error_reason(exc)}), its words counted as missed", file=sys.stderr)
             score.add([], gold)
+            unreadable += 1
             continue
         ms.append((time.perf_counter() - t) * 1000)
         score.add([(w.bbox, w.text) for w in result.words], gold)
-    out = {"scenes": len(args.scenes), **score.to_dict(), "ms_per_scene": round(median(ms), 1)}
+    out = {"scenes": len(args.scenes), **score.to_dict(), "ms_per_scene": round(median(ms), 1),
+           "unreadable": unreadable}
     if args.json:
         print(json.dumps(out))
     else:
         print(f"{out['scenes']} scenes, {out['scenes_words']} labelled words: precision {out['precision']:.2%}  "
               f"recall {out['recall']:.2%}  F {out['f1']:.2%}  end-to-end word accuracy "
-              f"{out['end_to_end_word_accuracy']:.2%}  median {out['ms_per_scene']:.0f} ms/scene")
-    return 0
+              f"{out['end_to_end_word_accuracy']:.2%}  median {out['ms_per_scene']:.0f} ms/scene"
+              f"{_unreadable_note(out)}")
+    return SOME_IMAGES_FAILED if unreadable else 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:
@@ -330,7 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--data", default=None,
                    help="data folder (default $OCR_DATA_DIR, else shared/data beside the repository)")
     b.add_argument("--crops", type=int, default=200, help="IIIT5K test crops to time (8 or more)")
-    b.add_argument("--scenes", type=int, default=20, help="svt_train scenes to time")
+    b.add_argument("--scenes", type=int, default=20, help="svt_train scenes to time (0: none)")
     return p
 
 

@@ -1,19 +1,28 @@
 """Reading evaluation files: ``path<TAB>label`` lists and scene folders with boxes.json.
 
 A file that is there but malformed raises ValueError with a one-line message naming the
-file (and the line); a file that is not there raises the OSError of opening it.
+file (and the line, or the image); a file that is not there raises the OSError of opening it.
 """
 
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
+from typing import Any
+
+Words = list[tuple[list[float], str]]
 
 
-def read_label_file(tsv: Path) -> list[tuple[Path, str]]:
-    """``path<TAB>label`` lines -> [(path, label)]; paths are relative to the file."""
+def read_label_file(tsv: Path, *, require_labels: bool = False) -> list[tuple[Path, str]]:
+    """``path<TAB>label`` lines -> [(path, label)]; paths are relative to the file.
+
+    A byte-order mark (Excel and Notepad write one) is not part of the first path; a line
+    with no path is an error. ``require_labels``: so is a blank label (evaluation: it would
+    score as read right); without it such a row is kept, as training sets have unlabelled
+    rows that their readers skip while keeping every row's index (``model.real_sets``)."""
     try:
-        text = tsv.read_text(encoding="utf-8")
+        text = tsv.read_text(encoding="utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{tsv} is not UTF-8 text (byte {exc.start}); expected path<TAB>label lines") from exc
     rows = []
@@ -23,23 +32,44 @@ def read_label_file(tsv: Path) -> list[tuple[Path, str]]:
         if "\t" not in line:
             raise ValueError(f"{tsv}:{n}: expected 'path<TAB>label', found no tab in {line[:60]!r}")
         rel, label = line.split("\t", 1)
+        if not rel.strip():
+            raise ValueError(f"{tsv}:{n}: no path before the tab in {line[:60]!r}")
+        if require_labels and not label.strip():
+            raise ValueError(f"{tsv}:{n}: the label of {rel[:60]!r} is empty; expected 'path<TAB>label'")
         rows.append((tsv.parent / rel, label))
     return rows
 
 
-def read_scenes(folder: Path) -> list[tuple[Path, list[tuple[list[float], str]]]]:
+def _bbox(value: Any) -> bool:
+    """Whether ``value`` is [x1, y1, x2, y2]: four finite numbers (IoU needs all four)."""
+    return (isinstance(value, list) and len(value) == 4
+            and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value))
+
+
+def _scene_words(path: Path, name: str, words: list[dict]) -> Words:
+    """One image's ``[{"bbox": ..., "text": ...}]``, each word checked."""
+    out = []
+    for i, word in enumerate(words):
+        bbox, text = word["bbox"], word["text"]
+        if not _bbox(bbox):
+            raise ValueError(f"{path}: {name}: word {i}: bbox must be four numbers [x1, y1, x2, y2] "
+                             f"(got {json.dumps(bbox)[:60]})")
+        if not isinstance(text, str):
+            raise ValueError(f"{path}: {name}: word {i}: text must be a string (got {json.dumps(text)[:60]})")
+        out.append((bbox, text))
+    return out
+
+
+def read_scenes(folder: Path) -> list[tuple[Path, Words]]:
     """A folder with images/ and boxes.json -> [(image path, [(bbox, text)])]."""
     path = folder / "boxes.json"
     try:
-        boxes = json.loads(path.read_text(encoding="utf-8"))
+        boxes = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is not JSON
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
     try:
-        return [
-            (folder / "images" / name, [(w["bbox"], w["text"]) for w in words])
-            for name, words in sorted(boxes.items())
-        ]
+        return [(folder / "images" / name, _scene_words(path, name, words)) for name, words in sorted(boxes.items())]
     except (AttributeError, KeyError, TypeError) as exc:
         raise ValueError(f"{path}: expected {{image name: [{{\"bbox\": [x1, y1, x2, y2], \"text\": ...}}]}}") from exc

@@ -150,9 +150,11 @@ def test_bench_with_a_data_folder_without_the_test_set(tmp_path, capsys):
     assert line.startswith(f"ocr bench: error: {tmp_path} has no iiit5k/test.tsv")
 
 
-def test_bench_with_data_but_no_scenes(tmp_path, capsys, labels):
+def test_bench_with_data_but_no_scenes(tmp_path, capsys):
     (tmp_path / "iiit5k").mkdir()
-    labels.rename(tmp_path / "iiit5k" / "test.tsv")
+    for i in range(8):  # the bench needs a batch of eight
+        write_crop(tmp_path / "iiit5k" / "crops" / f"{i}.png")
+    (tmp_path / "iiit5k" / "test.tsv").write_text("".join(f"crops/{i}.png\tword\n" for i in range(8)))
     line = one_line_error(*ocr(["bench", "--data", str(tmp_path)], capsys)[::2])
     assert "svt_train" in line and "does not exist" in line
 
@@ -224,11 +226,11 @@ def test_an_unreadable_crop_is_counted_as_wrong_on_one_line(labels, capsys, monk
     (labels.parent / "crops" / "b.png").write_bytes(b"not an image")
     monkeypatch.setattr(cli, "get_engine", FakeEngine)
     status, out, err = ocr(["eval", str(labels), "--json"], capsys)
-    assert status == 0 and "Traceback" not in err
+    assert status == cli.SOME_IMAGES_FAILED and "Traceback" not in err
     assert err.strip().splitlines() == [f"{labels.parent / 'crops' / 'b.png'}: unreadable "
                                         "(not a supported image (expected PNG, JPEG, BMP, TIFF, WEBP, GIF)), "
                                         "counted as wrong"]
-    assert json.loads(out)["n"] == 3
+    assert json.loads(out)["n"] == 3 and json.loads(out)["unreadable"] == 1
 
 
 def test_native_info_lines_are_dropped_unless_verbose(capfd):
@@ -265,7 +267,7 @@ def test_show_errors_lists_the_wrong_readings_after_the_unreadable(labels, capsy
     (labels.parent / "crops" / "b.png").write_bytes(b"not an image")
     monkeypatch.setattr(cli, "get_engine", FakeEngine)
     status, out, err = ocr(["eval", str(labels), "--json", "--show-errors"], capsys)
-    assert status == 0
+    assert status == cli.SOME_IMAGES_FAILED
     lines = err.strip().splitlines()
     assert lines[0].startswith(f"{labels.parent / 'crops' / 'b.png'}: unreadable (")
     assert lines[1:] == [f"{labels.parent / 'crops' / 'c.png'}\tthree\tone"]  # b is not listed again

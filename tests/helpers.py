@@ -4,6 +4,7 @@ stand-in HTTP body for botocore responses faked in tests."""
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -53,3 +54,10 @@ class RawBody:
     def read(self, *_args, **_kwargs):
         body, self._body = self._body, b""
         return body
+
+
+def write_crop(path: Path) -> Path:
+    """A plain 100x32 crop file (the ocr command's tests need files that exist)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    cv2.imwrite(str(path), np.full((32, 100, 3), 200, np.uint8))
+    return path

@@ -11,12 +11,11 @@ import sys
 from pathlib import Path
 from types import SimpleNamespace
 
-import cv2
-import numpy as np
 import pytest
 from ocr_tools import cli, paths
 
 from tests.conftest import REPO
+from tests.helpers import write_crop
 
 
 class ModelLoaded(Exception):
@@ -49,22 +48,6 @@ def one_line_error(status: int, err: str) -> str:
     lines = err.strip().splitlines()
     assert len(lines) == 1, err
     return lines[0]
-
-
-def write_crop(path: Path) -> Path:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    cv2.imwrite(str(path), np.full((32, 100, 3), 200, np.uint8))
-    return path
-
-
-@pytest.fixture
-def labels(tmp_path) -> Path:
-    """A labels file of three crops that exist."""
-    for name in ("a", "b", "c"):
-        write_crop(tmp_path / "crops" / f"{name}.png")
-    tsv = tmp_path / "labels.tsv"
-    tsv.write_text("crops/a.png\tone\ncrops/b.png\ttwo\ncrops/c.png\tthree\n", encoding="utf-8")
-    return tsv
 
 
 def test_missing_labels_file(tmp_path, capsys):

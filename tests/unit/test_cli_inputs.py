@@ -13,7 +13,8 @@ from ocr_engine.config import Settings
 from ocr_tools import bench, cli
 from ocr_tools.labels import read_label_file, read_scenes
 
-from tests.unit.test_cli import FakeEngine, ModelLoaded, ocr, one_line_error, write_crop
+from tests.helpers import write_crop
+from tests.unit.test_cli import FakeEngine, ModelLoaded, ocr, one_line_error
 
 
 @pytest.fixture(autouse=True)
@@ -25,16 +26,6 @@ def no_model(monkeypatch):
 
     monkeypatch.setattr(cli, "get_engine", refuse)
     monkeypatch.setattr(bench, "one_thread_engine", refuse)
-
-
-@pytest.fixture
-def labels(tmp_path) -> Path:
-    """A labels file of three crops that exist."""
-    for name in ("a", "b", "c"):
-        write_crop(tmp_path / "crops" / f"{name}.png")
-    tsv = tmp_path / "labels.tsv"
-    tsv.write_text("crops/a.png\tone\ncrops/b.png\ttwo\ncrops/c.png\tthree\n", encoding="utf-8")
-    return tsv
 
 
 class ReadingEngine(FakeEngine):

@@ -58,6 +58,7 @@ DEFINITION = REPO / "infra" / "bulk_ocr.asl.json"
 TEMPLATE = REPO / "template.yaml"
 STATE_MACHINE = "BulkOcrStateMachine"
 BULK_FUNCTION = "BulkOcrFunction"
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")  # a CloudFormation Number parameter's value
 BUCKET = "ocr-drop-local"
 ENDPOINT = os.environ.get("OCR_BULK_ENDPOINT", "http://127.0.0.1:5055")
 RUNTIME = Path(tempfile.gettempdir()) / "ocr-bulk-local"  # the server's pid and log, the workers' log
@@ -107,10 +108,9 @@ def parameter_overrides(given: list[str], template: Path = TEMPLATE) -> dict[str
 
 def _checked_value(name: str, value: str, spec: dict) -> str:
     if spec.get("Type") == "Number":
-        try:
-            number = float(value)
-        except ValueError:
-            raise SystemExit(f"--set {name}={value}: {name} is a number") from None
+        if not _NUMBER.fullmatch(value):  # float() would take "nan", " 5" and "1_0"
+            raise SystemExit(f"--set {name}={value}: {name} is a number")
+        number = float(value)
         low, high = spec.get("MinValue"), spec.get("MaxValue")
         if (low is not None and number < float(low)) or (high is not None and number > float(high)):
             raise SystemExit(f"--set {name}={value}: {name} is between {low} and {high}")
@@ -232,8 +232,10 @@ def run_state_machine(s3, bucket: str, execution_input: dict, endpoint: str, wor
     run_id = str(uuid.uuid4())
     machine_arn = f"arn:aws:states:us-east-1:{LOCAL_ACCOUNT}:stateMachine:ocr-bulk-local"
     map_run_arn = f"arn:aws:states:us-east-1:{LOCAL_ACCOUNT}:mapRun:ocr-bulk-local/{map_state['Label']}:{run_id}"
-    # The deployed function's variables (its 10 MiB image limit...), then the local S3's.
-    env = {**function_environment(BULK_FUNCTION, overrides),
+    # The deployed function's variables (its 10 MiB image limit...) where the shell sets none
+    # (the workers inherit the shell's), then the local S3's.
+    deployed = {k: v for k, v in function_environment(BULK_FUNCTION, overrides).items() if k not in os.environ}
+    env = {**deployed,
            "AWS_ENDPOINT_URL": endpoint, "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
            "AWS_DEFAULT_REGION": "us-east-1", "POWERTOOLS_TRACE_DISABLED": "true"}
     RUNTIME.mkdir(exist_ok=True)

@@ -32,6 +32,7 @@ import shutil
 import subprocess
 import sys
 from collections import defaultdict
+from collections.abc import Iterable
 from pathlib import Path
 
 import cv2
@@ -107,7 +108,7 @@ def copy_real_set(data: Path, out: Path, folder: str, max_height: int = 64, qual
 CALL_LIMIT_MIB = 64  # what one device call may carry: the tree and the bundle together
 
 
-def on_disk_mib(paths) -> float:
+def on_disk_mib(paths: Iterable[Path]) -> float:
     """Disk blocks, not bytes: the device tool counts each file's blocks (fonts are many small files)."""
     return sum(p.stat().st_blocks * 512 for p in paths if p.is_file()) / 2**20
 

@@ -27,6 +27,8 @@ timeout "$BUDGET" python3 -m model.train --out "$CK" --init-weights "$INIT" \
   --init-width "$INIT_WIDTH" --width "$WIDTH" --epochs "$EPOCHS" --steps "$STEPS" --batch "$BATCH" --lr "$LR" \
   --real-fraction "$REAL_FRACTION" --real-sets "$REAL_SETS" --workers "$WORKERS" --keep-epochs 3 2>&1 \
   | tr '\r\b' '\n\n' | grep -a -v -E "ETA[: ]|step - loss|^[[:space:]]*$"
+# Training may stop at BUDGET (timeout); from here on a failed step fails the call.
+set -e -o pipefail
 last=$(ls "$CK"/epochs/epoch*.weights.h5 | tail -1)
 # model.average writes a fresh model's weights: the epoch files also hold Adam's state (3x the size).
 python3 -m model.average --width "$WIDTH" "$last" --out "$CK/last-$(basename "$last")"

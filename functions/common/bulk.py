@@ -83,7 +83,8 @@ def process_item(store: S3Store, engine: OcrEngine, bucket: str, item: dict, req
     if not is_candidate(key)[0]:
         return "skipped"  # not logged: a re-run lists every result file beside its image
     # A listing's ETag keeps its quotes (an event's has none); a result records it without.
-    etag = item.get("etag").strip('"') if isinstance(item.get("etag"), str) else None
+    listed_etag = item.get("etag")
+    etag = listed_etag.strip('"') if isinstance(listed_etag, str) else None
     if result_is_current(store, bucket, key, last_modified(item["last_modified"]), etag):
         return "current"
     return process_object(store, engine, S3Object(bucket, key, None, etag), request_id)

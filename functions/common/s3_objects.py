@@ -156,7 +156,8 @@ def result_is_current(store: S3Store, bucket: str, key: str, last_modified: date
     result = store.result_file(bucket, result_key(key))
     if result is None or result.last_modified < last_modified:
         return False
-    return result.source_etag is None or not etag or result.source_etag == etag.strip('"')
+    # Quotes on either side: results written before 2026-11-26 kept a listing's quoted ETag.
+    return result.source_etag is None or not etag or result.source_etag.strip('"') == etag.strip('"')
 
 
 def outcome_of(bucket: str, key: str, failures: list[str], step: Callable[..., str], *args: Any) -> str:

@@ -13,7 +13,9 @@ What is refused, and why:
   at least one byte per ``JPEG_MAX_PIXELS_PER_BYTE`` pixels (see there);
 * a JPEG of more than ``JPEG_MAX_SCANS`` scans: each scan is a full pass over the image,
   so a small file that repeats one tiny scan thousands of times decodes for minutes (libjpeg
-  cannot be interrupted, and the request's deadline is only checked around the decode);
+  cannot be interrupted, and the request's deadline is only checked around the decode).
+  The scans are counted as libjpeg meets them (``jpeg_scans``), up to the first end of
+  image: what follows it (a motion photo's video, a second picture) is never decoded;
 * anything else that fails while decoding, whatever the exception (PIL, libjpeg, libtiff,
   a malformed EXIF block...): the bytes are not a decodable image, ``InvalidImage``.
 
@@ -26,6 +28,7 @@ the end. Peak memory of a read, in a fresh process: tests/integration/test_memor
 from __future__ import annotations
 
 import io
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -63,7 +66,11 @@ JPEG_MAX_PIXELS_PER_BYTE = 4096
 # Real progressive JPEGs have about 10 scans (libjpeg's and mozjpeg's scripts: 6-12); each
 # scan costs a pass over the whole image (34 ms at 36 Mpx here), so the count bounds the time.
 JPEG_MAX_SCANS = 50
-_JPEG_SOS = b"\xff\xda"  # start of scan; entropy-coded data stuffs every 0xFF, so it is a marker
+# A marker inside entropy-coded data: 0xFF then a code that is not a stuffed 0x00, a restart
+# (0xD0-0xD7) or a fill byte (0xFF). Searched in C: a 10 MB scan is skipped in milliseconds.
+_JPEG_NEXT_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
+_JPEG_SOS, _JPEG_EOI = 0xDA, 0xD9
+_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # markers without a length
 
 # Bytes a pixel takes once decoded, by PIL mode (the decoded-size limit counts these).
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16L": 2, "I;16B": 2,
@@ -165,14 +172,41 @@ def _check_data_length(fmt: str, size: tuple[int, int], n_bytes: int) -> None:
                            "far too little data for its header (truncated or crafted)")
 
 
+def jpeg_scans(data: bytes, most: int = JPEG_MAX_SCANS) -> int:
+    """The scans libjpeg would decode, counted up to ``most + 1``: segments are skipped by
+    their length (an EXIF thumbnail, an ICC profile or a comment may hold any bytes), each
+    scan's entropy-coded data up to the next marker, and the count stops at the first end of
+    image. Bytes out of place are skipped to the next marker, as libjpeg skips them."""
+    i, n, scans = 2, len(data), 0  # after the start-of-image marker
+    while i + 1 < n and scans <= most:
+        if data[i] != 0xFF or data[i + 1] == 0xFF:  # out of place, or a fill byte
+            found = _JPEG_NEXT_MARKER.search(data, i + 1 if data[i] == 0xFF else i)
+            if found is None:
+                break
+            i = found.start()
+            continue
+        marker = data[i + 1]
+        if marker == _JPEG_EOI:
+            break
+        if marker in _JPEG_STANDALONE or i + 3 >= n:
+            i += 2
+            continue
+        i += 2 + int.from_bytes(data[i + 2:i + 4], "big")  # the segment's length counts itself
+        if marker == _JPEG_SOS:
+            scans += 1
+            found = _JPEG_NEXT_MARKER.search(data, i)  # past the scan's entropy-coded data
+            if found is None:
+                break
+            i = found.start()
+    return scans
+
+
 def _check_jpeg_scans(fmt: str, data: bytes) -> None:
-    """Counts start-of-scan markers; an EXIF thumbnail or an APP block may add a few
-    (an over-count, so a real photo is never refused for it)."""
     if fmt != "JPEG":
         return
-    scans = data.count(_JPEG_SOS)
+    scans = jpeg_scans(data)
     if scans > JPEG_MAX_SCANS:
-        raise InvalidImage(f"the JPEG has {scans:,} scans; at most {JPEG_MAX_SCANS} are accepted "
+        raise InvalidImage(f"the JPEG has more than {JPEG_MAX_SCANS} scans; at most {JPEG_MAX_SCANS} are accepted "
                            "(a progressive JPEG has about 10): re-save it as an ordinary JPEG")
 
 

@@ -309,3 +309,23 @@ def test_local_runs_read_with_the_deployed_functions_variables():
     api = function_environment("ApiFunction", {"BeamWidth": "3"})
     assert "OCR_MAX_IMAGE_BYTES" not in api and api["OCR_BEAM_WIDTH"] == "3"
     assert "OCR_MODEL_DIR" not in api  # the container's path: a local run reads the tree's model
+
+
+@pytest.mark.parametrize("value", ["nan", " 5", "1_0", "5e0", "inf"])
+def test_a_number_is_written_as_cloudformation_writes_one(value):
+    with pytest.raises(SystemExit, match="is a number"):
+        bulk_local.parameter_overrides([f"BulkBatchSize={value}"])
+
+
+def test_a_result_written_with_a_quoted_etag_is_still_current(mocked):
+    """Results of refused images written before the fix kept a listing's quotes."""
+    from datetime import UTC, datetime
+
+    from functions.common.s3_objects import result_is_current
+
+    store = S3Store(mocked)
+    store.write_result(BUCKET, "a.png.ocr.json", b"{}", '"d41d8cd98f00b204e9800998ecf8427e"')
+    since = datetime(2000, 1, 1, tzinfo=UTC)
+    assert result_is_current(store, BUCKET, "a.png", since, "d41d8cd98f00b204e9800998ecf8427e")
+    assert result_is_current(store, BUCKET, "a.png", since, '"d41d8cd98f00b204e9800998ecf8427e"')
+    assert not result_is_current(store, BUCKET, "a.png", since, "0cc175b9c0f1b6a831c399e269772661")

@@ -40,6 +40,13 @@ def test_a_missing_part_is_refused(tmp_path: Path) -> None:
     done = join(src, tmp_path / "phase")
     assert done.returncode != 0
     assert "does not match" in done.stderr
+    assert list((tmp_path / "phase").iterdir()) == []  # no corrupt weights left to load
+
+
+def test_a_folder_without_checksums_is_refused(tmp_path: Path) -> None:
+    (tmp_path / "files_at").mkdir()
+    done = join(tmp_path / "files_at", tmp_path / "phase")
+    assert done.returncode != 0 and "holds no *.sha256" in done.stderr
 
 
 def test_every_returned_file_is_joined(tmp_path: Path) -> None:

@@ -1,12 +1,13 @@
 import io
 import struct
 import zlib
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from ocr_engine.config import Settings
 from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
-from ocr_engine.imagefile import decode_image, sniff_format
+from ocr_engine.imagefile import decode_image, jpeg_scans, sniff_format
 from PIL import Image
 
 from tests.helpers import encode
@@ -284,12 +285,40 @@ def _progressive_jpeg_repeating_its_last_scan(copies: int) -> bytes:
 def test_a_jpeg_of_thousands_of_scans_is_refused_before_decoding():
     data = _progressive_jpeg_repeating_its_last_scan(2000)
     Image.open(io.BytesIO(data)).load()  # a valid file: the scan limit, not the decoder, refuses it
-    with pytest.raises(InvalidImage, match="2,0.. scans; at most 50"):
+    with pytest.raises(InvalidImage, match="more than 50 scans"):
         decode_image(data, SETTINGS)
 
 
+def _noise_jpeg(**kw) -> bytes:
+    return encode(Image.effect_noise((320, 240), 60).convert("RGB"), "JPEG", **kw)
+
+
 def test_ordinary_progressive_jpegs_are_read():
-    for img in (Image.new("RGB", (640, 480), (90, 140, 200)), Image.new("L", (640, 480), 90)):
+    for img in (Image.effect_noise((640, 480), 60).convert("RGB"), Image.new("L", (640, 480), 90)):
         data = encode(img, "JPEG", progressive=True, optimize=True)
-        assert 2 < data.count(b"\xff\xda") <= 12
+        assert 2 < jpeg_scans(data) <= 12
         assert decode_image(data, SETTINGS).rgb.shape == (480, 640, 3)
+
+
+@pytest.mark.parametrize("after", [
+    np.random.default_rng(0).bytes(6 << 20),  # a motion photo's video: ~16 chance 0xFFDA pairs a MiB
+    _noise_jpeg(progressive=True),  # a second picture (MPF), never decoded
+], ids=["video after the image", "second picture"])
+def test_what_follows_the_end_of_the_image_is_not_counted(after):
+    data = _noise_jpeg(progressive=True)
+    assert (data + after).count(b"\xff\xda") > 15  # a count of the bytes would pass 50 with the video
+    assert jpeg_scans(data + after) == jpeg_scans(data) == 10
+    s3_limits = replace(SETTINGS, max_image_bytes=10 << 20)  # the S3 and bulk functions' 10 MiB
+    assert decode_image(data + after, s3_limits).rgb.shape == (240, 320, 3)
+
+
+def test_start_of_scan_bytes_inside_a_segment_are_not_scans():
+    data = _noise_jpeg(progressive=True)
+    payload = b"\xff\xda" * 200  # a comment (or an EXIF block, an ICC profile) may hold any bytes
+    with_comment = data[:2] + b"\xff\xfe" + (len(payload) + 2).to_bytes(2, "big") + payload + data[2:]
+    assert jpeg_scans(with_comment) == 10
+    assert decode_image(with_comment, SETTINGS).rgb.shape == (240, 320, 3)
+
+
+def test_a_baseline_jpeg_of_many_megabytes_is_one_scan():
+    assert jpeg_scans(encode(Image.effect_noise((2000, 1500), 80).convert("RGB"), "JPEG", quality=95)) == 1

@@ -14,6 +14,8 @@ locally (``app``). This module only puts the parts together, each with its one j
 
 from __future__ import annotations
 
+import json
+
 from fastapi import FastAPI
 from fastapi.middleware.cors import CORSMiddleware
 from mangum import Mangum
@@ -58,4 +60,24 @@ def handler(event: dict, context) -> dict:
     """Lambda entry point (API Gateway HTTP API v2 or REST v1 events)."""
     # Powertools metrics share state across instances: name the function per invocation.
     metrics.set_default_dimensions(Function=FUNCTION)
+    if not _is_http_event(event, context):
+        return _not_an_http_event(event, context)
     return _asgi(event, context)
+
+
+def _is_http_event(event: object, context) -> bool:
+    """Whether Mangum can serve ``event`` (it raises for a direct invoke, a warm-up ping...)."""
+    try:
+        _asgi.infer(event, context)
+    except (RuntimeError, TypeError, AttributeError):
+        return False
+    return True
+
+
+def _not_an_http_event(event: object, context) -> dict:
+    """A 400 in the API's error body, not a Lambda error: the function is API Gateway's."""
+    keys = sorted(map(str, event))[:10] if isinstance(event, dict) else type(event).__name__
+    logger.warning("not an API Gateway event", extra={"event_keys": keys})
+    body = errors.error_body("bad_request", "not an API Gateway HTTP event (this function serves the HTTP API)",
+                             getattr(context, "aws_request_id", "local"))
+    return {"statusCode": 400, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}

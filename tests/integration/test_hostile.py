@@ -175,3 +175,13 @@ def test_hostile_keys_round_trip_to_their_own_result(s3, key):
     assert result["source"]["key"] == key
     listed = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert listed == {key, key + ".ocr.json"}  # written beside the source, nowhere else
+
+
+@pytest.mark.parametrize("event", [{}, {"source": "serverless-plugin-warmup"}, [], "ping", s3_event("a.png")],
+                         ids=["empty", "warm-up ping", "a list", "a string", "an S3 event"])
+def test_an_event_that_is_not_http_is_a_400_not_a_lambda_error(api, event):
+    response = api.handler(event, CTX)
+    assert response["statusCode"] == 400
+    body = json.loads(response["body"])
+    assert body["error"]["code"] == "bad_request" and "API Gateway" in body["error"]["detail"]
+    assert body["request_id"] == CTX.aws_request_id

@@ -45,6 +45,7 @@ INTERRUPTED = 130  # Ctrl+C, as a shell reports SIGINT
 
 Scenes = list[tuple[Path, list[tuple[list[float], str]]]]
 BENCH_MIN_CROPS = 8  # the batch-8 figure needs a batch of eight
+LEXICON_FILE_MAX_BYTES = 4 << 20  # 10,000 words of 400 bytes: far past any real word list
 
 
 class UsageError(Exception):
@@ -135,11 +136,16 @@ def _lexicon_file_words(name: str) -> list[str]:
     not "no lexicon")."""
     path = Path(name)
     try:
-        text = path.read_text(encoding="utf-8-sig")  # a BOM is not part of the first word
+        with open(path, "rb") as f:  # read bounded: /dev/zero or a video by mistake is not held whole
+            data = f.read(LEXICON_FILE_MAX_BYTES + 1)
+        text = data.decode("utf-8-sig")  # a BOM is not part of the first word
     except OSError as exc:
         raise UsageError(_os_error(exc, "lexicon file")) from exc
     except UnicodeDecodeError as exc:
         raise UsageError(f"lexicon file {path} is not UTF-8 text") from exc
+    if len(data) > LEXICON_FILE_MAX_BYTES:
+        raise UsageError(f"lexicon file {path} is over {LEXICON_FILE_MAX_BYTES:,} bytes; "
+                         "expected one word a line (at most the engine's lexicon limit of words)")
     words = [w.strip() for w in text.splitlines() if w.strip()]
     if not words:
         raise UsageError(f"lexicon file {path} has no words; expected one word a line")

@@ -263,6 +263,12 @@ def test_an_empty_lexicon_file_is_a_usage_error(labels, tmp_path, capsys, conten
     assert line == f"ocr eval: error: lexicon file {words} has no words; expected one word a line"
 
 
+def test_an_endless_lexicon_file_is_read_only_to_its_limit(labels, capsys):
+    line = one_line_error(*ocr(["eval", str(labels), "--lexicon-file", "/dev/zero"], capsys)[::2])
+    assert line == (f"ocr eval: error: lexicon file /dev/zero is over {cli.LEXICON_FILE_MAX_BYTES:,} bytes; "
+                    "expected one word a line (at most the engine's lexicon limit of words)")
+
+
 def test_a_lexicon_file_with_nothing_to_read_is_a_usage_error(labels, tmp_path, capsys):
     words = tmp_path / "words.txt"
     words.write_text("!!!\n???\n", encoding="utf-8")

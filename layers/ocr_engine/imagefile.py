@@ -70,7 +70,7 @@ JPEG_MAX_SCANS = 50
 # (0xD0-0xD7) or a fill byte (0xFF). Searched in C: a 10 MB scan is skipped in milliseconds.
 _JPEG_NEXT_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
 _JPEG_SOS, _JPEG_EOI = 0xDA, 0xD9
-_JPEG_STANDALONE = frozenset({0x01, *range(0xD0, 0xD8)})  # markers without a length
+_JPEG_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})  # markers without a length
 
 # Bytes a pixel takes once decoded, by PIL mode (the decoded-size limit counts these).
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16L": 2, "I;16B": 2,
@@ -179,8 +179,8 @@ def jpeg_scans(data: bytes, most: int = JPEG_MAX_SCANS) -> int:
     image. Bytes out of place are skipped to the next marker, as libjpeg skips them."""
     i, n, scans = 2, len(data), 0  # after the start-of-image marker
     while i + 1 < n and scans <= most:
-        if data[i] != 0xFF or data[i + 1] == 0xFF:  # out of place, or a fill byte
-            found = _JPEG_NEXT_MARKER.search(data, i + 1 if data[i] == 0xFF else i)
+        if data[i] != 0xFF or data[i + 1] in (0x00, 0xFF):  # out of place (FF 00 too), or a fill byte
+            found = _JPEG_NEXT_MARKER.search(data, i + 1)
             if found is None:
                 break
             i = found.start()

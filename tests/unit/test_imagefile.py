@@ -293,6 +293,16 @@ def _noise_jpeg(**kw) -> bytes:
     return encode(Image.effect_noise((320, 240), 60).convert("RGB"), "JPEG", **kw)
 
 
+def test_bytes_out_of_place_do_not_hide_scans():
+    """libjpeg skips bytes that are not a marker to the next marker: so must the count (read as
+    a segment, FF 00 FF FF would jump 64 KB past the scans libjpeg still decodes)."""
+    data = _progressive_jpeg_repeating_its_last_scan(2000)
+    hidden = data[:2] + b"\xff\x00\xff\xff" + data[2:]
+    Image.open(io.BytesIO(hidden)).load()
+    with pytest.raises(InvalidImage, match="more than 50 scans"):
+        decode_image(hidden, SETTINGS)
+
+
 def test_ordinary_progressive_jpegs_are_read():
     for img in (Image.effect_noise((640, 480), 60).convert("RGB"), Image.new("L", (640, 480), 90)):
         data = encode(img, "JPEG", progressive=True, optimize=True)

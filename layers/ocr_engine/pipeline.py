@@ -50,14 +50,14 @@ CANDIDATES_PER_REGION = 3  # detection candidates recognized per region asked fo
 WHOLE_IMAGE_MAX_HEIGHT = 1024
 
 
-def _checked_lexicon(given: Sequence[str], most: int) -> tuple[str, ...] | None:
+def checked_lexicon(given: Sequence[str], most: int) -> tuple[str, ...] | None:
     """The words a reading may be held to, once each; ``InvalidOption`` for too many words or
     for text that cannot be written back in the answer (a lone surrogate from JSON's ``\\ud800``).
     A word with no letter or digit is left out: it has nothing the recognizer spells, so it
     could only ever be chosen for a crop of no text."""
     words = tuple(dict.fromkeys(w.strip() for w in given if w and w.strip()))
     if len(words) > most:
-        raise InvalidOption(f"the lexicon may hold at most {most} words")
+        raise InvalidOption(f"the lexicon may hold at most {most} words (got {len(words)})")
     for word in words:
         try:
             word.encode("utf-8")
@@ -154,7 +154,7 @@ class OcrEngine:
             raise InvalidOption(f"max_regions must be between 1 and {s.max_regions_limit}")
         if not 0.0 <= min_conf <= 1.0:
             raise InvalidOption("min_confidence must be between 0 and 1")
-        lexicon = _checked_lexicon(options.lexicon, s.max_lexicon) if options.lexicon else None
+        lexicon = checked_lexicon(options.lexicon, s.max_lexicon) if options.lexicon else None
         return ResolvedOptions(options.detect, beam, regions, min_conf, lexicon)
 
     # -- reading ----------------------------------------------------------------------

@@ -28,10 +28,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
-from ocr_engine.charset import text_to_indices
 from ocr_engine.config import Settings, load_settings
-from ocr_engine.errors import OcrError
-from ocr_engine.pipeline import DecodeOptions, OcrEngine, get_engine
+from ocr_engine.errors import InvalidOption, OcrError
+from ocr_engine.pipeline import DecodeOptions, OcrEngine, checked_lexicon, get_engine
 from ocr_engine.schemas import ReadOptions
 from tqdm import tqdm
 
@@ -154,27 +153,19 @@ def _lexicon_file_words(name: str) -> list[str]:
 
 def _lexicon(args: argparse.Namespace, settings: Settings) -> list[str] | None:
     """The lexicon of ``--lexicon`` or ``--lexicon-file``, checked as the engine checks it
-    (``ocr_engine.pipeline._checked_lexicon``) so that a mistake is one usage error up front
-    rather than one failure per image after the model loads."""
+    (``checked_lexicon``) so that a mistake is one usage error up front rather than one
+    failure per image after the model loads."""
     flag = "--lexicon-file" if getattr(args, "lexicon_file", None) else "--lexicon"
     if args.lexicon is not None and not any(w.strip() for w in args.lexicon):
         raise UsageError("--lexicon was given no words")
     words = [w.strip() for w in args.lexicon or [] if w.strip()]
     if getattr(args, "lexicon_file", None):
         words += _lexicon_file_words(args.lexicon_file)
-    if not words:
-        return None
-    distinct = list(dict.fromkeys(words))
-    if len(distinct) > settings.max_lexicon:
-        raise UsageError(f"{flag} may hold at most {settings.max_lexicon} words (got {len(distinct)})")
-    for word in distinct:  # a lone surrogate (bytes that are not UTF-8 in argv) cannot be answered
-        try:
-            word.encode("utf-8")
-        except UnicodeEncodeError:
-            raise UsageError(f"{flag}: word {word!r} is not valid Unicode text") from None
-    if not any(text_to_indices(w) for w in distinct):  # the engine would refuse each image
-        raise UsageError(f"{flag}: no word holds a letter or digit (a-z, 0-9) to read")
-    return distinct
+    try:
+        checked = checked_lexicon(words, settings.max_lexicon)
+    except InvalidOption as exc:
+        raise UsageError(f"{flag}: {exc.message}") from None
+    return list(checked) if checked else None
 
 
 def _label_rows(path: Path, limit: int | None = None) -> list[tuple[Path, str]]:

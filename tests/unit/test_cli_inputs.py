@@ -222,7 +222,7 @@ def test_bench_needs_eight_crops(tmp_path, capsys):
 @pytest.mark.parametrize("words", [["!!!"], ["!!!", "...", "-"]])
 def test_a_lexicon_with_nothing_to_read_is_a_usage_error(capsys, words):
     line = one_line_error(*ocr(["read", "w.png", "--lexicon", *words], capsys)[::2])
-    assert line == "ocr read: error: --lexicon: no word holds a letter or digit (a-z, 0-9) to read"
+    assert line == "ocr read: error: --lexicon: no lexicon word holds a letter or digit (a-z, 0-9) to read"
 
 
 def test_a_lexicon_with_some_word_to_read_is_accepted():
@@ -232,7 +232,8 @@ def test_a_lexicon_with_some_word_to_read_is_accepted():
 
 def test_a_lexicon_word_that_is_not_unicode_is_a_usage_error(capsys):
     line = one_line_error(*ocr(["read", "w.png", "--lexicon", "ok", "\udcff"], capsys)[::2])
-    assert line == "ocr read: error: --lexicon: word '\\udcff' is not valid Unicode text"
+    assert line == ("ocr read: error: --lexicon: lexicon word '\\udcff' is not valid Unicode text "
+                    "(surrogates not allowed)")
 
 
 def test_lexicon_without_words_is_a_usage_error(capsys):
@@ -245,7 +246,7 @@ def test_lexicon_file_over_the_engine_limit(labels, tmp_path, capsys):
     words = tmp_path / "words.txt"
     words.write_text("\n".join(f"w{i}" for i in range(most + 1)) + "\nw0\n", encoding="utf-8")  # w0 twice
     line = one_line_error(*ocr(["eval", str(labels), "--lexicon-file", str(words)], capsys)[::2])
-    assert line == f"ocr eval: error: --lexicon-file may hold at most {most} words (got {most + 1})"
+    assert line == f"ocr eval: error: --lexicon-file: the lexicon may hold at most {most} words (got {most + 1})"
 
 
 def test_lexicon_file_at_the_engine_limit_is_accepted(labels, tmp_path):
@@ -273,7 +274,7 @@ def test_a_lexicon_file_with_nothing_to_read_is_a_usage_error(labels, tmp_path, 
     words = tmp_path / "words.txt"
     words.write_text("!!!\n???\n", encoding="utf-8")
     line = one_line_error(*ocr(["eval", str(labels), "--lexicon-file", str(words)], capsys)[::2])
-    assert line == "ocr eval: error: --lexicon-file: no word holds a letter or digit (a-z, 0-9) to read"
+    assert line == "ocr eval: error: --lexicon-file: no lexicon word holds a letter or digit (a-z, 0-9) to read"
 
 
 def test_a_lexicon_file_is_read_without_its_byte_order_mark(labels, tmp_path, capsys, monkeypatch):

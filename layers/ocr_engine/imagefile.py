@@ -143,13 +143,25 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
     return DecodedImage(rgb=np.ascontiguousarray(rgb), format=fmt)
 
 
+def read_image_file(path: Path, settings: Settings) -> bytes:
+    """An image file's bytes, read no further than ``settings.max_image_bytes`` + 1: a larger
+    file (``/dev/zero``, a video by mistake) is ``ImageTooLarge`` without being held in memory."""
+    limit = settings.max_image_bytes
+    with open(path, "rb") as f:
+        data = f.read(limit + 1)
+    if len(data) > limit:
+        raise ImageTooLarge(f"the image is too large: more than the limit of {limit:,} bytes")
+    return data
+
+
 def load_rgb(path: Path, settings: Settings | None = None) -> np.ndarray:
-    """An image file -> H×W×3 RGB, decoded exactly as uploaded bytes are.
+    """An image file -> H×W×3 RGB, decoded exactly as uploaded bytes are (and read bounded).
 
     Training, evaluation and benchmarks read files through this, so what they measure
     is what the API and the S3 function see (channel order, EXIF, pixel modes).
     """
-    return decode_image(Path(path).read_bytes(), settings or Settings()).rgb
+    settings = settings or Settings()
+    return decode_image(read_image_file(Path(path), settings), settings).rgb
 
 
 def _check_dimensions(size: tuple[int, int], mode: str, settings: Settings) -> None:

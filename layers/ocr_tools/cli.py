@@ -30,11 +30,12 @@ from typing import NoReturn
 
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.errors import InvalidOption, OcrError
+from ocr_engine.imagefile import read_image_file
 from ocr_engine.pipeline import DecodeOptions, OcrEngine, checked_lexicon, get_engine
 from ocr_engine.schemas import ReadOptions
 from tqdm import tqdm
 
-from ocr_tools.evaluate import EngineReader, SceneScore, error_reason, evaluate_crops, median, read_image_file
+from ocr_tools.evaluate import EngineReader, SceneScore, error_reason, evaluate_crops, median
 from ocr_tools.labels import read_label_file, read_scenes
 from ocr_tools.paths import data_dir
 

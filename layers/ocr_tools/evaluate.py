@@ -23,8 +23,8 @@ from typing import Any, Protocol
 import numpy as np
 from ocr_engine.charset import normalize_text
 from ocr_engine.config import Settings
-from ocr_engine.errors import ImageTooLarge, OcrError
-from ocr_engine.imagefile import decode_image
+from ocr_engine.errors import OcrError
+from ocr_engine.imagefile import load_rgb
 from ocr_engine.pipeline import DecodeOptions
 from rapidfuzz.distance import Levenshtein
 from tqdm import tqdm
@@ -178,23 +178,6 @@ def error_reason(exc: Exception) -> str:
     return str(exc)
 
 
-def read_image_file(path: Path, settings: Settings) -> bytes:
-    """An image file's bytes, read no further than ``settings.max_image_bytes`` + 1: a larger
-    file (``/dev/zero``, a video by mistake) is ``ImageTooLarge`` without being held in memory."""
-    limit = settings.max_image_bytes
-    with open(path, "rb") as f:
-        data = f.read(limit + 1)
-    if len(data) > limit:
-        raise ImageTooLarge(f"the image is too large: more than the limit of {limit:,} bytes")
-    return data
-
-
-def load_crop(path: Path, settings: Settings | None = None) -> np.ndarray:
-    """A crop file -> H×W×3 RGB, decoded as an upload is (``load_rgb``, but read bounded)."""
-    settings = settings or Settings()
-    return decode_image(read_image_file(path, settings), settings).rgb
-
-
 def _say_unreadable(path: Path, reason: str) -> None:
     print(f"{path}: unreadable ({reason}), counted as wrong", file=sys.stderr)
 
@@ -235,13 +218,13 @@ def evaluate_crops(labels: Path | Rows, read: CropReader, *, limit: int | None =
 
     ``labels``: a ``path<TAB>label`` file (``labels.read_label_file``, every label required)
     or its rows; ``limit``: the first N only. Each crop is ``load(path)``, by default decoded
-    as an upload is (``load_crop`` at ``settings``); one that cannot be (OSError, OcrError) is
+    as an upload is (``load_rgb`` at ``settings``); one that cannot be (OSError, OcrError) is
     counted as wrong and reported to ``on_unreadable(path, reason)``. The time is that of
     ``read`` alone, one crop at a time. ``progress``: a progress bar on stderr with this label.
     """
     rows = read_label_file(labels, require_labels=True) if isinstance(labels, Path) else list(labels)
     rows = rows[:limit] if limit else rows
-    load = load or functools.partial(load_crop, settings=settings)
+    load = load or functools.partial(load_rgb, settings=settings)
     out = CropEvaluation(rows)
     confidences: list[float] = []
     has_confidence = True

@@ -2,6 +2,7 @@ import io
 import struct
 import zlib
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -332,3 +333,15 @@ def test_start_of_scan_bytes_inside_a_segment_are_not_scans():
 
 def test_a_baseline_jpeg_of_many_megabytes_is_one_scan():
     assert jpeg_scans(encode(Image.effect_noise((2000, 1500), 80).convert("RGB"), "JPEG", quality=95)) == 1
+
+
+def test_load_rgb_reads_a_file_no_further_than_the_byte_limit(tmp_path):
+    """Training, evaluation and ``ocr`` read files through load_rgb: an endless file is
+    refused after max_image_bytes + 1 bytes, not held in memory."""
+    from ocr_engine.imagefile import load_rgb
+
+    with pytest.raises(ImageTooLarge, match="more than the limit of 1,000 bytes"):
+        load_rgb(Path("/dev/zero"), replace(SETTINGS, max_image_bytes=1000))
+    small = tmp_path / "w.png"
+    small.write_bytes(encode(rgb_image(), "PNG"))
+    assert load_rgb(small).shape == (20, 40, 3)

@@ -47,11 +47,10 @@ from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
-from samtranslator.yaml_helper import yaml_parse
 from tqdm import tqdm
 
 from infra.local_drop import s3_client
-from infra.template_env import function_environment
+from infra.template_env import function_environment, load_template, parameter_values
 
 REPO = Path(__file__).resolve().parents[1]
 DEFINITION = REPO / "infra" / "bulk_ocr.asl.json"
@@ -70,9 +69,9 @@ def substitutions(bucket: str, overrides: dict[str, str] | None = None, template
     """template.yaml's DefinitionSubstitutions, resolved for a local run: a parameter's
     default (or its override), the local bucket for DropBucket, ``local:<handler>`` for the
     bulk function (its ImageConfig command)."""
-    parsed = yaml_parse(template.read_text())
+    parsed = load_template(template)
     resources, params = parsed["Resources"], parsed["Parameters"]
-    values = {name: str(p.get("Default", "")) for name, p in params.items()} | (overrides or {})
+    values = parameter_values(overrides, template)
     out = {}
     for key, expr in resources[STATE_MACHINE]["Properties"]["DefinitionSubstitutions"].items():
         if "Ref" in expr and expr["Ref"] in params:
@@ -93,7 +92,7 @@ def parameter_overrides(given: list[str], template: Path = TEMPLATE) -> dict[str
     (a known name; a Number within its MinValue/MaxValue; one of its AllowedValues), so a run
     is never quietly made with a setting the template would refuse (a batch size of -1 listed
     nothing and succeeded)."""
-    params = yaml_parse(template.read_text())["Parameters"]
+    params = load_template(template)["Parameters"]
     out = {}
     for item in given:
         name, sep, value = item.partition("=")

@@ -29,7 +29,8 @@ import time
 from pathlib import Path
 
 from ocr_tools.paths import data_dir
-from samtranslator.yaml_helper import yaml_parse
+
+from infra.template_env import load_template
 
 REPO = Path(__file__).resolve().parents[1]
 TEMPLATE = REPO / "template.yaml"
@@ -64,7 +65,7 @@ VENV_TOOLS = ("pip", "setuptools", "pkg_resources", "_distutils_hack", "distutil
 
 
 def template_defaults() -> dict[str, str]:
-    params = yaml_parse(TEMPLATE.read_text())["Parameters"]
+    params = load_template(TEMPLATE)["Parameters"]
     return {name: str(p["Default"]) for name, p in params.items() if "Default" in p}
 
 

@@ -5,6 +5,7 @@ bulk functions take 10 MiB images, the engine's default is 3,000,000 bytes)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +16,23 @@ TEMPLATE = Path(__file__).resolve().parents[1] / "template.yaml"
 CONTAINER_ONLY = frozenset({"OCR_MODEL_DIR"})
 
 
+@functools.cache
+def load_template(template: Path = TEMPLATE) -> dict:
+    """template.yaml parsed as SAM reads it (intrinsics as ``{"Ref": ...}``), once a process;
+    not to be changed by its callers."""
+    return yaml_parse(template.read_text())
+
+
+def parameter_values(overrides: dict[str, str] | None = None, template: Path = TEMPLATE) -> dict[str, str]:
+    """Each parameter's value for a local run: its default ("" without one), or its override."""
+    params = load_template(template).get("Parameters", {})
+    return {name: str(p.get("Default", "")) for name, p in params.items()} | (overrides or {})
+
+
 def function_environment(logical_id: str, parameters: dict[str, str] | None = None,
                          template: Path = TEMPLATE) -> dict[str, str]:
-    parsed = yaml_parse(template.read_text())
-    values = {name: str(p.get("Default", "")) for name, p in parsed.get("Parameters", {}).items()}
-    values |= parameters or {}
+    parsed = load_template(template)
+    values = parameter_values(parameters, template)
     glob = parsed.get("Globals", {}).get("Function", {}).get("Environment", {}).get("Variables", {})
     own = parsed["Resources"][logical_id]["Properties"].get("Environment", {}).get("Variables", {})
     out = {}

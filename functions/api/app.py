@@ -25,7 +25,7 @@ from functions.api import errors, middleware
 from functions.api.routes import ocr, pages, service
 from functions.api.runtime import Runtime
 from functions.api.settings import get_settings
-from functions.common.observability import API_FUNCTION, logger, metrics, tracer
+from functions.common.observability import API_FUNCTION, event_outline, logger, metrics, tracer
 
 FUNCTION = API_FUNCTION
 metrics.set_default_dimensions(Function=FUNCTION)  # the cold-start metric's dimension
@@ -76,8 +76,7 @@ def _is_http_event(event: object, context) -> bool:
 
 def _not_an_http_event(event: object, context) -> dict:
     """A 400 in the API's error body, not a Lambda error: the function is API Gateway's."""
-    keys = sorted(map(str, event))[:10] if isinstance(event, dict) else type(event).__name__
-    logger.warning("not an API Gateway event", extra={"event_keys": keys})
+    logger.warning("not an API Gateway event", extra={"event_keys": event_outline(event)})
     body = errors.error_body("bad_request", "not an API Gateway HTTP event (this function serves the HTTP API)",
                              getattr(context, "aws_request_id", "local"))
     return {"statusCode": 400, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}

@@ -49,3 +49,9 @@ def record_dropped() -> None:
     """An S3 record given up for good (the object is gone, or its key cannot take a
     result): counted apart from Errors, since no retry or alarm can help it."""
     metrics.add_metric(name="RecordsDropped", unit="Count", value=1)
+
+
+def event_outline(event: object) -> list[str] | str:
+    """What to log of an event a handler cannot serve: its first keys, or its type (never
+    its contents, which may be large or private)."""
+    return sorted(map(str, event))[:10] if isinstance(event, dict) else type(event).__name__

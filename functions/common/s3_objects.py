@@ -37,6 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from functions.common.observability import (
     INTERNAL_ERROR,
+    event_outline,
     logger,
     record_dropped,
     record_error,
@@ -104,8 +105,7 @@ def objects_of(event: Any) -> list[S3Object]:
     and the event's other records are still read: no retry can mend a malformed record."""
     records = event.get("Records") if isinstance(event, dict) else None
     if not isinstance(records, list):
-        keys = sorted(map(str, event))[:10] if isinstance(event, dict) else type(event).__name__
-        logger.warning("not an S3 object event: nothing to read", extra={"event_keys": keys})
+        logger.warning("not an S3 object event: nothing to read", extra={"event_keys": event_outline(event)})
         return []
     objects = []
     for raw in records:

@@ -36,14 +36,13 @@ from ocr_engine.schemas import ReadOptions
 from tqdm import tqdm
 
 from ocr_tools.evaluate import EngineReader, SceneScore, error_reason, evaluate_crops, median
-from ocr_tools.labels import read_label_file, read_scenes
+from ocr_tools.labels import Scenes, read_label_file, read_scenes
 from ocr_tools.paths import data_dir
 
 USAGE_ERROR = 2  # a mistake in the command line or its files (argparse's status too)
 SOME_IMAGES_FAILED = 1  # `ocr read`, `eval`, `eval-scenes`: at least one image could not be read
 INTERRUPTED = 130  # Ctrl+C, as a shell reports SIGINT
 
-Scenes = list[tuple[Path, list[tuple[list[float], str]]]]
 BENCH_MIN_CROPS = 8  # the batch-8 figure needs a batch of eight
 LEXICON_FILE_MAX_BYTES = 4 << 20  # 10,000 words of 400 bytes: far past any real word list
 

@@ -11,7 +11,8 @@ import math
 from pathlib import Path
 from typing import Any
 
-Words = list[tuple[list[float], str]]
+Words = list[tuple[list[float], str]]  # one image's labelled words: (bbox, text)
+Scenes = list[tuple[Path, Words]]
 
 
 def read_label_file(tsv: Path, *, require_labels: bool = False) -> list[tuple[Path, str]]:
@@ -60,7 +61,7 @@ def _scene_words(path: Path, name: str, words: list[dict]) -> Words:
     return out
 
 
-def read_scenes(folder: Path) -> list[tuple[Path, Words]]:
+def read_scenes(folder: Path) -> Scenes:
     """A folder with images/ and boxes.json -> [(image path, [(bbox, text)])]."""
     path = folder / "boxes.json"
     try:

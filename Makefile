@@ -33,9 +33,10 @@ fonts: ## DejaVu (Debian's fonts-dejavu-core, 3 MB) for the synthetic-word tests
 	@test -e /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf || { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
 		apt-get install -y -q --no-install-recommends fonts-dejavu-core; }
 
-setup-train: setup ## + TensorFlow, Keras and fonts for training
+setup-train: setup ## + TensorFlow, Keras and fonts (Debian's and Google's) for training
 	$(BIN)/pip install -q -r requirements/train.txt
 	apt-get install -y -q --no-install-recommends $$(grep -v '^#' model/font-packages.txt) >/dev/null
+	$(BIN)/python -m model.google_fonts
 
 serve: setup ## the API and web page on http://127.0.0.1:8000
 	$(BIN)/uvicorn functions.api.app:app --host 127.0.0.1 --port 8000

@@ -21,7 +21,11 @@ from PIL import Image, ImageDraw, ImageFont
 
 # Fonts and words come from Debian's font packages and wordfreq; a machine with neither
 # (a lent GPU has no network) points these at a bundle made by model/device_bundle.py.
-FONT_DIRS = tuple(os.environ.get("OCR_FONT_DIRS", "/usr/share/fonts:/usr/local/share/fonts").split(os.pathsep))
+# Google Fonts fetched by ``python -m model.google_fonts`` land in the repository's .cache/fonts.
+GOOGLE_FONTS_DIR = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), ".cache", "fonts")
+FONT_DIRS = tuple(os.environ.get("OCR_FONT_DIRS", os.pathsep.join(("/usr/share/fonts", "/usr/local/share/fonts",
+                                                                   GOOGLE_FONTS_DIR))).split(os.pathsep))
+FONT_EXTENSIONS = ("ttf", "otf", "woff", "woff2")
 WORDS_FILE = os.environ.get("OCR_WORDS_FILE")
 MAX_LABEL_LEN = 24  # CTC needs T=32 >= label length + repeats; keep a margin
 # Share of words set on an arc, as on round signs, plaques and logos: the phase-2 model's
@@ -60,25 +64,28 @@ def curve(img: np.ndarray, box: np.ndarray, bend: float) -> tuple[np.ndarray, np
     return out, np.float32([box[0], top, box[2], bottom])
 
 
+def draws_latin(path: str) -> bool:
+    """Whether a font file draws Latin letters. Symbol and icon fonts draw boxes, nothing or
+    one shape for every letter: a real Latin font draws "Hag0" visibly, four distinct
+    letters, and (unless monospaced) "W" wider than "i". Some fonts' hinting fails in FreeType."""
+    try:
+        font = ImageFont.truetype(path, 24)
+        renders = font.getbbox("Hag0")[2] > 10
+        distinct = len({bytes(font.getmask(ch)) for ch in "aegx"}) == 4
+        proportional = font.getbbox("W")[2] != font.getbbox("i")[2]
+    except OSError:
+        return False
+    return renders and distinct and (proportional or "mono" in path.lower())
+
+
 @functools.cache
 def find_fonts() -> tuple[str, ...]:
-    """Latin-capable TrueType/OpenType fonts on this machine (renders a test string)."""
+    """Latin-capable TrueType, OpenType and WOFF fonts on this machine (``draws_latin``)."""
     paths = []
     for root in FONT_DIRS:
-        for ext in ("ttf", "otf", "TTF", "OTF"):
+        for ext in FONT_EXTENSIONS + tuple(e.upper() for e in FONT_EXTENSIONS):
             paths.extend(glob.glob(os.path.join(root, "**", f"*.{ext}"), recursive=True))
-    usable = []
-    for path in sorted(set(paths)):
-        try:
-            font = ImageFont.truetype(path, 24)
-        except OSError:
-            continue
-        # Symbol and icon fonts draw boxes or nothing for Latin text: a real Latin font
-        # draws "Hag0" visibly, and (unless monospaced) "W" wider than "i".
-        renders = font.getbbox("Hag0")[2] > 10
-        proportional = font.getbbox("W")[2] != font.getbbox("i")[2]
-        if renders and (proportional or "mono" in path.lower()):
-            usable.append(path)
+    usable = [path for path in sorted(set(paths)) if draws_latin(path)]
     if not usable:
         raise RuntimeError("no fonts found: apt-get install $(grep -v '^#' model/font-packages.txt)")
     return tuple(usable)

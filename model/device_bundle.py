@@ -5,7 +5,9 @@ network, and it receives only the working tree (64 MiB in all, the ignored folde
 named in ``carry`` included). The bundle (``.device/``, git-ignored) holds:
 
 - ``wheels/``: Keras and the two of its dependencies that machine lacks, for its Python;
-- ``fonts/``: one or two styles of every font family here, within a size budget;
+- ``fonts.tar``: one or two styles of every font family here, within a size budget, each cut
+  down to the characters the generator draws and saved as WOFF2 (``compact_font``: 10-20 KB,
+  where a Debian TTF is up to 700), in one archive;
 - ``words.txt``: the synthetic generator's word list (wordfreq is 30 MB; this is 0.5);
 - ``real.tar.gz``: the real *training* sets (``iiit5k/``, ``ic15_train/``,
   ``ic13_born_digital/``; never a test split), re-encoded at training resolution: at most
@@ -20,17 +22,22 @@ named in ``carry`` included). The bundle (``.device/``, git-ignored) holds:
 Then, on the device (model/README.md, "Training on a lent GPU"):
 
     pip install --no-index --find-links .device/wheels keras
-    mkdir -p /tmp/data && tar -xzf .device/real.tar.gz -C /tmp/data
-    KERAS_BACKEND=jax OCR_DATA_DIR=/tmp/data OCR_FONT_DIRS=.device/fonts \\
+    mkdir -p /tmp/data /tmp/fonts
+    tar -xzf .device/real.tar.gz -C /tmp/data && tar -xf .device/fonts.tar -C /tmp/fonts
+    KERAS_BACKEND=jax OCR_DATA_DIR=/tmp/data OCR_FONT_DIRS=/tmp/fonts \\
         OCR_WORDS_FILE=.device/words.txt PYTHONPATH=layers:. python3 -m model.train ...
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import logging
 import shutil
+import string
 import subprocess
 import sys
+import tarfile
 from collections import defaultdict
 from collections.abc import Iterable
 from pathlib import Path
@@ -56,27 +63,67 @@ def download_wheels(out: Path) -> None:
                     "-d", str(out), *pins], check=True)
 
 
-def pick_fonts(paths: tuple[str, ...], budget_bytes: int, per_family: int = 2) -> list[Path]:
-    """Up to ``per_family`` styles of each family (its regular first), smallest families
-    first, until the budget is spent: as many distinct letter shapes as fit."""
+REGULAR_STYLES = {"regular", "book", "normal", "roman"}  # what families call their upright weight
+
+
+def compact_font(path: Path) -> bytes:
+    """The font cut down to the characters the generator draws, as WOFF2: the same letter
+    shapes in a tenth of a Debian TTF's size (its other scripts, and hinting, left out)."""
+    from fontTools import subset
+
+    from model.synth import PUNCTUATION
+
+    options = subset.Options()
+    options.layout_features = ["*"]  # ligatures and kerning, as PIL draws them
+    options.name_IDs = ["*"]  # the family and style names pick_fonts groups by
+    options.hinting = False
+    options.flavor = "woff2"
+    logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # tables it drops (FFTM), font by font
+    font = subset.load_font(str(path), options)
+    subsetter = subset.Subsetter(options)
+    subsetter.populate(text=string.ascii_letters + string.digits + PUNCTUATION + " ")
+    subsetter.subset(font)
+    out = io.BytesIO()
+    subset.save_font(font, out, options)
+    return out.getvalue()
+
+
+def pick_fonts(paths: tuple[str, ...], budget_bytes: int, per_family: int = 2) -> list[tuple[Path, bytes]]:
+    """Up to ``per_family`` styles of each family (its regular first), compacted
+    (``compact_font``), smallest families first, until the budget is spent: as many
+    distinct letter shapes as fit. -> [(source path, compacted font)]."""
     from PIL import ImageFont
 
-    families: dict[str, list[Path]] = defaultdict(list)
+    families: dict[str, list[tuple[Path, bytes]]] = defaultdict(list)
     for path in map(Path, paths):
         name, style = ImageFont.truetype(str(path), 12).getname()
-        if style.lower() == "regular":
-            families[name].insert(0, path)
+        try:
+            styled = (path, compact_font(path))
+        except Exception as err:  # noqa: BLE001 - fontTools raises many kinds for a font it cannot cut
+            print(f"{path}: left out ({err})", file=sys.stderr)
+            continue
+        if style.lower() in REGULAR_STYLES:
+            families[name].insert(0, styled)
         else:
-            families[name].append(path)
+            families[name].append(styled)
     chosen, used = [], 0
-    for styles in sorted(families.values(), key=lambda s: sum(p.stat().st_size for p in s[:per_family])):
-        for path in styles[:per_family]:
-            size = path.stat().st_size
-            if used + size > budget_bytes:
+    for styles in sorted(families.values(), key=lambda s: sum(len(data) for _, data in s[:per_family])):
+        for path, data in styles[:per_family]:
+            if used + len(data) > budget_bytes:
                 return chosen
-            chosen.append(path)
-            used += size
+            chosen.append((path, data))
+            used += len(data)
     return chosen
+
+
+def write_fonts(fonts: list[tuple[Path, bytes]], archive: Path) -> None:
+    """One uncompressed tar (WOFF2 is compressed already): the device tool counts each file's
+    disk blocks, and 2,000 fonts of 10 KB would take twice their size in blocks."""
+    with tarfile.open(archive, "w") as tar:
+        for i, (path, data) in enumerate(fonts):  # numbered: two families may share a file name
+            info = tarfile.TarInfo(f"{i:04d}-{path.stem}.woff2")
+            info.size = len(data)
+            tar.addfile(info, io.BytesIO(data))
 
 
 def at_training_resolution(image, max_height: int, quality: int) -> bytes:
@@ -126,7 +173,7 @@ def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--out", type=Path, default=REPO / ".device")
     p.add_argument("--data", type=Path, default=data_dir())
-    p.add_argument("--font-mb", type=float, default=14.0, help="size budget for the fonts")
+    p.add_argument("--font-mb", type=float, default=14.0, help="size budget for the fonts, compacted")
     p.add_argument("--crop-height", type=int, default=64, help="real crops taller than this are shrunk to it")
     p.add_argument("--init-weights", type=Path, help="weights to start from, copied as init.weights.h5")
     args = p.parse_args(argv)
@@ -134,9 +181,7 @@ def main(argv=None) -> None:
         shutil.rmtree(args.out)
     download_wheels(args.out / "wheels")
     fonts = pick_fonts(find_fonts(), int(args.font_mb * 2**20))
-    (args.out / "fonts").mkdir(parents=True)
-    for i, path in enumerate(fonts):  # numbered: two families may share a file name
-        shutil.copy(path, args.out / "fonts" / f"{i:03d}-{path.name}")
+    write_fonts(fonts, args.out / "fonts.tar")
     (args.out / "words.txt").write_text("\n".join(word_list()) + "\n", encoding="utf-8")
     crops = {name: copy_real_set(args.data, args.out / "data", folder, args.crop_height)
              for name, folder in REAL_SETS.items()}

@@ -126,3 +126,40 @@ def test_the_committed_list_names_families_the_generator_can_fetch():
     families = google_fonts.listed_families()
     assert len(families) > 1000 and len(set(families)) == len(families)
     assert all(fid == fid.lower() and " " not in fid for fid in families)
+
+
+def test_a_compacted_font_draws_the_same_letters_in_a_fraction_of_the_size(tmp_path):
+    from PIL import ImageFont
+
+    from model.device_bundle import compact_font
+
+    data = compact_font(DEJAVU)
+    assert data[:4] == b"wOF2" and len(data) < DEJAVU.stat().st_size / 10
+    small = tmp_path / "DejaVuSans.woff2"
+    small.write_bytes(data)
+    assert synth_module.draws_latin(str(small))
+    full, cut = ImageFont.truetype(str(DEJAVU), 32), ImageFont.truetype(str(small), 32)
+    for text in ("Hamburg 1958", "(area!)", "no5 & co."):
+        assert cut.getbbox(text) == full.getbbox(text)
+    assert cut.getname() == full.getname()
+
+
+def test_the_bundle_takes_a_regular_and_one_more_style_per_family_within_its_budget(tmp_path):
+    import tarfile
+
+    from model.device_bundle import pick_fonts, write_fonts
+
+    folder = DEJAVU.parent
+    paths = tuple(str(folder / f"DejaVuSerif{style}.ttf") for style in ("-Bold", "", "-Italic", "-BoldItalic"))
+    paths += (str(folder / "DejaVuSansMono.ttf"),)
+    fonts = pick_fonts(paths, budget_bytes=10**6)
+    names = [path.name for path, _ in fonts]
+    assert names.count("DejaVuSansMono.ttf") == 1 and "DejaVuSerif.ttf" in names and len(names) == 3
+    assert names.index("DejaVuSerif.ttf") < names.index("DejaVuSerif-Bold.ttf")  # the regular first
+    one = pick_fonts(paths, budget_bytes=len(fonts[0][1]))
+    assert len(one) == 1
+    write_fonts(fonts, tmp_path / "fonts.tar")
+    with tarfile.open(tmp_path / "fonts.tar") as tar:
+        members = tar.getnames()
+        assert len(members) == 3 and all(name.endswith(".woff2") for name in members)
+        assert tar.extractfile(members[0]).read() == fonts[0][1]

@@ -5,9 +5,9 @@ network, and it receives only the working tree (64 MiB in all, the ignored folde
 named in ``carry`` included). The bundle (``.device/``, git-ignored) holds:
 
 - ``wheels/``: Keras and the two of its dependencies that machine lacks, for its Python;
-- ``fonts.tar``: one or two styles of every font family here, within a size budget, each cut
-  down to the characters the generator draws and saved as WOFF2 (``compact_font``: 10-20 KB,
-  where a Debian TTF is up to 700), in one archive;
+- ``fonts.tar.gz``: one or two styles of every font family here, within a size budget, each
+  cut down to the characters the generator draws and saved as WOFF (``compact_font``: about
+  10 KB, where a Debian TTF is up to 700), in one archive;
 - ``words.txt``: the synthetic generator's word list (wordfreq is 30 MB; this is 0.5);
 - ``real.tar.gz``: the real *training* sets (``iiit5k/``, ``ic15_train/``,
   ``ic13_born_digital/``; never a test split), re-encoded at training resolution: at most
@@ -22,9 +22,9 @@ named in ``carry`` included). The bundle (``.device/``, git-ignored) holds:
 Then, on the device (model/README.md, "Training on a lent GPU"):
 
     pip install --no-index --find-links .device/wheels keras
-    mkdir -p /tmp/data /tmp/fonts
-    tar -xzf .device/real.tar.gz -C /tmp/data && tar -xf .device/fonts.tar -C /tmp/fonts
-    KERAS_BACKEND=jax OCR_DATA_DIR=/tmp/data OCR_FONT_DIRS=/tmp/fonts \\
+    FONTS=$(mktemp -d) && mkdir -p /tmp/data
+    tar -xzf .device/real.tar.gz -C /tmp/data && tar -xzf .device/fonts.tar.gz -C "$FONTS"
+    KERAS_BACKEND=jax OCR_DATA_DIR=/tmp/data OCR_FONT_DIRS="$FONTS" \\
         OCR_WORDS_FILE=.device/words.txt PYTHONPATH=layers:. python3 -m model.train ...
 """
 
@@ -34,7 +34,6 @@ import argparse
 import io
 import logging
 import shutil
-import string
 import subprocess
 import sys
 import tarfile
@@ -67,21 +66,24 @@ REGULAR_STYLES = {"regular", "book", "normal", "roman"}  # what families call th
 
 
 def compact_font(path: Path) -> bytes:
-    """The font cut down to the characters the generator draws, as WOFF2: the same letter
-    shapes in a tenth of a Debian TTF's size (its other scripts, and hinting, left out)."""
+    """The font cut down to the characters the generator draws (``DRAWN_CHARACTERS``), as
+    WOFF: the same outlines in a tenth of a Debian TTF's size. Its other scripts and its
+    hinting are left out, so FreeType auto-hints it and small sizes come out a pixel
+    different, within what the generator's blur and resampling do anyway. WOFF (zlib), not
+    WOFF2 (brotli): any FreeType build reads it, whatever Pillow the GPU machine has."""
     from fontTools import subset
 
-    from model.synth import PUNCTUATION
+    from model.synth import DRAWN_CHARACTERS
 
     options = subset.Options()
     options.layout_features = ["*"]  # ligatures and kerning, as PIL draws them
     options.name_IDs = ["*"]  # the family and style names pick_fonts groups by
     options.hinting = False
-    options.flavor = "woff2"
+    options.flavor = "woff"
     logging.getLogger("fontTools.subset").setLevel(logging.ERROR)  # tables it drops (FFTM), font by font
     font = subset.load_font(str(path), options)
     subsetter = subset.Subsetter(options)
-    subsetter.populate(text=string.ascii_letters + string.digits + PUNCTUATION + " ")
+    subsetter.populate(text=DRAWN_CHARACTERS)
     subsetter.subset(font)
     out = io.BytesIO()
     subset.save_font(font, out, options)
@@ -92,11 +94,11 @@ def pick_fonts(paths: tuple[str, ...], budget_bytes: int, per_family: int = 2) -
     """Up to ``per_family`` styles of each family (its regular first), compacted
     (``compact_font``), smallest families first, until the budget is spent: as many
     distinct letter shapes as fit. -> [(source path, compacted font)]."""
-    from PIL import ImageFont
+    from model.synth import font_style
 
     families: dict[str, list[tuple[Path, bytes]]] = defaultdict(list)
     for path in map(Path, paths):
-        name, style = ImageFont.truetype(str(path), 12).getname()
+        name, style = font_style(str(path))
         try:
             styled = (path, compact_font(path))
         except Exception as err:  # noqa: BLE001 - fontTools raises many kinds for a font it cannot cut
@@ -117,11 +119,11 @@ def pick_fonts(paths: tuple[str, ...], budget_bytes: int, per_family: int = 2) -
 
 
 def write_fonts(fonts: list[tuple[Path, bytes]], archive: Path) -> None:
-    """One uncompressed tar (WOFF2 is compressed already): the device tool counts each file's
-    disk blocks, and 2,000 fonts of 10 KB would take twice their size in blocks."""
-    with tarfile.open(archive, "w") as tar:
+    """One archive: the device tool counts each file's disk blocks, and 2,000 fonts of 10 KB
+    would take twice their size in blocks (and a plain tar adds a 1 KB header to each)."""
+    with tarfile.open(archive, "w:gz") as tar:
         for i, (path, data) in enumerate(fonts):  # numbered: two families may share a file name
-            info = tarfile.TarInfo(f"{i:04d}-{path.stem}.woff2")
+            info = tarfile.TarInfo(f"{i:04d}-{path.stem}.woff")
             info.size = len(data)
             tar.addfile(info, io.BytesIO(data))
 
@@ -181,7 +183,7 @@ def main(argv=None) -> None:
         shutil.rmtree(args.out)
     download_wheels(args.out / "wheels")
     fonts = pick_fonts(find_fonts(), int(args.font_mb * 2**20))
-    write_fonts(fonts, args.out / "fonts.tar")
+    write_fonts(fonts, args.out / "fonts.tar.gz")
     (args.out / "words.txt").write_text("\n".join(word_list()) + "\n", encoding="utf-8")
     crops = {name: copy_real_set(args.data, args.out / "data", folder, args.crop_height)
              for name, folder in REAL_SETS.items()}

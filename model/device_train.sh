@@ -19,10 +19,12 @@ INIT=.device/init.weights.h5
 export PYTHONUNBUFFERED=1
 python3 -m pip install -q --no-index --find-links .device/wheels keras || exit 1
 FONTS=$(mktemp -d /tmp/fonts.XXXXXX)  # fresh, as CK: a warm machine keeps /tmp
-mkdir -p "$DATA" "$FONTS" && tar -xzf .device/real.tar.gz -C "$DATA" && tar -xf .device/fonts.tar -C "$FONTS" || exit 1
+mkdir -p "$DATA" "$FONTS" && tar -xzf .device/real.tar.gz -C "$DATA" && tar -xzf .device/fonts.tar.gz -C "$FONTS" || exit 1
 nvidia-smi --query-gpu=name,memory.total --format=csv,noheader || true
 export KERAS_BACKEND=${KERAS_BACKEND:-jax} OCR_DATA_DIR=$DATA OCR_FONT_DIRS=$FONTS OCR_WORDS_FILE=.device/words.txt
 export PYTHONPATH=layers:.
+# Fail in seconds, not after the start, if this machine's Pillow cannot read the bundle's fonts.
+python3 -c "from model.synth import find_fonts; print(len(find_fonts()), 'fonts')" || exit 1
 # Keras redraws a progress line per step (with \r and \b); keep model.train's epoch lines only.
 timeout "$BUDGET" python3 -m model.train --out "$CK" --init-weights "$INIT" \
   --init-width "$INIT_WIDTH" --width "$WIDTH" --epochs "$EPOCHS" --steps "$STEPS" --batch "$BATCH" --lr "$LR" \

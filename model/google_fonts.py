@@ -10,7 +10,9 @@ ignored by git); ``model.synth.find_fonts`` looks there too.
 
 The list (``google-fonts.txt``, ``id category`` a line) was made once from the metadata
 package ``google-font-metadata`` 6.0.8 (every family with a Latin subset; one handwriting
-family in three, since script is a small share of real signs) by ``--list-from``.
+family in three, since script is a small share of real signs) by ``--list-from``; the 117
+ids Fontsource does not publish (npm answers 404) were then taken out, so a failure here
+is a real one and the command exits 1 (``make setup-train`` stops).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import sys
 import tarfile
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
@@ -55,31 +58,44 @@ def make_list(metadata: Path, out: Path = LIST_FILE) -> int:
 
 
 def wanted_files(fid: str) -> list[str]:
-    return [f"package/files/{fid}-latin-{weight}-normal.woff2" for weight in WEIGHTS]
+    """Bold before regular: a family whose regular is on disk is complete (``fetch_family``)."""
+    return [f"package/files/{fid}-latin-{weight}-normal.woff2" for weight in reversed(WEIGHTS)]
+
+
+def nearest_regular(names: set[str], fid: str) -> str | None:
+    """The family's Latin upright weight nearest 400, for a family with neither 400 nor 700."""
+    prefix = f"package/files/{fid}-latin-"
+    weights = [name.removeprefix(prefix).split("-")[0] for name in names
+               if name.startswith(prefix) and name.endswith("-normal.woff2")]
+    weights = [int(w) for w in weights if w.isdigit()]
+    if not weights:
+        return None
+    return f"{prefix}{min(weights, key=lambda w: abs(w - 400))}-normal.woff2"
+
+
+def write_atomically(path: Path, data: bytes) -> None:
+    """A run stopped mid-write leaves a .part file, never a truncated font under the real name."""
+    part = path.with_name(path.name + ".part")
+    part.write_bytes(data)
+    part.replace(path)
 
 
 def fetch_family(fid: str, out: Path) -> int:
-    """Download one family's tarball and keep its Latin regular and bold; -> files written."""
+    """Download one family's tarball and keep its Latin bold and regular; -> files written."""
     if any(out.glob(f"{fid}-latin-*-normal.woff2")):
-        return 0  # fetched by an earlier run
+        return 0  # fetched by an earlier run (the regular, or the lone weight, is written last)
     with urllib.request.urlopen(f"{REGISTRY}/{fid}/latest", timeout=60) as reply:
         tarball = json.load(reply)["dist"]["tarball"]
     with urllib.request.urlopen(tarball, timeout=120) as reply:
         data = reply.read()
-    written = 0
     with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as tar:
         names = set(tar.getnames())
-        for name in wanted_files(fid):
-            if name in names:
-                (out / Path(name).name).write_bytes(tar.extractfile(name).read())
-                written += 1
-        if not written:  # a family without a 400 or 700: its first Latin normal weight
-            first = sorted(n for n in names if n.startswith(f"package/files/{fid}-latin-")
-                           and n.endswith("-normal.woff2") and "-ext-" not in n)
-            if first:
-                (out / Path(first[0]).name).write_bytes(tar.extractfile(first[0]).read())
-                written = 1
-    return written
+        keep = [name for name in wanted_files(fid) if name in names]
+        if not keep:
+            keep = [name for name in [nearest_regular(names, fid)] if name]
+        for name in keep:
+            write_atomically(out / Path(name).name, tar.extractfile(name).read())
+    return len(keep)
 
 
 def main(argv=None) -> None:
@@ -93,14 +109,14 @@ def main(argv=None) -> None:
         print(f"{LIST_FILE}: {make_list(args.list_from)} families")
         return
     args.out.mkdir(parents=True, exist_ok=True)
-    families = listed_families()
+    families = listed_families(LIST_FILE)
     failed = []
 
     def fetch(fid: str) -> int:
         try:
             return fetch_family(fid, args.out)
-        except OSError as err:  # one family missing from the registry does not stop the rest
-            failed.append(f"{fid}: {err}")
+        except Exception as err:  # noqa: BLE001 - one family's failure (network, archive) does not stop the rest
+            failed.append(f"{fid}: {err!r}")
             return 0
 
     with ThreadPoolExecutor(args.jobs) as pool:
@@ -108,6 +124,8 @@ def main(argv=None) -> None:
     print(f"{args.out}: {written} new files, {len(list(args.out.glob('*.woff2')))} in all")
     for line in failed:
         print("failed:", line)
+    if failed:
+        sys.exit(f"{len(failed)} of {len(families)} families failed; run again to fetch them")
 
 
 if __name__ == "__main__":

@@ -1,9 +1,9 @@
 """Synthetic word images for training: many fonts, colours, backgrounds and distortions.
 
-Each sample is rendered with PIL (a font from the Debian packages in
-``font-packages.txt``), then distorted with OpenCV (perspective, rotation, blur,
-noise, JPEG artefacts, low resolution, tight or loose crops) and passed through the
-engine's own preprocessing. About 1-2 ms per image on one core.
+Each sample is rendered with PIL (a font from the Debian packages in ``font-packages.txt``
+or a Google Fonts family from ``google-fonts.txt``), then distorted with OpenCV
+(perspective, rotation, blur, noise, JPEG artefacts, low resolution, tight or loose crops)
+and passed through the engine's own preprocessing. About 2-4 ms per image on one core.
 """
 
 from __future__ import annotations
@@ -42,6 +42,9 @@ TINY = 0.08
 PUNCTUATED = 0.10
 # Characters that appear in real words' images but not in the alphabet.
 PUNCTUATION = "!?.,:;'\"()-&/#$%*+@"
+# Every character a sample may draw (``punctuated`` also brackets words): the GPU bundle's
+# fonts are cut down to these (model.device_bundle.compact_font).
+DRAWN_CHARACTERS = string.ascii_letters + string.digits + PUNCTUATION + "[] "
 
 
 def curve(img: np.ndarray, box: np.ndarray, bend: float) -> tuple[np.ndarray, np.ndarray]:
@@ -66,29 +69,46 @@ def curve(img: np.ndarray, box: np.ndarray, bend: float) -> tuple[np.ndarray, np
 
 def draws_latin(path: str) -> bool:
     """Whether a font file draws Latin letters. Symbol and icon fonts draw boxes, nothing or
-    one shape for every letter: a real Latin font draws "Hag0" visibly, four distinct
-    letters, and (unless monospaced) "W" wider than "i". Some fonts' hinting fails in FreeType."""
+    one shape for every letter: a real Latin font draws "Hag0" visibly and four distinct
+    letters. Some fonts' hinting fails in FreeType."""
     try:
         font = ImageFont.truetype(path, 24)
         renders = font.getbbox("Hag0")[2] > 10
         distinct = len({bytes(font.getmask(ch)) for ch in "aegx"}) == 4
-        proportional = font.getbbox("W")[2] != font.getbbox("i")[2]
     except OSError:
         return False
-    return renders and distinct and (proportional or "mono" in path.lower())
+    return renders and distinct
+
+
+def font_style(path: str) -> tuple[str, str]:
+    """(family, style) as the font names itself, e.g. ("Cabin", "Regular")."""
+    return ImageFont.truetype(path, 12).getname()
 
 
 @functools.cache
 def find_fonts() -> tuple[str, ...]:
-    """Latin-capable TrueType, OpenType and WOFF fonts on this machine (``draws_latin``)."""
+    """Latin-capable TrueType, OpenType and WOFF fonts on this machine (``draws_latin``), one
+    file per family and style: 36 families are both a Debian package and a Google Fonts family,
+    and would otherwise be drawn twice as often (the first path, Debian's, is kept)."""
     paths = []
     for root in FONT_DIRS:
         for ext in FONT_EXTENSIONS + tuple(e.upper() for e in FONT_EXTENSIONS):
             paths.extend(glob.glob(os.path.join(root, "**", f"*.{ext}"), recursive=True))
-    usable = [path for path in sorted(set(paths)) if draws_latin(path)]
+    usable: dict[tuple[str, str], str] = {}
+    for path in sorted(set(paths)):
+        if draws_latin(path):
+            usable.setdefault(font_style(path), path)
     if not usable:
-        raise RuntimeError("no fonts found: apt-get install $(grep -v '^#' model/font-packages.txt)")
-    return tuple(usable)
+        raise RuntimeError("no fonts found: apt-get install $(grep -v '^#' model/font-packages.txt); "
+                           "python -m model.google_fonts")
+    return tuple(sorted(usable.values()))
+
+
+@functools.lru_cache(maxsize=1024)
+def load_font(path: str, size: int) -> ImageFont.FreeTypeFont:
+    """Kept across samples: the data loader makes a generator per batch, and opening a WOFF2
+    (decompressing it) costs about a millisecond."""
+    return ImageFont.truetype(path, size)
 
 
 @functools.cache
@@ -116,7 +136,6 @@ class WordSynth:
         self.rng = np.random.default_rng(seed)
         self.fonts = find_fonts()
         self.words = word_list()
-        self._font_cache: dict[tuple[str, int], ImageFont.FreeTypeFont] = {}
 
     # -- text -------------------------------------------------------------------
     def random_text(self) -> str:
@@ -172,13 +191,7 @@ class WordSynth:
 
     # -- rendering --------------------------------------------------------------
     def _font(self, size: int) -> ImageFont.FreeTypeFont:
-        path = self.fonts[int(self.rng.integers(0, len(self.fonts)))]
-        key = (path, size)
-        if key not in self._font_cache:
-            if len(self._font_cache) > 2000:
-                self._font_cache.clear()
-            self._font_cache[key] = ImageFont.truetype(path, size)
-        return self._font_cache[key]
+        return load_font(self.fonts[int(self.rng.integers(0, len(self.fonts)))], size)
 
     def _colours(self) -> tuple[np.ndarray, np.ndarray]:
         bg = self.rng.integers(0, 256, 3)

@@ -1,12 +1,15 @@
-"""The generator's fonts: which files count as Latin fonts, and the Google Fonts fetch."""
+"""The generator's fonts: which files count as Latin fonts, the Google Fonts fetch, and the
+fonts the GPU bundle carries."""
 
 from __future__ import annotations
 
 import io
 import json
+import string
 import tarfile
 from pathlib import Path
 
+import numpy as np
 import pytest
 from fontTools.ttLib import TTFont
 
@@ -14,27 +17,49 @@ from model import google_fonts
 from model import synth as synth_module
 
 DEJAVU = Path("/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf")
-pytestmark = pytest.mark.skipif(not DEJAVU.exists(), reason="make fonts installs DejaVu")
+needs_dejavu = pytest.mark.skipif(not DEJAVU.exists(), reason="make fonts installs DejaVu (fonts-dejavu-core)")
 
 
-def dejavu_as(path: Path, flavor: str | None = None, same_glyph_for: str = "") -> Path:
-    """DejaVu Sans saved as ``flavor`` (woff), its letters in ``same_glyph_for`` all mapped
-    to one glyph, as a symbol font's Latin code points are."""
-    font = TTFont(DEJAVU)
+def dejavu_as(path: Path, flavor: str | None = None, same_glyph_for: str = "", source: Path = DEJAVU,
+              style: str | None = None) -> Path:
+    """A DejaVu font saved as ``flavor`` (woff, woff2), its letters in ``same_glyph_for`` all
+    mapped to one glyph (as a symbol font's Latin code points are), named ``style``."""
+    font = TTFont(source)
     for table in font["cmap"].tables:
         for ch in same_glyph_for:
             if ord(ch) in table.cmap:
                 table.cmap[ord(ch)] = table.cmap[ord("o")]
+    if style:
+        for record in font["name"].names:
+            if record.nameID in (2, 17):  # the style, and the typographic style FreeType prefers
+                record.string = style
     font.flavor = flavor
     font.save(path)
     return path
 
 
-def test_a_latin_font_counts_in_any_of_its_formats(tmp_path):
-    assert synth_module.draws_latin(str(DEJAVU))
-    assert synth_module.draws_latin(str(dejavu_as(tmp_path / "DejaVuSans.woff", flavor="woff")))
+@pytest.fixture
+def font_dirs(tmp_path, monkeypatch):
+    """find_fonts over ``tmp_path`` alone, its cache cleared before and after."""
+    monkeypatch.setattr(synth_module, "FONT_DIRS", (str(tmp_path),))
+    synth_module.find_fonts.cache_clear()
+    yield tmp_path
+    synth_module.find_fonts.cache_clear()
 
 
+@needs_dejavu
+@pytest.mark.parametrize("flavor", [None, "woff", "woff2"])
+def test_a_latin_font_counts_in_each_format(tmp_path, flavor):
+    assert synth_module.draws_latin(str(dejavu_as(tmp_path / f"DejaVuSans.{flavor or 'ttf'}", flavor=flavor)))
+
+
+@needs_dejavu
+def test_a_monospaced_font_counts_whatever_its_file_is_called(tmp_path):
+    mono = dejavu_as(tmp_path / "Typewriter.ttf", source=DEJAVU.with_name("DejaVuSansMono.ttf"))
+    assert synth_module.draws_latin(str(mono))
+
+
+@needs_dejavu
 def test_a_font_that_draws_one_shape_for_every_letter_is_left_out(tmp_path):
     assert not synth_module.draws_latin(str(dejavu_as(tmp_path / "symbols.ttf", same_glyph_for="aegx")))
 
@@ -45,17 +70,25 @@ def test_a_file_that_is_no_font_is_left_out(tmp_path):
     assert not synth_module.draws_latin(str(junk))
 
 
-def test_fonts_are_found_in_every_format_and_symbol_fonts_skipped(tmp_path, monkeypatch):
-    (tmp_path / "a").mkdir()
-    dejavu_as(tmp_path / "a" / "Latin.woff", flavor="woff")
-    dejavu_as(tmp_path / "Symbols.ttf", same_glyph_for="aegx")
-    (tmp_path / "notes.txt").write_text("not a font")
-    monkeypatch.setattr(synth_module, "FONT_DIRS", (str(tmp_path),))
-    synth_module.find_fonts.cache_clear()
-    try:
-        assert synth_module.find_fonts() == (str(tmp_path / "a" / "Latin.woff"),)
-    finally:
-        synth_module.find_fonts.cache_clear()
+@needs_dejavu
+def test_fonts_are_found_in_every_format_and_symbol_fonts_skipped(font_dirs):
+    (font_dirs / "a").mkdir()
+    dejavu_as(font_dirs / "a" / "Latin.woff2", flavor="woff2")
+    dejavu_as(font_dirs / "Serif.TTF", source=DEJAVU.with_name("DejaVuSerif.ttf"))
+    dejavu_as(font_dirs / "Symbols.ttf", same_glyph_for="aegx", style="Symbols")
+    (font_dirs / "notes.txt").write_text("not a font")
+    assert synth_module.find_fonts() == (str(font_dirs / "Serif.TTF"), str(font_dirs / "a" / "Latin.woff2"))
+
+
+@needs_dejavu
+def test_one_family_and_style_installed_twice_is_drawn_from_one_file(font_dirs):
+    (font_dirs / "debian").mkdir()
+    (font_dirs / "google").mkdir()
+    dejavu_as(font_dirs / "debian" / "DejaVuSans.ttf")
+    dejavu_as(font_dirs / "google" / "dejavu-sans-latin-400-normal.woff2", flavor="woff2")
+    dejavu_as(font_dirs / "google" / "dejavu-sans-latin-700-normal.woff2", flavor="woff2", style="Bold")
+    assert synth_module.find_fonts() == (str(font_dirs / "debian" / "DejaVuSans.ttf"),
+                                         str(font_dirs / "google" / "dejavu-sans-latin-700-normal.woff2"))
 
 
 def test_the_family_list_takes_latin_families_and_one_handwriting_face_in_three(tmp_path):
@@ -69,7 +102,7 @@ def test_the_family_list_takes_latin_families_and_one_handwriting_face_in_three(
     assert google_fonts.listed_families(out) == ["hand2", "hand5", "sans"]
 
 
-def fontsource_tarball(fid: str, names: list[str]) -> bytes:
+def fontsource_tarball(names: list[str]) -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
         for name in names:
@@ -99,7 +132,7 @@ def registry(monkeypatch):
 
 def test_a_family_gives_its_latin_regular_and_bold_only(tmp_path, registry):
     tarballs, _ = registry
-    tarballs["sans"] = fontsource_tarball("sans", [
+    tarballs["sans"] = fontsource_tarball([
         "sans-latin-400-normal.woff2", "sans-latin-700-normal.woff2", "sans-latin-400-italic.woff2",
         "sans-latin-ext-400-normal.woff2", "sans-cyrillic-400-normal.woff2", "sans-latin-400-normal.woff"])
     assert google_fonts.fetch_family("sans", tmp_path) == 2
@@ -107,12 +140,12 @@ def test_a_family_gives_its_latin_regular_and_bold_only(tmp_path, registry):
     assert (tmp_path / "sans-latin-700-normal.woff2").read_bytes() == b"font sans-latin-700-normal.woff2"
 
 
-def test_a_family_without_regular_or_bold_gives_its_first_latin_weight(tmp_path, registry):
+def test_a_family_without_regular_or_bold_gives_its_weight_nearest_regular(tmp_path, registry):
     tarballs, _ = registry
-    tarballs["thin"] = fontsource_tarball("thin", ["thin-latin-ext-100-normal.woff2", "thin-latin-300-normal.woff2",
-                                                   "thin-latin-100-normal.woff2"])
+    tarballs["thin"] = fontsource_tarball(["thin-latin-ext-300-normal.woff2", "thin-latin-100-normal.woff2",
+                                           "thin-latin-300-normal.woff2", "thin-latin-900-normal.woff2"])
     assert google_fonts.fetch_family("thin", tmp_path) == 1
-    assert [p.name for p in tmp_path.iterdir()] == ["thin-latin-100-normal.woff2"]
+    assert [p.name for p in tmp_path.iterdir()] == ["thin-latin-300-normal.woff2"]
 
 
 def test_a_family_fetched_before_is_not_fetched_again(tmp_path, registry):
@@ -122,44 +155,70 @@ def test_a_family_fetched_before_is_not_fetched_again(tmp_path, registry):
     assert asked == []
 
 
-def test_the_committed_list_names_families_the_generator_can_fetch():
+def test_a_failed_family_fails_the_fetch_and_keeps_the_others(tmp_path, registry, monkeypatch, capsys):
+    tarballs, _ = registry
+    tarballs["sans"] = fontsource_tarball(["sans-latin-400-normal.woff2"])
+    tarballs["torn"] = fontsource_tarball(["torn-latin-400-normal.woff2"])[:40]  # a download cut short
+    listing = tmp_path / "list.txt"
+    listing.write_text("# fonts\nsans sans-serif\ntorn display\n")
+    monkeypatch.setattr(google_fonts, "LIST_FILE", listing)
+    with pytest.raises(SystemExit, match="1 of 2 families failed"):
+        google_fonts.main(["--out", str(tmp_path / "fonts"), "--jobs", "2"])
+    assert [p.name for p in (tmp_path / "fonts").iterdir()] == ["sans-latin-400-normal.woff2"]
+    assert "failed: torn" in capsys.readouterr().out
+
+
+def test_the_committed_list_is_one_fontsource_id_a_line():
     families = google_fonts.listed_families()
     assert len(families) > 1000 and len(set(families)) == len(families)
     assert all(fid == fid.lower() and " " not in fid for fid in families)
 
 
-def test_a_compacted_font_draws_the_same_letters_in_a_fraction_of_the_size(tmp_path):
+@needs_dejavu
+def test_a_compacted_font_draws_every_character_the_generator_draws(tmp_path):
     from PIL import ImageFont
 
     from model.device_bundle import compact_font
 
     data = compact_font(DEJAVU)
-    assert data[:4] == b"wOF2" and len(data) < DEJAVU.stat().st_size / 10
-    small = tmp_path / "DejaVuSans.woff2"
+    assert data[:4] == b"wOFF" and len(data) < DEJAVU.stat().st_size / 10
+    small = tmp_path / "DejaVuSans.woff"
     small.write_bytes(data)
-    assert synth_module.draws_latin(str(small))
+    assert set(synth_module.DRAWN_CHARACTERS) <= {chr(c) for c in TTFont(small).getBestCmap()}
     full, cut = ImageFont.truetype(str(DEJAVU), 32), ImageFont.truetype(str(small), 32)
-    for text in ("Hamburg 1958", "(area!)", "no5 & co."):
-        assert cut.getbbox(text) == full.getbbox(text)
     assert cut.getname() == full.getname()
+    for size in (16, 24, 32, 48):
+        full, cut = ImageFont.truetype(str(DEJAVU), size), ImageFont.truetype(str(small), size)
+        for text in ("Hamburg 1958", "[area!]", "no5 & co.", string.ascii_letters):
+            # the same outlines, hinted by FreeType instead of the font's own program
+            assert all(abs(a - b) <= 1 for a, b in zip(cut.getbbox(text), full.getbbox(text), strict=True))
 
 
+def test_every_character_a_sample_draws_is_one_the_bundle_keeps():
+    synth = synth_module.WordSynth.__new__(synth_module.WordSynth)  # no fonts needed to make text
+    synth.rng = np.random.default_rng(0)
+    synth.words = ("coffee", "Shop", "area", "1958")
+    drawn = {ch for _ in range(3000) for ch in synth.random_text()}
+    assert drawn <= set(synth_module.DRAWN_CHARACTERS)
+    assert {"[", "]", "(", "&"} <= drawn
+
+
+@needs_dejavu
 def test_the_bundle_takes_a_regular_and_one_more_style_per_family_within_its_budget(tmp_path):
-    import tarfile
-
     from model.device_bundle import pick_fonts, write_fonts
 
     folder = DEJAVU.parent
-    paths = tuple(str(folder / f"DejaVuSerif{style}.ttf") for style in ("-Bold", "", "-Italic", "-BoldItalic"))
-    paths += (str(folder / "DejaVuSansMono.ttf"),)
+    italic = dejavu_as(tmp_path / "DejaVuSerif-Italic.ttf", source=folder / "DejaVuSerif.ttf", style="Italic")
+    paths = (str(folder / "DejaVuSerif-Bold.ttf"), str(italic), str(folder / "DejaVuSerif.ttf"),
+             str(folder / "DejaVuSansMono.ttf"))
     fonts = pick_fonts(paths, budget_bytes=10**6)
     names = [path.name for path, _ in fonts]
-    assert names.count("DejaVuSansMono.ttf") == 1 and "DejaVuSerif.ttf" in names and len(names) == 3
-    assert names.index("DejaVuSerif.ttf") < names.index("DejaVuSerif-Bold.ttf")  # the regular first
-    one = pick_fonts(paths, budget_bytes=len(fonts[0][1]))
-    assert len(one) == 1
-    write_fonts(fonts, tmp_path / "fonts.tar")
-    with tarfile.open(tmp_path / "fonts.tar") as tar:
+    assert len(names) == 3 and "DejaVuSansMono.ttf" in names
+    serif = [name for name in names if name.startswith("DejaVuSerif")]
+    assert serif == ["DejaVuSerif.ttf", "DejaVuSerif-Bold.ttf"]  # its regular ("Book") first
+    assert len(pick_fonts(paths, budget_bytes=len(fonts[0][1]))) == 1
+    write_fonts(fonts, tmp_path / "fonts.tar.gz")
+    with tarfile.open(tmp_path / "fonts.tar.gz") as tar:
         members = tar.getnames()
-        assert len(members) == 3 and all(name.endswith(".woff2") for name in members)
+        assert len(members) == 3 and all(name.endswith(".woff") for name in members)
         assert tar.extractfile(members[0]).read() == fonts[0][1]

@@ -58,8 +58,7 @@ def make_list(metadata: Path, out: Path = LIST_FILE) -> int:
 
 
 def wanted_files(fid: str) -> list[str]:
-    """Bold before regular: a family whose regular is on disk is complete (``fetch_family``)."""
-    return [f"package/files/{fid}-latin-{weight}-normal.woff2" for weight in reversed(WEIGHTS)]
+    return [f"package/files/{fid}-latin-{weight}-normal.woff2" for weight in WEIGHTS]
 
 
 def nearest_regular(names: set[str], fid: str) -> str | None:
@@ -73,17 +72,21 @@ def nearest_regular(names: set[str], fid: str) -> str | None:
     return f"{prefix}{min(weights, key=lambda w: abs(w - 400))}-normal.woff2"
 
 
-def write_atomically(path: Path, data: bytes) -> None:
-    """A run stopped mid-write leaves a .part file, never a truncated font under the real name."""
-    part = path.with_name(path.name + ".part")
-    part.write_bytes(data)
-    part.replace(path)
+def write_family(files: dict[Path, bytes]) -> None:
+    """All of a family's files, or (to within a rename) none: each is written under a .part
+    name first, so a run stopped midway leaves no truncated font and no half a family, which
+    the next run would take for fetched."""
+    parts = {path: path.with_name(path.name + ".part") for path in files}
+    for path, data in files.items():
+        parts[path].write_bytes(data)
+    for path, part in parts.items():
+        part.replace(path)
 
 
 def fetch_family(fid: str, out: Path) -> int:
-    """Download one family's tarball and keep its Latin bold and regular; -> files written."""
+    """Download one family's tarball and keep its Latin regular and bold; -> files written."""
     if any(out.glob(f"{fid}-latin-*-normal.woff2")):
-        return 0  # fetched by an earlier run (the regular, or the lone weight, is written last)
+        return 0  # fetched by an earlier run (write_family)
     with urllib.request.urlopen(f"{REGISTRY}/{fid}/latest", timeout=60) as reply:
         tarball = json.load(reply)["dist"]["tarball"]
     with urllib.request.urlopen(tarball, timeout=120) as reply:
@@ -93,8 +96,7 @@ def fetch_family(fid: str, out: Path) -> int:
         keep = [name for name in wanted_files(fid) if name in names]
         if not keep:
             keep = [name for name in [nearest_regular(names, fid)] if name]
-        for name in keep:
-            write_atomically(out / Path(name).name, tar.extractfile(name).read())
+        write_family({out / Path(name).name: tar.extractfile(name).read() for name in keep})
     return len(keep)
 
 

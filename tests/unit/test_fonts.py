@@ -222,3 +222,25 @@ def test_the_bundle_takes_a_regular_and_one_more_style_per_family_within_its_bud
         members = tar.getnames()
         assert len(members) == 3 and all(name.endswith(".woff") for name in members)
         assert tar.extractfile(members[0]).read() == fonts[0][1]
+
+
+def test_a_family_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
+    """A run stopped while writing a family leaves nothing the next run takes for fetched."""
+    real_replace = Path.replace
+    calls = []
+
+    def replace_then_stop(self, target):
+        calls.append(target)
+        if len(calls) == 1:
+            raise KeyboardInterrupt  # stopped before the first font is in place
+        return real_replace(self, target)
+
+    monkeypatch.setattr(Path, "replace", replace_then_stop)
+    files = {tmp_path / "sans-latin-400-normal.woff2": b"regular", tmp_path / "sans-latin-700-normal.woff2": b"bold"}
+    with pytest.raises(KeyboardInterrupt):
+        google_fonts.write_family(files)
+    assert not list(tmp_path.glob("sans-latin-*-normal.woff2"))  # the next run fetches it again
+    monkeypatch.undo()
+    google_fonts.write_family(files)
+    assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".part")) == sorted(f.name for f in files)
+    assert (tmp_path / "sans-latin-700-normal.woff2").read_bytes() == b"bold"

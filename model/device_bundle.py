@@ -94,11 +94,11 @@ def pick_fonts(paths: tuple[str, ...], budget_bytes: int, per_family: int = 2) -
     """Up to ``per_family`` styles of each family (its regular first), compacted
     (``compact_font``), smallest families first, until the budget is spent: as many
     distinct letter shapes as fit. -> [(source path, compacted font)]."""
-    from model.synth import font_style
+    from model.synth import latin_font_name
 
     families: dict[str, list[tuple[Path, bytes]]] = defaultdict(list)
     for path in map(Path, paths):
-        name, style = font_style(str(path))
+        name, style = latin_font_name(str(path)) or (path.stem, "")  # find_fonts' fonts all have one
         try:
             styled = (path, compact_font(path))
         except Exception as err:  # noqa: BLE001 - fontTools raises many kinds for a font it cannot cut

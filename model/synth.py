@@ -67,27 +67,27 @@ def curve(img: np.ndarray, box: np.ndarray, bend: float) -> tuple[np.ndarray, np
     return out, np.float32([box[0], top, box[2], bottom])
 
 
-def draws_latin(path: str) -> bool:
-    """Whether a font file draws Latin letters. Symbol and icon fonts draw boxes, nothing or
-    one shape for every letter: a real Latin font draws "Hag0" visibly and four distinct
-    letters. Some fonts' hinting fails in FreeType."""
+def latin_font_name(path: str) -> tuple[str, str] | None:
+    """(family, style) as a font file names itself, e.g. ("Cabin", "Regular"), when it draws
+    Latin letters; None when it does not. Symbol and icon fonts draw boxes, nothing or one
+    shape for every letter: a real Latin font draws "Hag0" visibly and four distinct letters.
+    Some fonts' hinting fails in FreeType."""
     try:
         font = ImageFont.truetype(path, 24)
         renders = font.getbbox("Hag0")[2] > 10
         distinct = len({bytes(font.getmask(ch)) for ch in "aegx"}) == 4
     except OSError:
-        return False
-    return renders and distinct
+        return None
+    return font.getname() if renders and distinct else None
 
 
-def font_style(path: str) -> tuple[str, str]:
-    """(family, style) as the font names itself, e.g. ("Cabin", "Regular")."""
-    return ImageFont.truetype(path, 12).getname()
+def draws_latin(path: str) -> bool:
+    return latin_font_name(path) is not None
 
 
 @functools.cache
 def find_fonts() -> tuple[str, ...]:
-    """Latin-capable TrueType, OpenType and WOFF fonts on this machine (``draws_latin``), one
+    """Latin-capable TrueType, OpenType and WOFF fonts on this machine (``latin_font_name``), one
     file per family and style: 36 families are both a Debian package and a Google Fonts family,
     and would otherwise be drawn twice as often (the first path, Debian's, is kept)."""
     paths = []
@@ -96,8 +96,8 @@ def find_fonts() -> tuple[str, ...]:
             paths.extend(glob.glob(os.path.join(root, "**", f"*.{ext}"), recursive=True))
     usable: dict[tuple[str, str], str] = {}
     for path in sorted(set(paths)):
-        if draws_latin(path):
-            usable.setdefault(font_style(path), path)
+        if name := latin_font_name(path):
+            usable.setdefault(name, path)
     if not usable:
         raise RuntimeError("no fonts found: apt-get install $(grep -v '^#' model/font-packages.txt); "
                            "python -m model.google_fonts")

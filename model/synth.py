@@ -81,10 +81,6 @@ def latin_font_name(path: str) -> tuple[str, str] | None:
     return font.getname() if renders and distinct else None
 
 
-def draws_latin(path: str) -> bool:
-    return latin_font_name(path) is not None
-
-
 @functools.cache
 def find_fonts() -> tuple[str, ...]:
     """Latin-capable TrueType, OpenType and WOFF fonts on this machine (``latin_font_name``), one

@@ -50,24 +50,25 @@ def font_dirs(tmp_path, monkeypatch):
 @needs_dejavu
 @pytest.mark.parametrize("flavor", [None, "woff", "woff2"])
 def test_a_latin_font_counts_in_each_format(tmp_path, flavor):
-    assert synth_module.draws_latin(str(dejavu_as(tmp_path / f"DejaVuSans.{flavor or 'ttf'}", flavor=flavor)))
+    font = dejavu_as(tmp_path / f"DejaVuSans.{flavor or 'ttf'}", flavor=flavor)
+    assert synth_module.latin_font_name(str(font)) == ("DejaVu Sans", "Book")
 
 
 @needs_dejavu
 def test_a_monospaced_font_counts_whatever_its_file_is_called(tmp_path):
     mono = dejavu_as(tmp_path / "Typewriter.ttf", source=DEJAVU.with_name("DejaVuSansMono.ttf"))
-    assert synth_module.draws_latin(str(mono))
+    assert synth_module.latin_font_name(str(mono)) == ("DejaVu Sans Mono", "Book")
 
 
 @needs_dejavu
 def test_a_font_that_draws_one_shape_for_every_letter_is_left_out(tmp_path):
-    assert not synth_module.draws_latin(str(dejavu_as(tmp_path / "symbols.ttf", same_glyph_for="aegx")))
+    assert synth_module.latin_font_name(str(dejavu_as(tmp_path / "symbols.ttf", same_glyph_for="aegx"))) is None
 
 
 def test_a_file_that_is_no_font_is_left_out(tmp_path):
     junk = tmp_path / "junk.woff2"
     junk.write_bytes(b"wOF2" + bytes(200))
-    assert not synth_module.draws_latin(str(junk))
+    assert synth_module.latin_font_name(str(junk)) is None
 
 
 @needs_dejavu

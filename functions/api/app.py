@@ -66,17 +66,29 @@ def handler(event: dict, context) -> dict:
 
 
 def _is_http_event(event: object, context) -> bool:
-    """Whether Mangum can serve ``event`` (it raises for a direct invoke, a warm-up ping...)."""
+    """Whether Mangum can serve ``event``: it knows the event's kind (not a direct invoke or
+    a warm-up ping) and can read a request out of it. A hand-made event (``sam local
+    invoke -e``, a test console) can have any field null or of the wrong type, and Mangum
+    then raises whatever its parsing meets, so any exception here means a malformed event."""
     try:
-        _asgi.infer(event, context)
-    except (RuntimeError, TypeError, AttributeError):
+        request = _asgi.infer(event, context)
+        scope, _ = request.scope, request.body
+    except Exception:  # the event, not this code, is at fault (see above)
         return False
-    return True
+    return isinstance(scope.get("method"), str) and _request_id(event) is not None
+
+
+def _request_id(event: dict) -> str | None:
+    """API Gateway's request id (the logs' correlation id and the error bodies' request_id):
+    '' when the event has none, None when it is not a string."""
+    request_context = event.get("requestContext")
+    request_id = request_context.get("requestId", "") if isinstance(request_context, dict) else ""
+    return request_id if isinstance(request_id, str) else None
 
 
 def _not_an_http_event(event: object, context) -> dict:
     """A 400 in the API's error body, not a Lambda error: the function is API Gateway's."""
     logger.warning("not an API Gateway event", extra={"event_keys": event_outline(event)})
-    body = errors.error_body("bad_request", "not an API Gateway HTTP event (this function serves the HTTP API)",
-                             getattr(context, "aws_request_id", "local"))
+    body = errors.error_body("bad_request", "not a well-formed API Gateway HTTP event (this function serves "
+                             "the HTTP API)", getattr(context, "aws_request_id", "local"))
     return {"statusCode": 400, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}

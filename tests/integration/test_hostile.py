@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -175,6 +176,48 @@ def test_hostile_keys_round_trip_to_their_own_result(s3, key):
     assert result["source"]["key"] == key
     listed = {o["Key"] for o in client.list_objects_v2(Bucket=BUCKET)["Contents"]}
     assert listed == {key, key + ".ocr.json"}  # written beside the source, nowhere else
+
+
+def _malformed(path: str, *keys: str, value: object) -> dict:
+    """A sample event from events/ with one field (a path of keys) set to ``value``."""
+    event = json.loads((Path(__file__).parents[2] / "events" / path).read_text())
+    inner = event
+    for key in keys[:-1]:
+        inner = inner[key]
+    inner[keys[-1]] = value
+    return event
+
+
+# Fields a hand-made event (sam local invoke -e, a test console) gets wrong; Mangum raised on
+# each (AttributeError, TypeError, KeyError, binascii.Error) or the app answered 500.
+MALFORMED_HTTP_EVENTS = {
+    "v2 headers null": _malformed("api-ocr-base64.json", "headers", value=None),
+    "v2 a header null": _malformed("api-ocr-base64.json", "headers", "content-type", value=None),
+    "v2 rawQueryString null": _malformed("api-ocr-base64.json", "rawQueryString", value=None),
+    "v2 no http context": _malformed("api-ocr-base64.json", "requestContext", "http", value={}),
+    "v2 method a list": _malformed("api-ocr-base64.json", "requestContext", "http", "method", value=[]),
+    "v2 requestId a number": _malformed("api-ocr-base64.json", "requestContext", "requestId", value=7),
+    "v2 isBase64Encoded a string": _malformed("api-ocr-base64.json", "isBase64Encoded", value="x"),
+    "v2 body a number": _malformed("api-ocr-base64.json", "body", value=7),
+    "v2 version unknown": _malformed("api-ocr-base64.json", "version", value="x"),
+    "v1 headers a string": _malformed("api-rest-v1-health.json", "headers", value="x"),
+    "v1 query a number": _malformed("api-rest-v1-health.json", "queryStringParameters", value=7),
+    "v1 identity null": _malformed("api-rest-v1-health.json", "requestContext", "identity", value=None),
+}
+
+
+@pytest.mark.parametrize("event", list(MALFORMED_HTTP_EVENTS.values()), ids=list(MALFORMED_HTTP_EVENTS))
+def test_a_malformed_http_event_is_a_400_not_a_lambda_error(api, event):
+    response = api.handler(event, CTX)
+    assert response["statusCode"] == 400
+    body = json.loads(response["body"])
+    assert body["error"]["code"] == "bad_request" and "well-formed API Gateway" in body["error"]["detail"]
+
+
+@pytest.mark.parametrize("name", ["api-ocr-base64.json", "api-rest-v1-health.json"])
+def test_the_sample_events_the_malformed_ones_come_from_are_served(api, name):
+    event = json.loads((Path(__file__).parents[2] / "events" / name).read_text())
+    assert api.handler(event, CTX)["statusCode"] == 200
 
 
 @pytest.mark.parametrize("event", [{}, {"source": "serverless-plugin-warmup"}, [], "ping", s3_event("a.png")],

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from ocr_engine.pipeline import get_engine
 
-from functions.common.bulk import BatchFailed, process_batch, summarize
+from functions.common.bulk import BatchFailed, process_batch, summarize, summary_request
 from functions.common.observability import BULK_FUNCTION, logger, metrics, tracer
 from functions.common.s3_store import S3Store
 
@@ -35,7 +35,6 @@ engine = get_engine()
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context) -> dict:
     metrics.set_default_dimensions(Function=FUNCTION)
-    if "summarize" in event:
-        details = event["summarize"]
-        return summarize(store, details["Bucket"], details["Key"], event.get("prefix", ""))
+    if isinstance(event, dict) and "summarize" in event:
+        return summarize(store, *summary_request(event))
     return process_batch(store, engine, event, getattr(context, "aws_request_id", "local"))

@@ -45,8 +45,9 @@ class BatchFailed(Exception):
 
 
 class MalformedBatch(ValueError):
-    """The event is not a batch the state machine builds (no bucket, no list of items): no
-    retry can mend it, so the state machine counts the batch as failed at once."""
+    """The event is not one the state machine builds (a batch with no bucket or no list of
+    items, a summary with no manifest): no retry can mend it, so the state machine counts
+    the state as failed at once."""
 
 
 def batch_bucket_and_items(event: Any) -> tuple[str, list]:
@@ -59,6 +60,17 @@ def batch_bucket_and_items(event: Any) -> tuple[str, list]:
     if not isinstance(items, list):
         raise MalformedBatch(f'a batch needs "Items" as a list, not {type(items).__name__}')
     return bucket, items
+
+
+def summary_request(event: dict) -> tuple[str, str, str]:
+    """The bucket, the ResultWriter's manifest key and the run's prefix of a summary event."""
+    details = event.get("summarize")
+    bucket, key = (details.get("Bucket"), details.get("Key")) if isinstance(details, dict) else (None, None)
+    prefix = event.get("prefix", "")
+    if not (isinstance(bucket, str) and bucket and isinstance(key, str) and key and isinstance(prefix, str)):
+        raise MalformedBatch('a summary needs "summarize": {"Bucket": "<name>", "Key": "<manifest key>"} '
+                             'and "prefix" as a string')
+    return bucket, key, prefix
 
 
 def item_key(item: Any) -> str | None:

@@ -277,6 +277,29 @@ def test_items_without_a_key_are_errors_named_in_the_answer_and_the_others_are_r
     assert "a.png.ocr.json" in _keys(mocked)
 
 
+@pytest.mark.parametrize("event", [
+    {"summarize": None},
+    {"summarize": "manifest.json"},
+    {"summarize": {"Bucket": BUCKET}},
+    {"summarize": {"Key": "manifest.json"}},
+    {"summarize": {"Bucket": BUCKET, "Key": 7}},
+    {"summarize": {"Bucket": BUCKET, "Key": "manifest.json"}, "prefix": None},
+], ids=["null", "a string", "no key", "no bucket", "key a number", "prefix null"])
+def test_a_summary_event_without_its_manifest_is_refused_with_what_it_needs(mocked, event):
+    from functions.common.bulk import MalformedBatch, summary_request
+
+    with pytest.raises(MalformedBatch, match="a summary needs"):
+        summary_request(event)
+
+
+def test_a_summary_event_names_its_bucket_manifest_and_prefix():
+    from functions.common.bulk import summary_request
+
+    event = {"summarize": {"Bucket": BUCKET, "Key": "runs/manifest.json"}, "prefix": "p/"}
+    assert summary_request(event) == (BUCKET, "runs/manifest.json", "p/")
+    assert summary_request({"summarize": {"Bucket": BUCKET, "Key": "m.json"}}) == (BUCKET, "m.json", "")
+
+
 def test_a_manifest_at_the_bucket_root_gets_its_summary_beside_it(mocked):
     from functions.common.bulk import summarize
 

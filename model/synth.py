@@ -46,6 +46,7 @@ PUNCTUATED = 0.10
 # the crop's top or bottom edge.
 STEEP = 0.08
 STEEP_DEGREES = (12.0, 40.0)
+STEEP_MARGIN = 0.3  # a steep word's crop margin, at most this share of its line's height
 GLOW = 0.08  # about half of them light letters on a darker ground
 NEIGHBOURS = 0.06
 # Characters that appear in real words' images but not in the alphabet.
@@ -73,6 +74,18 @@ def curve(img: np.ndarray, box: np.ndarray, bend: float) -> tuple[np.ndarray, np
     top = box[1] + pad - max(bend, 0.0)
     bottom = box[3] + pad + max(-bend, 0.0)
     return out, np.float32([box[0], top, box[2], bottom])
+
+
+def steep_room(text_w: float, text_h: float, degrees: float, margin: float) -> tuple[int, int]:
+    """Padding (x, y) a text_w x text_h line needs on its canvas so that, turned by
+    ``degrees``, its upright box grown by ``margin`` on each side still lies on the canvas."""
+    t = np.deg2rad(abs(degrees))
+    c, s = float(np.cos(t)), float(np.sin(t))
+    box_w, box_h = text_w * c + text_h * s + 2 * margin, text_w * s + text_h * c + 2 * margin
+    # That box turned back into the canvas's frame: its half-extents past the line's.
+    need_x = (box_w * c + box_h * s - text_w) / 2
+    need_y = (box_w * s + box_h * c - text_h) / 2
+    return int(np.ceil(need_x)) + 2, int(np.ceil(need_y)) + 2
 
 
 def latin_font_name(path: str) -> tuple[str, str] | None:
@@ -240,7 +253,12 @@ class WordSynth:
             text_w = int(font.getlength(text)) + 2
         ascent, descent = font.getmetrics()
         text_h = ascent + descent
+        degrees = self._rotation_degrees()
+        steep = abs(degrees) >= STEEP_DEGREES[0]
         pad_x, pad_y = int(size * 0.6), int(size * 0.5)
+        if steep:  # room for the turned word's whole upright box, not edge pixels the warp copies out
+            room_x, room_y = steep_room(text_w, text_h, degrees, STEEP_MARGIN * text_h)
+            pad_x, pad_y = max(pad_x, room_x), max(pad_y, room_y)
         W, H = text_w + 2 * pad_x, text_h + 2 * pad_y
         bg, fg = self._colours()
         canvas = Image.fromarray(self._background(H, W, bg).astype(np.uint8))
@@ -264,8 +282,8 @@ class WordSynth:
         if self.rng.random() < CURVED:
             bend = self.rng.uniform(0.15, 0.6) * (box[3] - box[1]) * self.rng.choice([-1.0, 1.0])
             img, box = curve(img, box, float(bend))
-        img, box = self._geometric(img, box)
-        img = self._photometric(self._crop(img, box))
+        img, box = self._geometric(img, box, degrees)
+        img = self._photometric(self._crop(img, box, line_height=text_h if steep else None))
         if self.rng.random() < TINY:  # text a few pixels high, as on far-off signs (after the
             img = self._shrunk(img, self.rng.uniform(10, 18))  # blur: it would blur twice)
         return img
@@ -295,7 +313,7 @@ class WordSynth:
         """Another line of text just above or below the word (a sign's next line): the
         crop's margin (``_crop``) then shows a strip of it, which the label leaves out."""
         x1, y1, x2, y2 = box
-        other = str(self.rng.choice(self.words))
+        other = self.words[int(self.rng.integers(0, len(self.words)))]
         gap = (y2 - y1) * self.rng.uniform(0.05, 0.3)
         x = x1 + (x2 - x1) * self.rng.uniform(-0.3, 0.3)
         if self.rng.random() < 0.5:
@@ -359,12 +377,18 @@ class WordSynth:
         new_box = np.float32([*moved.min(axis=0), *moved.max(axis=0)])
         return warped, new_box
 
-    def _crop(self, img: np.ndarray, box: np.ndarray) -> np.ndarray:
+    def _crop(self, img: np.ndarray, box: np.ndarray, line_height: float | None = None) -> np.ndarray:
         h, w = img.shape[:2]
-        bh = box[3] - box[1]
-        # Margins from tight (clipping a little) to loose, as a detector would give.
-        mx = self.rng.uniform(-0.05, 0.5, 2) * bh
-        my = self.rng.uniform(-0.12, 0.35, 2) * bh
+        if line_height is None:
+            bh = box[3] - box[1]
+            # Margins from tight (clipping a little) to loose, as a detector would give.
+            mx = self.rng.uniform(-0.05, 0.5, 2) * bh
+            my = self.rng.uniform(-0.12, 0.35, 2) * bh
+        else:
+            # A steep word's box is the upright box of a turned line (as IC15's crops are), and
+            # its letters reach that box's edges only at the corners: margins scale with the
+            # line's own height and never cut into it.
+            mx = my = self.rng.uniform(0, STEEP_MARGIN, 2) * line_height
         x1 = int(np.clip(box[0] - mx[0], 0, w - 2))
         x2 = int(np.clip(box[2] + mx[1], x1 + 2, w))
         y1 = int(np.clip(box[1] - my[0], 0, h - 2))

@@ -140,3 +140,32 @@ def test_a_neighbouring_line_is_drawn_outside_the_words_box_never_across_it(synt
         ink_rows = np.flatnonzero((np.asarray(canvas) < 128).any(axis=1))
         assert len(ink_rows) > 0
         assert not ((ink_rows >= box[1]) & (ink_rows < box[3])).any()  # the word's own rows stay clear
+
+
+@pytest.mark.parametrize("text_w, text_h, degrees", [(300, 40, 12), (300, 40, -40), (60, 50, 25), (500, 30, 33)])
+def test_a_steep_words_canvas_holds_its_whole_turned_box_and_margin(text_w, text_h, degrees):
+    import cv2
+
+    from model.synth import steep_room
+
+    margin = 0.3 * text_h
+    pad_x, pad_y = steep_room(text_w, text_h, degrees, margin)
+    w, h = text_w + 2 * pad_x, text_h + 2 * pad_y
+    t = np.deg2rad(degrees)
+    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
+    centre = np.array([w / 2, h / 2])
+    turn = lambda pts: (np.asarray(pts, float) - centre) @ rot.T + centre  # noqa: E731
+    canvas = turn([[0, 0], [w, 0], [w, h], [0, h]]).astype(np.float32)
+    line = turn([[pad_x, pad_y], [pad_x + text_w, pad_y], [pad_x + text_w, pad_y + text_h], [pad_x, pad_y + text_h]])
+    (x1, y1), (x2, y2) = line.min(axis=0) - margin, line.max(axis=0) + margin
+    for corner in [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]:
+        assert cv2.pointPolygonTest(canvas, (float(corner[0]), float(corner[1])), False) >= 0
+
+
+def test_a_steep_words_crop_never_cuts_into_its_box(synth):
+    img = np.zeros((300, 400, 3), np.uint8)
+    box = np.float32([100, 80, 300, 220])
+    for _ in range(50):
+        crop = synth._crop(img, box, line_height=30)
+        assert 140 <= crop.shape[0] <= 140 + 2 * 0.3 * 30 + 1
+        assert 200 <= crop.shape[1] <= 200 + 2 * 0.3 * 30 + 1

@@ -60,22 +60,33 @@ def handler(event: dict, context) -> dict:
     """Lambda entry point (API Gateway HTTP API v2 or REST v1 events)."""
     # Powertools metrics share state across instances: name the function per invocation.
     metrics.set_default_dimensions(Function=FUNCTION)
-    if not _is_http_event(event, context):
-        return _not_an_http_event(event, context)
+    fault = _http_event_fault(event, context)
+    if fault:
+        return _not_an_http_event(event, context, fault)
     return _asgi(event, context)
 
 
-def _is_http_event(event: object, context) -> bool:
-    """Whether Mangum can serve ``event``: it knows the event's kind (not a direct invoke or
-    a warm-up ping) and can read a request out of it. A hand-made event (``sam local
-    invoke -e``, a test console) can have any field null or of the wrong type, and Mangum
-    then raises whatever its parsing meets, so any exception here means a malformed event."""
+# What Mangum's parsing raises on a malformed event: KeyError, TypeError, AttributeError,
+# binascii.Error and UnicodeEncodeError (ValueErrors), RuntimeError for an unknown kind.
+_PARSE_ERRORS = (RuntimeError, LookupError, TypeError, AttributeError, ValueError)
+
+
+def _http_event_fault(event: object, context) -> str | None:
+    """Why Mangum cannot serve ``event`` (None: it can). It must know the event's kind (not
+    a direct invoke or a warm-up ping) and read a request out of it; a hand-made event
+    (``sam local invoke -e``, a test console) can have any field null or mistyped."""
     try:
         request = _asgi.infer(event, context)
-        scope, _ = request.scope, request.body
-    except Exception:  # the event, not this code, is at fault (see above)
-        return False
-    return isinstance(scope.get("method"), str) and _request_id(event) is not None
+        scope, _ = request.scope, request.body  # the same parsing Mangum does before the app runs
+    except _PARSE_ERRORS as exc:
+        return f"{type(exc).__name__}: {exc}"[:200]
+    if not isinstance(scope.get("method"), str):
+        return "the method is not a string"
+    if not isinstance(event.get("isBase64Encoded", False), bool):
+        return "isBase64Encoded is not true or false"
+    if _request_id(event) is None:
+        return "requestContext.requestId is not a string"
+    return None
 
 
 def _request_id(event: dict) -> str | None:
@@ -86,9 +97,9 @@ def _request_id(event: dict) -> str | None:
     return request_id if isinstance(request_id, str) else None
 
 
-def _not_an_http_event(event: object, context) -> dict:
+def _not_an_http_event(event: object, context, fault: str) -> dict:
     """A 400 in the API's error body, not a Lambda error: the function is API Gateway's."""
-    logger.warning("not an API Gateway event", extra={"event_keys": event_outline(event)})
+    logger.warning("not an API Gateway event", extra={"event_keys": event_outline(event), "fault": fault})
     body = errors.error_body("bad_request", "not a well-formed API Gateway HTTP event (this function serves "
                              "the HTTP API)", getattr(context, "aws_request_id", "local"))
     return {"statusCode": 400, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}

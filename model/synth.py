@@ -49,6 +49,7 @@ STEEP_DEGREES = (12.0, 40.0)
 STEEP_MARGIN = 0.3  # a steep word's crop margin, at most this share of its line's height
 GLOW = 0.08  # about half of them light letters on a darker ground
 NEIGHBOURS = 0.06
+RENDER_ATTEMPTS = 5  # fresh draws (a new word and font each) before a FreeType error stops training
 # Characters that appear in real words' images but not in the alphabet.
 PUNCTUATION = "!?.,:;'\"()-&/#$%*+@"
 # Every character a sample may draw (``punctuated`` also brackets words): the GPU bundle's
@@ -423,6 +424,17 @@ class WordSynth:
         return img
 
     def sample(self) -> tuple[np.ndarray, str]:
+        # Among 2,600 fonts a few fail in FreeType for some size and stroke ("array allocation
+        # size too large" stopped phase 16 at epoch 12): draw the word again, in another font.
+        for attempt in range(RENDER_ATTEMPTS):
+            try:
+                return self._sample_once()
+            except OSError:
+                if attempt == RENDER_ATTEMPTS - 1:
+                    raise
+        raise AssertionError("unreachable")
+
+    def _sample_once(self) -> tuple[np.ndarray, str]:
         text = self.random_text()
         label = normalize_text(text)
         if self.rng.random() < STACKED and 2 <= len(label) <= 8:

@@ -169,3 +169,24 @@ def test_a_steep_words_crop_never_cuts_into_its_box(synth):
         crop = synth._crop(img, box, line_height=30)
         assert 140 <= crop.shape[0] <= 140 + 2 * 0.3 * 30 + 1
         assert 200 <= crop.shape[1] <= 200 + 2 * 0.3 * 30 + 1
+
+
+def test_a_font_freetype_cannot_draw_costs_one_draw_not_the_training_run(synth, monkeypatch):
+    import model.synth as synth_module
+
+    real_render, calls = synth.render, []
+
+    def render_failing_once(text):
+        calls.append(text)
+        if len(calls) == 1:
+            raise OSError("array allocation size too large")
+        return real_render(text)
+
+    monkeypatch.setattr(synth, "render", render_failing_once)
+    monkeypatch.setattr(synth_module, "STACKED", 0.0)
+    img, label = synth.sample()
+    assert len(calls) == 2 and img.ndim == 3 and label
+
+    monkeypatch.setattr(synth, "render", lambda text: (_ for _ in ()).throw(OSError("always")))
+    with pytest.raises(OSError, match="always"):  # a generator that cannot draw at all still stops
+        synth.sample()

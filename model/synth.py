@@ -40,15 +40,6 @@ DOT_MATRIX = 0.04
 WIDE_SPACING = 0.06
 TINY = 0.08
 PUNCTUATED = 0.10
-# IC15 hold-out misses after phase 15 (dev_log.md): words turned well off the horizontal
-# inside their upright box (IC15 crops are the boxes of rotated quadrilaterals), neon and
-# back-lit letters whose light bleeds around them, and a neighbouring line of text cut by
-# the crop's top or bottom edge.
-STEEP = 0.08
-STEEP_DEGREES = (12.0, 40.0)
-STEEP_MARGIN = 0.3  # a steep word's crop margin, at most this share of its line's height
-GLOW = 0.08  # about half of them light letters on a darker ground
-NEIGHBOURS = 0.06
 RENDER_ATTEMPTS = 5  # fresh draws (a new word and font each) before a FreeType error stops training
 # Characters that appear in real words' images but not in the alphabet.
 PUNCTUATION = "!?.,:;'\"()-&/#$%*+@"
@@ -75,18 +66,6 @@ def curve(img: np.ndarray, box: np.ndarray, bend: float) -> tuple[np.ndarray, np
     top = box[1] + pad - max(bend, 0.0)
     bottom = box[3] + pad + max(-bend, 0.0)
     return out, np.float32([box[0], top, box[2], bottom])
-
-
-def steep_room(text_w: float, text_h: float, degrees: float, margin: float) -> tuple[int, int]:
-    """Padding (x, y) a text_w x text_h line needs on its canvas so that, turned by
-    ``degrees``, its upright box grown by ``margin`` on each side still lies on the canvas."""
-    t = np.deg2rad(abs(degrees))
-    c, s = float(np.cos(t)), float(np.sin(t))
-    box_w, box_h = text_w * c + text_h * s + 2 * margin, text_w * s + text_h * c + 2 * margin
-    # That box turned back into the canvas's frame: its half-extents past the line's.
-    need_x = (box_w * c + box_h * s - text_w) / 2
-    need_y = (box_w * s + box_h * c - text_h) / 2
-    return int(np.ceil(need_x)) + 2, int(np.ceil(need_y)) + 2
 
 
 def latin_font_name(path: str) -> tuple[str, str] | None:
@@ -254,12 +233,7 @@ class WordSynth:
             text_w = int(font.getlength(text)) + 2
         ascent, descent = font.getmetrics()
         text_h = ascent + descent
-        degrees = self._rotation_degrees()
-        steep = abs(degrees) >= STEEP_DEGREES[0]
         pad_x, pad_y = int(size * 0.6), int(size * 0.5)
-        if steep:  # room for the turned word's whole upright box, not edge pixels the warp copies out
-            room_x, room_y = steep_room(text_w, text_h, degrees, STEEP_MARGIN * text_h)
-            pad_x, pad_y = max(pad_x, room_x), max(pad_y, room_y)
         W, H = text_w + 2 * pad_x, text_h + 2 * pad_y
         bg, fg = self._colours()
         canvas = Image.fromarray(self._background(H, W, bg).astype(np.uint8))
@@ -272,19 +246,15 @@ class WordSynth:
             shadow = tuple(int(c) for c in (np.array(fg_t) * 0.3 + bg * 0.3))
             self._draw_text(draw, (pad_x + off, pad_y + off), text, font, shadow, spacing, 0, shadow)
         self._draw_text(draw, (pad_x, pad_y), text, font, fg_t, spacing, stroke, stroke_fill)
-        if self.rng.random() < NEIGHBOURS:
-            self._draw_neighbour(draw, font, fg_t, (pad_x, pad_y, pad_x + text_w, pad_y + text_h))
         img = np.asarray(canvas)
-        if self.rng.random() < GLOW and _luminance(fg) > _luminance(bg) + 40:  # light bleeds from light letters
-            img = self._glow(img, size)
         if self.rng.random() < DOT_MATRIX:
             img = self._dot_matrix(img, self._background(H, W, bg).astype(np.uint8), size)
         box = np.array([pad_x, pad_y, pad_x + text_w, pad_y + text_h], np.float32)
         if self.rng.random() < CURVED:
             bend = self.rng.uniform(0.15, 0.6) * (box[3] - box[1]) * self.rng.choice([-1.0, 1.0])
             img, box = curve(img, box, float(bend))
-        img, box = self._geometric(img, box, degrees)
-        img = self._photometric(self._crop(img, box, line_height=text_h if steep else None))
+        img, box = self._geometric(img, box)
+        img = self._photometric(self._crop(img, box))
         if self.rng.random() < TINY:  # text a few pixels high, as on far-off signs (after the
             img = self._shrunk(img, self.rng.uniform(10, 18))  # blur: it would blur twice)
         return img
@@ -310,28 +280,6 @@ class WordSynth:
         dots = (cy**2 + cx**2) <= (pitch * 0.38) ** 2
         return np.where(dots[..., None], img, background)
 
-    def _draw_neighbour(self, draw, font, fill, box: tuple[int, int, int, int]) -> None:
-        """Another line of text just above or below the word (a sign's next line): the
-        crop's margin (``_crop``) then shows a strip of it, which the label leaves out."""
-        x1, y1, x2, y2 = box
-        other = self.words[int(self.rng.integers(0, len(self.words)))]
-        gap = (y2 - y1) * self.rng.uniform(0.05, 0.3)
-        x = x1 + (x2 - x1) * self.rng.uniform(-0.3, 0.3)
-        if self.rng.random() < 0.5:
-            left, top, right, bottom = font.getbbox(other)
-            y = y1 - gap - bottom  # the other line's ink ends ``gap`` above the word's box
-        else:
-            y = y2 + gap - font.getbbox(other)[1]  # its ink starts ``gap`` below
-        draw.text((x, y), other, font=font, fill=fill)
-
-    def _glow(self, img: np.ndarray, size: int) -> np.ndarray:
-        """Neon or back-lit letters: a blurred copy screen-blended over the image, so light
-        parts (the letters) bleed into their surroundings and dark ones stay dark."""
-        sigma = size * self.rng.uniform(0.08, 0.25)
-        halo = cv2.GaussianBlur(img, (0, 0), sigma).astype(np.float32) * self.rng.uniform(0.6, 1.0)
-        out = 255.0 - (255.0 - img.astype(np.float32)) * (255.0 - halo) / 255.0
-        return np.clip(out, 0, 255).astype(np.uint8)
-
     @staticmethod
     def _shrunk(img: np.ndarray, height: float) -> np.ndarray:
         h, w = img.shape[:2]
@@ -350,20 +298,13 @@ class WordSynth:
             x += font.getlength(ch) + spacing
 
     # -- distortions -------------------------------------------------------------
-    def _rotation_degrees(self) -> float:
-        """Most words a few degrees off level; ``STEEP`` of them turned 12-40 degrees."""
-        if self.rng.random() < STEEP:
-            return float(self.rng.uniform(*STEEP_DEGREES) * self.rng.choice([-1.0, 1.0]))
-        return float(self.rng.normal(0, 3) if self.rng.random() < 0.7 else self.rng.normal(0, 8))
-
-    def _geometric(self, img: np.ndarray, box: np.ndarray,
-                   degrees: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _geometric(self, img: np.ndarray, box: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         h, w = img.shape[:2]
         src = np.float32([[0, 0], [w, 0], [w, h], [0, h]])
         jitter = self.rng.uniform(-1, 1, (4, 2)).astype(np.float32)
         strength = self.rng.choice([0.0, 0.04, 0.08, 0.14], p=[0.3, 0.35, 0.25, 0.1])
         dst = src + jitter * np.float32([w, h]) * strength
-        angle = np.deg2rad(self._rotation_degrees() if degrees is None else degrees)
+        angle = np.deg2rad(self.rng.normal(0, 3) if self.rng.random() < 0.7 else self.rng.normal(0, 8))
         shear = self.rng.normal(0, 0.15) if self.rng.random() < 0.3 else 0.0
         c, s = np.cos(angle), np.sin(angle)
         rot = np.float32([[c, -s + shear], [s, c]])
@@ -378,18 +319,12 @@ class WordSynth:
         new_box = np.float32([*moved.min(axis=0), *moved.max(axis=0)])
         return warped, new_box
 
-    def _crop(self, img: np.ndarray, box: np.ndarray, line_height: float | None = None) -> np.ndarray:
+    def _crop(self, img: np.ndarray, box: np.ndarray) -> np.ndarray:
         h, w = img.shape[:2]
-        if line_height is None:
-            bh = box[3] - box[1]
-            # Margins from tight (clipping a little) to loose, as a detector would give.
-            mx = self.rng.uniform(-0.05, 0.5, 2) * bh
-            my = self.rng.uniform(-0.12, 0.35, 2) * bh
-        else:
-            # A steep word's box is the upright box of a turned line (as IC15's crops are), and
-            # its letters reach that box's edges only at the corners: margins scale with the
-            # line's own height and never cut into it.
-            mx = my = self.rng.uniform(0, STEEP_MARGIN, 2) * line_height
+        bh = box[3] - box[1]
+        # Margins from tight (clipping a little) to loose, as a detector would give.
+        mx = self.rng.uniform(-0.05, 0.5, 2) * bh
+        my = self.rng.uniform(-0.12, 0.35, 2) * bh
         x1 = int(np.clip(box[0] - mx[0], 0, w - 2))
         x2 = int(np.clip(box[2] + mx[1], x1 + 2, w))
         y1 = int(np.clip(box[1] - my[0], 0, h - 2))

@@ -1,8 +1,6 @@
-"""Synthetic training words: each distortion and failure class draws what it says."""
+"""Synthetic training words: the arc distortion moves the text where its box says."""
 
 from __future__ import annotations
-
-import math
 
 import numpy as np
 import pytest
@@ -87,88 +85,6 @@ def test_dot_matrix_lettering_keeps_only_dots_of_the_text(synth):
 def test_tiny_text_is_a_few_pixels_high(synth):
     img = synth._shrunk(np.zeros((60, 200, 3), np.uint8), 12)
     assert img.shape[:2] == (12, 40)
-
-
-def _bar_image() -> tuple[np.ndarray, np.ndarray]:
-    """A dark 'word' (a bar 160 x 20) on white, and its box."""
-    img = np.full((80, 240, 3), 255, np.uint8)
-    img[30:50, 40:200] = 0
-    return img, np.float32([40, 30, 200, 50])
-
-
-def test_a_steep_word_fills_an_upright_box_much_taller_than_itself(synth):
-    img, box = _bar_image()
-    _, level = synth._geometric(img, box, degrees=0.0)
-    _, steep = synth._geometric(img, box, degrees=35.0)
-    level_h, steep_h = level[3] - level[1], steep[3] - steep[1]
-    assert steep_h > 3 * level_h  # 160 * sin(35) + 20 * cos(35) = 108 px against about 20
-    assert steep[2] - steep[0] < level[2] - level[0]
-
-
-def test_steep_words_are_the_share_asked_for_and_within_their_angles(synth):
-    import model.synth as synth_module
-
-    low, high = synth_module.STEEP_DEGREES
-    angles = np.abs([synth._rotation_degrees() for _ in range(4000)])
-    steep = angles[angles >= low]
-    # The steep share, plus the tail of the 30% drawn around level with a deviation of 8 degrees.
-    tail = (1 - synth_module.STEEP) * 0.3 * math.erfc(low / 8 / math.sqrt(2))
-    assert abs(len(steep) / len(angles) - (synth_module.STEEP + tail)) < 0.02
-    assert steep.max() <= max(high, 45)  # the 8-degree tail almost never passes 40 degrees
-
-
-def test_glow_bleeds_light_letters_into_a_dark_ground_and_keeps_far_pixels_dark(synth):
-    img = np.zeros((60, 200, 3), np.uint8)
-    img[20:40, 40:160] = 230  # light letters on black
-    out = synth._glow(img, size=40)
-    assert out[14, 100].mean() > 20  # a few pixels above the letters: lit
-    assert out[25:35, 60:140].min() >= 230  # the letters stay at least as light
-    assert out[:3, :3].max() < 10 and out[-3:, -3:].max() < 10  # far corners stay dark
-
-
-def test_a_neighbouring_line_is_drawn_outside_the_words_box_never_across_it(synth):
-    from PIL import Image, ImageDraw
-
-    from model.synth import load_font
-
-    font = load_font(synth.fonts[0], 32)
-    for _ in range(10):
-        canvas = Image.new("L", (400, 200), 255)
-        draw = ImageDraw.Draw(canvas)
-        box = (100, 80, 300, 120)
-        synth._draw_neighbour(draw, font, 0, box)
-        ink_rows = np.flatnonzero((np.asarray(canvas) < 128).any(axis=1))
-        assert len(ink_rows) > 0
-        assert not ((ink_rows >= box[1]) & (ink_rows < box[3])).any()  # the word's own rows stay clear
-
-
-@pytest.mark.parametrize("text_w, text_h, degrees", [(300, 40, 12), (300, 40, -40), (60, 50, 25), (500, 30, 33)])
-def test_a_steep_words_canvas_holds_its_whole_turned_box_and_margin(text_w, text_h, degrees):
-    import cv2
-
-    from model.synth import steep_room
-
-    margin = 0.3 * text_h
-    pad_x, pad_y = steep_room(text_w, text_h, degrees, margin)
-    w, h = text_w + 2 * pad_x, text_h + 2 * pad_y
-    t = np.deg2rad(degrees)
-    rot = np.array([[np.cos(t), -np.sin(t)], [np.sin(t), np.cos(t)]])
-    centre = np.array([w / 2, h / 2])
-    turn = lambda pts: (np.asarray(pts, float) - centre) @ rot.T + centre  # noqa: E731
-    canvas = turn([[0, 0], [w, 0], [w, h], [0, h]]).astype(np.float32)
-    line = turn([[pad_x, pad_y], [pad_x + text_w, pad_y], [pad_x + text_w, pad_y + text_h], [pad_x, pad_y + text_h]])
-    (x1, y1), (x2, y2) = line.min(axis=0) - margin, line.max(axis=0) + margin
-    for corner in [(x1, y1), (x2, y1), (x2, y2), (x1, y2)]:
-        assert cv2.pointPolygonTest(canvas, (float(corner[0]), float(corner[1])), False) >= 0
-
-
-def test_a_steep_words_crop_never_cuts_into_its_box(synth):
-    img = np.zeros((300, 400, 3), np.uint8)
-    box = np.float32([100, 80, 300, 220])
-    for _ in range(50):
-        crop = synth._crop(img, box, line_height=30)
-        assert 140 <= crop.shape[0] <= 140 + 2 * 0.3 * 30 + 1
-        assert 200 <= crop.shape[1] <= 200 + 2 * 0.3 * 30 + 1
 
 
 def test_a_font_freetype_cannot_draw_costs_one_draw_not_the_training_run(synth, monkeypatch):

@@ -361,13 +361,12 @@ class WordSynth:
     def sample(self) -> tuple[np.ndarray, str]:
         # Among 2,600 fonts a few fail in FreeType for some size and stroke ("array allocation
         # size too large" stopped phase 16 at epoch 12): draw the word again, in another font.
-        for attempt in range(RENDER_ATTEMPTS):
+        for _ in range(RENDER_ATTEMPTS - 1):
             try:
                 return self._sample_once()
             except OSError:
-                if attempt == RENDER_ATTEMPTS - 1:
-                    raise
-        raise AssertionError("unreachable")
+                continue
+        return self._sample_once()  # the last try's error stops the run
 
     def _sample_once(self) -> tuple[np.ndarray, str]:
         text = self.random_text()

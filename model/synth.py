@@ -68,6 +68,7 @@ def curve(img: np.ndarray, box: np.ndarray, bend: float) -> tuple[np.ndarray, np
     return out, np.float32([box[0], top, box[2], bottom])
 
 
+@functools.cache  # find_fonts reads every font once; device_bundle.pick_fonts asks again by path
 def latin_font_name(path: str) -> tuple[str, str] | None:
     """(family, style) as a font file names itself, e.g. ("Cabin", "Regular"), when it draws
     Latin letters; None when it does not. Symbol and icon fonts draw boxes, nothing or one

@@ -97,11 +97,17 @@ def test_small_images_keep_their_size():
     assert (out.width, out.height) == (220, 64) and out.note is None
 
 
-def test_budget_and_side_come_from_the_environment(monkeypatch):
-    monkeypatch.setenv("OCR_MAX_ANNOTATED_BYTES", "100000")
-    monkeypatch.setenv("OCR_ANNOTATE_MAX_SIDE", "1000")
+def test_side_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("OCR_ANNOTATE_MAX_SIDE", "500")  # the default byte budget holds 500 px of noise
     out = render(noisy_photo(1200, 1600, seed=3), [], **limits())
-    assert len(out.data) <= 100_000 and max(out.width, out.height) < 1000
+    assert (out.width, out.height) == (500, 375)
+
+
+def test_budget_comes_from_the_environment(monkeypatch):
+    monkeypatch.setenv("OCR_MAX_ANNOTATED_BYTES", "100000")
+    monkeypatch.setenv("OCR_ANNOTATE_MAX_SIDE", "4000")  # the side alone would keep all 1600 px
+    out = render(noisy_photo(1200, 1600, seed=3), [], **limits())
+    assert len(out.data) <= 100_000 and max(out.width, out.height) < 1600
 
 
 def test_an_annotated_photo_is_no_larger_than_the_photo_it_annotates(data_dir):

@@ -8,7 +8,10 @@ real training sets' image hold-outs; never a test split) as the engine serves (m
 the engine's beam, LM weight, bonus and gate; tall crops read every way unless
 OCR_READ_TALL=0; OCR_READ_STRETCH times as wide), then with the LM ungated (its reading always kept: the decoding before
 the gate) and without the language model. Prints word accuracy per set as served, the
-totals, and CER; ``--record TITLE`` appends the table to the training record's dev log
+totals, CER, and against the first candidate the crops each reads that the other does not,
+with the sign test's p (McNemar's exact test: how often two readers as good as each other
+would split that unevenly; the dev crops cannot tell apart a few words' difference);
+``--record TITLE`` appends the table to the training record's dev log
 (``model/checkpoints/dev_log.md``), where each lever's gain is kept.
 """
 
@@ -19,12 +22,14 @@ import math
 import sys
 from pathlib import Path
 
+import numpy as np
 from ocr_engine.config import load_settings
 from ocr_engine.pipeline import DecodeOptions, OcrEngine
 from ocr_tools.evaluate import recognition_score
 from ocr_tools.paths import data_dir
+from scipy.stats import binomtest
 
-from model.tune_decoding import dev_sets, keras_probs, record
+from model.tune_decoding import dev_sets, keras_probs, record, words_right
 
 DEV_LOG = Path(__file__).resolve().parent / "checkpoints" / "dev_log.md"
 
@@ -39,7 +44,8 @@ def parse_candidate(spec: str) -> tuple[str, Path, str]:
 
 
 def score_candidate(engine: OcrEngine, weights: Path, width: str, sets: dict) -> dict[str, dict]:
-    """-> {set: {"lm": RecognitionScore, "plain": RecognitionScore}} for one candidate."""
+    """-> {set: {"lm", "ungated", "plain": RecognitionScore; "right": per crop, read right as
+    served}} for one candidate."""
     predict = keras_probs(weights, width)
     out = {}
     for name, (crops, labels) in sets.items():
@@ -49,23 +55,35 @@ def score_candidate(engine: OcrEngine, weights: Path, width: str, sets: dict) ->
         plain = engine.decode_readings(probs, DecodeOptions(lm_weight=0.0, lm_bonus=0.0))
         out[name] = {"lm": recognition_score([r.text for r in gated], labels),
                      "ungated": recognition_score([r.text for r in ungated], labels),
-                     "plain": recognition_score([r.text for r in plain], labels)}
+                     "plain": recognition_score([r.text for r in plain], labels),
+                     "right": words_right(gated, labels)}
     return out
+
+
+def paired(reference: np.ndarray, candidate: np.ndarray) -> str:
+    """Crops only ``candidate`` reads right / only ``reference`` does, and the two-sided sign
+    test's p over those crops (the crops both or neither read say nothing about which is better)."""
+    won, lost = int(np.sum(candidate & ~reference)), int(np.sum(reference & ~candidate))
+    p = binomtest(won, won + lost).pvalue if won + lost else 1.0
+    return f"+{won} / -{lost} (p {p:.2f})"
 
 
 def table(results: dict[str, dict[str, dict]], sets: dict) -> list[str]:
     names = list(sets)
     n = sum(len(labels) for _, labels in sets.values())
+    first = next(iter(results))
     lines = ["| candidate | " + " | ".join(f"{s} ({len(sets[s][1])})" for s in names)
-             + f" | all {n}, as served | CER | LM ungated | without the LM |",
-             "|---" * (len(names) + 5) + "|"]
+             + f" | all {n}, as served | CER | LM ungated | without the LM | against {first} |",
+             "|---" * (len(names) + 6) + "|"]
+    reference = np.concatenate([results[first][s]["right"] for s in names])
     for label, scores in results.items():
         right, ungated, plain = (sum(round(scores[s][k].word_accuracy * scores[s][k].n) for s in names)
                                  for k in ("lm", "ungated", "plain"))
         cer = sum(scores[s]["lm"].cer * scores[s]["lm"].n for s in names) / n
+        versus = "" if label == first else paired(reference, np.concatenate([scores[s]["right"] for s in names]))
         lines.append(f"| {label} | " + " | ".join(f"{scores[s]['lm'].word_accuracy:.1%}" for s in names)
                      + f" | {right} ({right / n:.1%}) | {cer:.2%} | {ungated} ({ungated / n:.1%})"
-                     + f" | {plain} ({plain / n:.1%}) |")
+                     + f" | {plain} ({plain / n:.1%}) | {versus} |")
     return lines
 
 

@@ -64,43 +64,44 @@ def test_a_word_crop_is_read_with_detection_on_too(sample, plain_texts):
     assert recognition_score(detected, labels).word_accuracy >= plain - 0.05
 
 
-def test_decoding_probabilities_reads_as_an_upload_is_served(sample, plain_texts):
+@pytest.fixture(scope="module")
+def first_crops(sample) -> list[np.ndarray]:
+    """The pixels of the sample's first 20 crops, as an upload of each is decoded."""
+    from ocr_engine.imagefile import decode_image
+
+    return [decode_image(data, get_engine().settings).rgb for data, _ in sample[:20]]
+
+
+def test_decoding_probabilities_reads_as_an_upload_is_served(first_crops, plain_texts):
     # The tools that tune and record decoding (model.tune_decoding, model.test_point,
     # model.dev_compare) decode the output of the engine's crop step (OcrEngine.crop_probs,
     # with their own network) with decode_readings: on the same pixels, that must be what an
     # upload of the crop is served, or their figures would describe another reader.
-    from ocr_engine.imagefile import decode_image
-
     engine = get_engine()
-    crops = [decode_image(data, engine.settings).rgb for data, _ in sample[:20]]
     served = plain_texts[:20]
-    assert [d.text for d in engine.decode_readings(engine.crop_probs(crops))] == served
+    assert [d.text for d in engine.decode_readings(engine.crop_probs(first_crops))] == served
     assert sum(bool(t) for t in served) >= 15  # real readings, not twenty empty strings
 
 
-def test_the_engine_reads_crops_stretched_as_its_settings_say(data_dir):
+def test_the_engine_reads_crops_stretched_as_its_settings_say(first_crops):
     import dataclasses
 
-    from ocr_engine.imagefile import load_rgb
     from ocr_engine.pipeline import OcrEngine
 
     engine = get_engine()
     assert engine.settings.read_stretch != 1.0
-    crops = [load_rgb(path) for path, _ in read_label_file(data_dir / "iiit5k" / "test.tsv")[:20]]
     plain = OcrEngine(dataclasses.replace(engine.settings, read_stretch=1.0), engine.recognizer, engine.lm)
-    seen: dict[str, list[int]] = {}
+    widths: list[list[int]] = []  # per call, the width of each crop that reaches the network
 
-    def spy(name):
-        def predict(batch):
-            seen[name] = [c.shape[1] for c in batch]
-            return engine.recognizer.predict_crops(batch)
-        return predict
+    def predict(batch):
+        widths.append([c.shape[1] for c in batch])
+        return engine.recognizer.predict_crops(batch)
 
-    engine.crop_probs(crops, predict=spy("stretched"))
-    plain.crop_probs(crops, predict=spy("plain"))
-    ratios = np.array(seen["stretched"]) / np.array(seen["plain"])
-    assert ratios == pytest.approx(engine.settings.read_stretch, abs=0.02)  # each crop, after its margin
-    assert engine.read_crops(crops) != plain.read_crops(crops)  # the stretch changes some readings
+    engine.crop_probs(first_crops, predict=predict)
+    plain.crop_probs(first_crops, predict=predict)
+    stretched, unstretched = np.array(widths)
+    assert stretched / unstretched == pytest.approx(engine.settings.read_stretch, abs=0.02)  # after the margin
+    assert engine.read_crops(first_crops) != plain.read_crops(first_crops)  # the stretch changes some readings
 
 
 def test_the_records_name_the_decoding_and_its_language_model():

@@ -103,6 +103,9 @@ def test_a_font_freetype_cannot_draw_costs_one_draw_not_the_training_run(synth, 
     img, label = synth.sample()
     assert len(calls) == 2 and img.ndim == 3 and label
 
-    monkeypatch.setattr(synth, "render", lambda text: (_ for _ in ()).throw(OSError("always")))
+    def render_failing(text):
+        raise OSError("always")
+
+    monkeypatch.setattr(synth, "render", render_failing)
     with pytest.raises(OSError, match="always"):  # a generator that cannot draw at all still stops
         synth.sample()

@@ -1,0 +1,105 @@
+"""A greedy model soup chosen on the dev crops: ``python -m model.soup``.
+
+    python -m model.soup p10=model/artifacts/crnn.weights.h5 p15=model/checkpoints/phase15/last.weights.h5 \
+        p17=model/checkpoints/phase17/mean3.weights.h5 --width 32-64-128-128-384-384-192 \
+        --out model/checkpoints/soup.weights.h5 --record "Greedy soup"
+
+Fine-tunes of one network from the same start lie in one basin, so the mean of their weights
+often reads better than any of them at no cost in serving (Wortsman et al. 2022, "Model soups").
+The greedy recipe: score each ingredient alone on dev, then, from the best down, keep an
+ingredient only if the mean with it reads at least as many dev crops as the soup without it.
+Every score is the dev crops read as the engine serves (``model.dev_compare``: svt_train's words
+and the real sets' image hold-outs, never a test split). The soup is written to ``--out`` as a
+``.weights.h5`` that ``model.export`` takes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+from ocr_engine.config import load_settings
+from ocr_engine.pipeline import OcrEngine
+from ocr_tools.paths import data_dir
+
+from model.average import average_weights
+from model.dev_compare import DEV_LOG, score_candidate, table
+from model.tune_decoding import dev_sets, record
+
+
+def greedy_soup(ingredients: Sequence[str], score: Callable[[tuple[str, ...]], int]) -> tuple[tuple[str, ...], list]:
+    """Wortsman et al.'s greedy soup: ``score(members)`` is the dev crops the mean of
+    ``members`` reads. -> (the soup's members, the steps: (members tried, score, kept))."""
+    if not ingredients:
+        raise ValueError("no ingredients")
+    alone = sorted(ingredients, key=lambda name: score((name,)), reverse=True)  # stable: ties keep the given order
+    soup, best = (alone[0],), score((alone[0],))
+    steps = [(soup, best, True)]
+    for name in alone[1:]:
+        trial = (*soup, name)
+        result = score(trial)
+        kept = result >= best  # "at least as good": the paper's rule, a flatter soup on a tie
+        steps.append((trial, result, kept))
+        if kept:
+            soup, best = trial, result
+    return soup, steps
+
+
+def dev_scorer(paths: dict[str, Path], width: str, data: Path) -> tuple[Callable, dict]:
+    """-> (score(members): dev crops read as served by their mean, the full score tables by
+    members), each soup read once."""
+    engine = OcrEngine.from_settings(load_settings())
+    sets = dev_sets(data)
+    results: dict[tuple[str, ...], dict] = {}
+
+    def score(members: tuple[str, ...]) -> int:
+        key = tuple(sorted(members))
+        if key not in results:
+            with tempfile.TemporaryDirectory() as scratch:
+                weights = Path(scratch) / "soup.weights.h5"
+                average_weights([paths[m] for m in key], width).save_weights(weights)
+                results[key] = score_candidate(engine, weights, width, sets)
+            print(table({"+".join(key): results[key]}, sets)[-1], flush=True)
+        return sum(round(s["lm"].word_accuracy * s["lm"].n) for s in results[key].values())
+
+    return score, {"sets": sets, "results": results, "decoding": engine.decoding}
+
+
+def parse_ingredient(spec: str) -> tuple[str, Path]:
+    label, sep, path = spec.partition("=")
+    if not sep or not label or not path:
+        raise argparse.ArgumentTypeError(f"{spec!r}: expected LABEL=WEIGHTS")
+    return label, Path(path)
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("ingredients", nargs="+", type=parse_ingredient, help="LABEL=WEIGHTS, all of one width")
+    p.add_argument("--width", default="0.5", help="the network's width (model.widths)")
+    p.add_argument("--out", type=Path, required=True, help="the soup, a .weights.h5 file")
+    p.add_argument("--data", type=Path, default=data_dir())
+    p.add_argument("--record", metavar="TITLE", help=f"append the steps to {DEV_LOG.name} under this title")
+    args = p.parse_args(argv)
+    paths = dict(args.ingredients)
+    if len(paths) != len(args.ingredients):
+        p.error("each ingredient needs its own label")
+    score, tables = dev_scorer(paths, args.width, args.data)
+    soup, steps = greedy_soup(list(paths), score)
+    average_weights([paths[m] for m in soup], args.width).save_weights(args.out)
+    lines = ["| step | members | all, as served | kept |", "|---|---|---|---|"]
+    lines += [f"| {i} | {' + '.join(members)} | {total} | {'yes' if kept else 'no'} |"
+              for i, (members, total, kept) in enumerate(steps)]
+    scored = {"+".join(k): v for k, v in tables["results"].items()}
+    lines += ["", *table(scored, tables["sets"])]
+    print("\n".join(lines))
+    print(f"wrote {args.out}: the mean of {' + '.join(soup)}")
+    if args.record:
+        record(DEV_LOG, args.record, sys.argv[1:] if argv is None else argv, lines, module="model.soup",
+               note=tables["decoding"], markdown=True)
+
+
+if __name__ == "__main__":
+    main()

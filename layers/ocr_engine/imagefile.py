@@ -11,6 +11,7 @@ What is refused, and why:
   PIL raises for a truncated file (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays False), but
   libjpeg fills a scan that ends early with grey and only warns, so a JPEG must also hold
   at least one byte per ``JPEG_MAX_PIXELS_PER_BYTE`` pixels (see there);
+* a TIFF whose tiles are larger than that decoded-size budget (``_check_tiff_tiles``);
 * a JPEG of more than ``JPEG_MAX_SCANS`` scans: each scan is a full pass over the image,
   so a small file that repeats one tiny scan thousands of times decodes for minutes (libjpeg
   cannot be interrupted, and the request's deadline is only checked around the decode).
@@ -124,6 +125,7 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
             _check_dimensions(img.size, img.mode, settings)  # header only: nothing decoded yet
             _check_data_length(fmt, img.size, len(data))
             _check_jpeg_scans(fmt, data)
+            _check_tiff_tiles(img, settings)
             img.seek(0)
             img.load()
             orientation = _orientation(img)
@@ -176,6 +178,23 @@ def _check_dimensions(size: tuple[int, int], mode: str, settings: Settings) -> N
     if decoded > budget:
         raise ImageTooLarge(f"the image is {w}×{h} in mode {mode}: {decoded:,} bytes decoded; "
                             f"the limit is {budget:,} ({settings.max_pixels:,} pixels of 8-bit RGB)")
+
+
+def _check_tiff_tiles(img: Image.Image, settings: Settings) -> None:
+    """libtiff allocates a whole tile before decoding it, and a tile may be far larger than
+    the image it belongs to (a 172-byte file of 16×16 pixels can declare one 26720×26720 tile
+    and make the decoder touch 2 GB), so the tile counts against the decoded-size budget too.
+    Strips need no check: libtiff clamps a strip's rows to the image's height."""
+    tags = getattr(img, "tag_v2", None)
+    if tags is None:
+        return
+    tile_w, tile_h = tags.get(322), tags.get(323)  # TileWidth, TileLength
+    if not isinstance(tile_w, int) or not isinstance(tile_h, int):
+        return
+    decoded, budget = tile_w * tile_h * _BYTES_PER_PIXEL.get(img.mode, 4), settings.max_pixels * 3
+    if decoded > budget:
+        raise ImageTooLarge(f"the TIFF's tiles are {tile_w}×{tile_h} pixels: {decoded:,} bytes decoded "
+                            f"each; the limit is {budget:,}")
 
 
 def _check_data_length(fmt: str, size: tuple[int, int], n_bytes: int) -> None:

@@ -139,6 +139,14 @@ def test_only_the_bundled_files_are_served(client):
     assert not {"/docs", "/redoc", "/docs-assets/{name}"} & client.get("/openapi.json").json()["paths"].keys()
 
 
+def test_the_page_files_are_served_and_no_other_name_reaches_the_disk(client):
+    assert client.get("/static/app.js").status_code == 200
+    # A NUL byte and a name too long for the file system once raised from Path (a 500).
+    for name in ("..%2Fapp.py", "..%2F..%2Froutes%2Fpages.py", "a%00b", "a" * 300, "index.html%00.js"):
+        r = client.get(f"/static/{name}")
+        assert r.status_code == 404 and r.json()["error"]["code"] == "not_found", name
+
+
 def test_docs_through_lambda_as_api_gateway_calls_it():
     """The pages and a bundle through Mangum: JavaScript as text, well under Lambda's 6 MB."""
     from functions.api.app import handler

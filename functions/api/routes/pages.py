@@ -20,6 +20,9 @@ from functions.api.errors import error_response
 from functions.common.observability import logger
 
 STATIC = Path(__file__).resolve().parents[1] / "static"
+# The page's own files, listed once: a name is looked up, never joined to a path, so no
+# name (``..``, a NUL byte, 300 characters) can reach the file system.
+_STATIC_FILES = frozenset(p.name for p in STATIC.iterdir() if p.is_file())
 _DOCS_SPEC = importlib.util.find_spec("fastapi_offline")
 DOCS_ASSETS = Path(next(iter(_DOCS_SPEC.submodule_search_locations))) / "static" if _DOCS_SPEC else None
 if DOCS_ASSETS is None:  # /docs and /redoc would be blank pages: say so at the cold start
@@ -75,7 +78,6 @@ def index() -> FileResponse:
 
 @router.get("/static/{name}")
 def static_file(request: Request, name: str) -> Response:
-    path = (STATIC / name).resolve()
-    if path.parent != STATIC or not path.is_file():
+    if name not in _STATIC_FILES:
         return error_response(request, "not_found", "no such file", 404)
-    return FileResponse(path)
+    return FileResponse(STATIC / name)

@@ -11,6 +11,10 @@ import math
 from pathlib import Path
 from typing import Any
 
+# The largest labels file or boxes.json read: 64 MiB is over a million labelled crops, and a
+# bound keeps a wrong path (/dev/zero, a video) from filling the memory.
+MAX_LIST_BYTES = 64 << 20
+
 Words = list[tuple[list[float], str]]  # one image's labelled words: (bbox, text)
 Scenes = list[tuple[Path, Words]]
 
@@ -23,7 +27,7 @@ def read_label_file(tsv: Path, *, require_labels: bool = False) -> list[tuple[Pa
     score as read right); without it such a row is kept, as training sets have unlabelled
     rows that their readers skip while keeping every row's index (``model.real_sets``)."""
     try:
-        text = tsv.read_text(encoding="utf-8-sig")
+        text = _read_bounded(tsv).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValueError(f"{tsv} is not UTF-8 text (byte {exc.start}); expected path<TAB>label lines") from exc
     rows = []
@@ -35,10 +39,21 @@ def read_label_file(tsv: Path, *, require_labels: bool = False) -> list[tuple[Pa
         rel, label = line.split("\t", 1)
         if not rel.strip():
             raise ValueError(f"{tsv}:{n}: no path before the tab in {line[:60]!r}")
+        if "\0" in rel:
+            raise ValueError(f"{tsv}:{n}: the path holds a NUL byte, which no file name can: {rel[:60]!r}")
         if require_labels and not label.strip():
             raise ValueError(f"{tsv}:{n}: the label of {rel[:60]!r} is empty; expected 'path<TAB>label'")
         rows.append((tsv.parent / rel, label))
     return rows
+
+
+def _read_bounded(path: Path) -> bytes:
+    """A list file's bytes, read no further than ``MAX_LIST_BYTES`` + 1."""
+    with open(path, "rb") as f:
+        data = f.read(MAX_LIST_BYTES + 1)
+    if len(data) > MAX_LIST_BYTES:
+        raise ValueError(f"{path} is larger than {MAX_LIST_BYTES >> 20} MiB; is it the right file?")
+    return data
 
 
 def _bbox(value: Any) -> bool:
@@ -65,12 +80,17 @@ def read_scenes(folder: Path) -> Scenes:
     """A folder with images/ and boxes.json -> [(image path, [(bbox, text)])]."""
     path = folder / "boxes.json"
     try:
-        boxes = json.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is not JSON
+        boxes = json.loads(_read_bounded(path).decode("utf-8-sig"))  # a BOM is not JSON
     except UnicodeDecodeError as exc:
         raise ValueError(f"{path} is not UTF-8 text") from exc
     except json.JSONDecodeError as exc:
         raise ValueError(f"{path}:{exc.lineno}: not valid JSON ({exc.msg})") from exc
+    expected = f"{path}: expected {{image name: [{{\"bbox\": [x1, y1, x2, y2], \"text\": ...}}]}}"
+    if not isinstance(boxes, dict):
+        raise ValueError(expected)
+    if any("\0" in name for name in boxes):
+        raise ValueError(f"{path}: an image name holds a NUL byte, which no file name can")
     try:
         return [(folder / "images" / name, _scene_words(path, name, words)) for name, words in sorted(boxes.items())]
     except (AttributeError, KeyError, TypeError) as exc:
-        raise ValueError(f"{path}: expected {{image name: [{{\"bbox\": [x1, y1, x2, y2], \"text\": ...}}]}}") from exc
+        raise ValueError(expected) from exc

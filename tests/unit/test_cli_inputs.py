@@ -166,6 +166,31 @@ def test_every_dataset_labels_file_still_loads_whole(data_dir):
             assert read_label_file(tsv, require_labels=True) == rows
 
 
+
+def test_an_endless_labels_file_is_read_only_to_its_limit(capsys):
+    line = one_line_error(*ocr(["eval", "/dev/zero"], capsys)[::2])
+    assert line == "ocr eval: error: /dev/zero is larger than 64 MiB; is it the right file?"
+
+
+def test_a_path_with_a_nul_byte_is_an_error_with_its_line(labels, capsys):
+    labels.write_text("crops/b.png\ttwo\ncrops/a\0.png\tone\n", encoding="utf-8")
+    assert one_line_error(*ocr(["eval", str(labels)], capsys)[::2]).startswith(
+        f"ocr eval: error: {labels}:2: the path holds a NUL byte")
+
+
+def test_a_scene_name_with_a_nul_byte_is_an_error(tmp_path, capsys):
+    (tmp_path / "boxes.json").write_text('{"a\\u0000b.png": []}')
+    line = one_line_error(*ocr(["eval-scenes", str(tmp_path)], capsys)[::2])
+    assert line == (f"ocr eval-scenes: error: {tmp_path / 'boxes.json'}: "
+                    "an image name holds a NUL byte, which no file name can")
+
+
+@pytest.mark.parametrize("content", ["[]", '"w.png"', "7", '["a", "b"]'])
+def test_scenes_that_are_not_an_object_of_images_are_an_error(tmp_path, capsys, content):
+    (tmp_path / "boxes.json").write_text(content)
+    line = one_line_error(*ocr(["eval-scenes", str(tmp_path)], capsys)[::2])
+    assert line.startswith(f"ocr eval-scenes: error: {tmp_path / 'boxes.json'}: expected {{image name:")
+
 # -- 4. a scene's bbox is four finite numbers -------------------------------------------------
 @pytest.mark.parametrize("bbox", ["[0, 0]", "[0, 0, 10, 10, 5]", '["a", "b", "c", "d"]', "[0, 0, 10, NaN]",
                                   "[0, 0, 10, Infinity]", "[true, 0, 10, 10]", "null", "7"])

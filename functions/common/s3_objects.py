@@ -11,8 +11,9 @@ Per object: skip what is not an image and our own results, fetch the object
   retrying cannot help it;
 * an object no retry can help is dropped, logged and counted (``RecordsDropped``), with no
   result: the object or its version is gone (``NoSuchKey``, ``NoSuchVersion``, deleted or
-  replaced by a newer version before its result was written), or its key is too long for
-  ``<key>.ocr.json`` to fit S3's 1,024-byte key limit;
+  replaced by a newer version before its result was written), its key is too long for
+  ``<key>.ocr.json`` to fit S3's 1,024-byte key limit, or the record names a bucket that no
+  bucket can be called (botocore refuses it before sending: ``ParamValidationError``);
 * any other S3 fault (throttling, 5xx, the network, access denied) raises: the caller
   decides how to retry. Retries are safe: results are overwritten.
 
@@ -29,7 +30,7 @@ from typing import Any
 from urllib.parse import unquote_plus
 
 from aws_lambda_powertools.utilities.data_classes.s3_event import S3EventRecord
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, ParamValidationError
 from ocr_engine.errors import ModelUnavailable, OcrError
 from ocr_engine.pipeline import OcrEngine
 from ocr_engine.schemas import ErrorResult, OcrResult
@@ -200,7 +201,7 @@ def process_object(store: S3Store, engine: OcrEngine, obj: S3Object, request_id:
         return "skipped"
     try:
         return _process(store, engine, obj, request_id)
-    except (Dropped, ObjectGone) as exc:
+    except (Dropped, ObjectGone, ParamValidationError) as exc:  # the last: a bucket name S3 cannot have
         record_dropped()
         logger.warning("record dropped", extra={"bucket": obj.bucket, "key": obj.key, "version_id": obj.version_id,
                                                 "reason": str(exc)})

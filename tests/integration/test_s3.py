@@ -142,6 +142,18 @@ def test_a_missing_object_is_dropped_and_counted_not_retried(s3, data_dir, capsy
     assert '"RecordsDropped":[1.0]' in emf and '"Errors"' not in emf  # counted apart: no alarm for it
 
 
+@pytest.mark.parametrize("bucket", ["Bad Bucket", "b" * 300, "arn:aws:s3:::x"])
+def test_a_bucket_no_bucket_can_be_called_is_dropped_not_retried(s3, data_dir, capsys, bucket):
+    client, module = s3
+    client.put_object(Bucket=BUCKET, Key="a.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
+    event = s3_event("b.png", "a.png")
+    event["Records"][0]["s3"]["bucket"]["name"] = bucket
+    out = module.handler(event, CONTEXT)  # a retry could not help: the event does not fail
+    assert out["outcomes"] == {"b.png": "dropped", "a.png": "done"}
+    assert keys(client) == {"a.png", "a.png.ocr.json"}
+    assert '"RecordsDropped":[1.0]' in _emf(capsys)
+
+
 def test_a_key_too_long_for_its_result_is_dropped_without_fetching_it(s3, data_dir, capsys):
     client, module = s3
     word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()

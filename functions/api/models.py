@@ -63,7 +63,8 @@ class OptionFields(_Options):
 class BatchImage(BaseModel):
     model_config = ConfigDict(strict=True)
 
-    image: str = Field(description="base64 image bytes, or a data URL (data:image/png;base64,...)")
+    image: str = Field(description="base64 image bytes (standard or URL-safe alphabet, padding optional), "
+                       "or a data URL (data:image/png;base64,...)")
     filename: str | None = Field(None, max_length=1024)
 
 

@@ -20,6 +20,8 @@ from functions.common.observability import logger, record_error, record_reading,
 _DATA_URL = re.compile(r"^data:(?P<mime>[\w/+.-]+)?(?:;[\w=-]+)*;base64,", re.IGNORECASE)
 # Characters of a base64 image that may decode to nothing: a data URL's prefix, line breaks.
 _BASE64_SLACK = 1024
+# The URL-safe alphabet (RFC 4648, section 5: JavaScript's and Python's urlsafe encoders) to the standard one.
+_URLSAFE_TO_STANDARD = str.maketrans("-_", "+/")
 
 
 def decoded_size_bound(*texts: str) -> int:
@@ -37,10 +39,13 @@ def image_bytes(text: str) -> bytes:
         if mime and not mime.startswith("image/"):
             raise InvalidImage(f"the data URL says {mime}, not an image type")
         text = text[match.end():]
+    # Clients differ: line breaks, the URL-safe alphabet and dropped '=' padding are all
+    # read; any other character is refused rather than skipped.
+    compact = "".join(text.split()).translate(_URLSAFE_TO_STANDARD)
     try:
-        return base64.b64decode("".join(text.split()), validate=True)
+        return base64.b64decode(compact + "=" * (-len(compact) % 4), validate=True)
     except (binascii.Error, ValueError) as exc:
-        raise InvalidImage(f"the image is not valid base64: {exc}") from exc
+        raise InvalidImage(f"the image is not valid base64 (standard or URL-safe): {exc}") from exc
 
 
 def _answer(image: DecodedImage, result: OcrResult, filename: str | None, annotate: bool, request_id: str,

@@ -70,6 +70,27 @@ def test_base64_errors(client, payload, status):
     assert r.json()["request_id"]
 
 
+@pytest.mark.parametrize("encode", [
+    lambda data: base64.urlsafe_b64encode(data).decode(),
+    lambda data: base64.urlsafe_b64encode(data).decode().rstrip("="),
+    lambda data: base64.b64encode(data).decode().rstrip("="),
+    lambda data: base64.encodebytes(data).decode(),  # MIME: a line break every 76 characters
+], ids=["url-safe", "url-safe unpadded", "unpadded", "line breaks"])
+def test_base64_as_other_clients_write_it_is_read(client, encode):
+    png = next(c for c in CASES if c.name == "palette PNG").data
+    # Bytes after the PNG's end that the standard alphabet writes '+/+/', then '==' padding.
+    data = png + b"\0" * (-len(png) % 3) + b"\xfb\xff\xbf" + b"\0"
+    assert base64.b64encode(data).decode().endswith("+/+/AA==")
+    r = client.post("/api/ocr/base64", json={"image": encode(data), "detect": False})
+    assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize("image", ["QUJDR", "QU=JDA", "QUJDRA==!", "QUJD*A=="])
+def test_base64_that_no_alphabet_or_padding_mends_is_refused(client, image):
+    r = client.post("/api/ocr/base64", json={"image": image})
+    assert r.status_code == 400 and "not valid base64" in r.json()["error"]["detail"], r.text
+
+
 def test_json_options_of_the_right_type_are_accepted(client):
     png = next(c for c in CASES if c.name == "palette PNG")
     r = client.post("/api/ocr/base64", json={"image": base64.b64encode(png.data).decode(), "detect": False,

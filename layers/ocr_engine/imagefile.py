@@ -36,7 +36,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
-from PIL import Image, ImageFile
+from PIL import Image, ImageFile, UnidentifiedImageError
 
 from ocr_engine.config import Settings
 from ocr_engine.errors import ImageTooLarge, InvalidImage, OcrError, UnsupportedFormat
@@ -139,6 +139,9 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
         raise ImageTooLarge(f"the image has too many pixels: {exc}") from exc
     except MemoryError as exc:
         raise ImageTooLarge("the image needs more memory to decode than this function has") from exc
+    except UnidentifiedImageError as exc:  # its own message names only a Python object
+        raise InvalidImage(f"the {fmt} image could not be opened: its header is damaged, or it is a kind of "
+                           f"{fmt} this decoder does not read (floating-point colour, say)") from exc
     except Exception as exc:  # whatever a decoder raises, the bytes are not a usable image
         reason = f"{type(exc).__name__}: {exc}"[:_DETAIL_CHARS]
         raise InvalidImage(f"the {fmt} image is corrupt or truncated ({reason})") from exc

@@ -83,8 +83,17 @@ async def _ocr_error(request: Request, exc: OcrError) -> JSONResponse:
     return error_response(request, exc.code, exc.message, status)
 
 
+def _validation_message(error: dict) -> str:
+    """pydantic's message, but in words for a text field sent where a file was expected
+    (its own message names a Python class)."""
+    if "Expected UploadFile" in error["msg"]:
+        return ("a text field, not a file: send the image as a file part "
+                "(with a filename, as curl -F file=@word.png does)")
+    return error["msg"]
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in exc.errors())
+    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {_validation_message(e)}" for e in exc.errors())
     return error_response(request, "invalid_request", detail, 422)
 
 

@@ -120,6 +120,12 @@ def test_several_file_parts_are_refused(client, api):
     assert resp["statusCode"] == 422 and json.loads(resp["body"])["error"]["code"] == "invalid_request"
 
 
+def test_an_image_sent_as_a_text_field_is_told_to_send_a_file(client):
+    r = client.post("/api/ocr", data={"file": "iVBORw0KGgo="})  # a form field, no filename
+    assert r.status_code == 422 and r.json()["error"]["detail"].startswith(
+        "body.file: a text field, not a file: send the image as a file part")
+
+
 def test_malformed_json_and_wrong_content_type(client):
     bad_json = client.post("/api/ocr/base64", content=b"{not json", headers={"content-type": "application/json"})
     assert bad_json.status_code == 422

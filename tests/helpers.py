@@ -4,6 +4,8 @@ stand-in HTTP body for botocore responses faked in tests."""
 from __future__ import annotations
 
 import io
+import struct
+import zlib
 from pathlib import Path
 
 import cv2
@@ -61,3 +63,28 @@ def write_crop(path: Path) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     cv2.imwrite(str(path), np.full((32, 100, 3), 200, np.uint8))
     return path
+
+
+def tiled_tiff(pixels: np.ndarray, tile: int, crafted: bool = False) -> bytes:
+    """A deflate TIFF of ``pixels`` (H×W×3 uint8) stored as one ``tile``×``tile`` tile, the image
+    in its top-left corner (TIFF allows a tile larger than the image; Pillow cannot write tiles).
+    ``crafted``: the tile's data is 1,000 zero bytes whatever its size, as an attacker's file."""
+    h, w, _ = pixels.shape
+    if crafted:
+        data = zlib.compress(bytes(1000))
+    else:
+        padded = np.zeros((tile, tile, 3), np.uint8)
+        padded[:h, :w] = pixels[:tile, :tile]
+        data = zlib.compress(padded.tobytes())
+    bits_at, data_at = 8, 16
+    ifd_at = data_at + len(data) + len(data) % 2
+    short, long_ = 3, 4
+    entries = [(256, short, 1, w), (257, short, 1, h), (258, short, 3, bits_at), (259, short, 1, 8),
+               (262, short, 1, 2), (277, short, 1, 3), (284, short, 1, 1), (322, long_, 1, tile),
+               (323, long_, 1, tile), (324, long_, 1, data_at), (325, long_, 1, len(data))]
+    out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at) + struct.pack("<HHH", 8, 8, 8) + b"\0\0")
+    out += data + b"\0" * (len(data) % 2) + struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        packed = struct.pack("<HH", value, 0) if kind == short and count == 1 else struct.pack("<I", value)
+        out += struct.pack("<HHI", tag, kind, count) + packed
+    return bytes(out + b"\0\0\0\0")

@@ -5,7 +5,8 @@ refused from its header, before any pixel is decoded.
 
 Measured on the development machine (peak RSS, MB, of a fresh process reading one image;
 before the fix -> now): a 1×20000 PNG 503 -> 137; a 6300×6300 16-bit PNG 1119 -> 289; a
-6300×6300 32-bit TIFF 1198 -> refused from its header (137); a 5470×5470 32-bit TIFF
+6300×6300 32-bit TIFF 1198 -> refused from its header (137); a 16×16 TIFF of one 26720×26720
+tile 2092 -> refused from its header; a 5470×5470 32-bit TIFF
 939 -> 312; a 6324×6324 RGB JPEG 670 -> 413. The process takes ~135 MB before any image.
 """
 
@@ -22,6 +23,7 @@ import pytest
 from PIL import Image
 
 from tests.conftest import REPO
+from tests.helpers import tiled_tiff
 
 PEAK_LIMIT_MB = 600
 _CHILD = r"""
@@ -73,7 +75,10 @@ def _gray_scene(side: int) -> np.ndarray:
 @pytest.fixture(scope="module")
 def images(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("memory")
-    paths = {name: folder / name for name in ("tall.png", "deep16.png", "float32-over.tif", "float32-under.tif")}
+    paths = {name: folder / name for name in ("tall.png", "deep16.png", "float32-over.tif", "float32-under.tif",
+                                              "tile-bomb.tif")}
+    # 16×16 pixels in 172 bytes, but one 26720×26720 tile: libtiff would allocate 2.1 GB for it.
+    paths["tile-bomb.tif"].write_bytes(tiled_tiff(np.zeros((16, 16, 3), np.uint8), tile=26720, crafted=True))
     Image.new("L", (1, 20000), 128).save(paths["tall.png"])
     big = _gray_scene(6300)  # 39.7 million pixels: under the 40 million limit
     Image.fromarray(big.astype(np.uint16) * 257).save(paths["deep16.png"])
@@ -85,13 +90,15 @@ def images(tmp_path_factory) -> dict[str, Path]:
 
 def test_small_files_with_many_pixels_stay_under_the_memory_bound(images):
     assert all(p.stat().st_size < 600_000 for p in images.values())  # small files, all of them
-    first = _measure(images["tall.png"], images["float32-over.tif"], images["deep16.png"])
-    tall, over, deep = first["reads"]
+    first = _measure(images["tall.png"], images["float32-over.tif"], images["tile-bomb.tif"], images["deep16.png"])
+    tall, over, tiles, deep = first["reads"]
     base = first["baseline"]
     # The 1×20000 strip is no longer padded at full size before it is read.
     assert tall["status"] == "read" and tall["size"] == [1, 20000] and tall["peak"] - base < 50, first
     # 6300×6300 in 32 bits decodes to 159 MB: refused from the header, nothing decoded.
     assert over["status"] == "image_too_large" and over["peak"] - base < 30, first
+    # Nor is the TIFF whose tile is larger than the decoded-bytes budget (2092 MB peak before).
+    assert tiles["status"] == "image_too_large" and tiles["peak"] - base < 30, first
     # The 16-bit image is scaled to 8 bits a band at a time: no float64 copy of it.
     assert deep["status"] == "read" and deep["size"] == [6300, 6300] and deep["peak"] < PEAK_LIMIT_MB, first
     second = _measure(images["float32-under.tif"])

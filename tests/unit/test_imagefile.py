@@ -11,7 +11,7 @@ from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
 from ocr_engine.imagefile import decode_image, jpeg_scans, sniff_format
 from PIL import Image
 
-from tests.helpers import encode
+from tests.helpers import encode, tiled_tiff
 
 SETTINGS = Settings()
 
@@ -345,27 +345,6 @@ def test_load_rgb_reads_a_file_no_further_than_the_byte_limit(tmp_path):
     small = tmp_path / "w.png"
     small.write_bytes(encode(rgb_image(), "PNG"))
     assert load_rgb(small).shape == (20, 40, 3)
-
-
-def tiled_tiff(pixels: np.ndarray, tile: int) -> bytes:
-    """A deflate TIFF of ``pixels`` (H×W×3) stored as one ``tile``×``tile`` tile, the image in
-    its top-left corner (TIFF allows a tile larger than the image); Pillow cannot write tiles."""
-    h, w, _ = pixels.shape
-    padded = np.zeros((tile, tile, 3), np.uint8)
-    padded[:h, :w] = pixels[:tile, :tile]
-    data = zlib.compress(padded.tobytes())
-    bits_at, data_at = 8, 16
-    ifd_at = data_at + len(data) + len(data) % 2
-    short, long_ = 3, 4
-    entries = [(256, short, 1, w), (257, short, 1, h), (258, short, 3, bits_at), (259, short, 1, 8),
-               (262, short, 1, 2), (277, short, 1, 3), (284, short, 1, 1), (322, long_, 1, tile),
-               (323, long_, 1, tile), (324, long_, 1, data_at), (325, long_, 1, len(data))]
-    out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at) + struct.pack("<HHH", 8, 8, 8) + b"\0\0")
-    out += data + b"\0" * (len(data) % 2) + struct.pack("<H", len(entries))
-    for tag, kind, count, value in entries:
-        packed = struct.pack("<HH", value, 0) if kind == short and count == 1 else struct.pack("<I", value)
-        out += struct.pack("<HHI", tag, kind, count) + packed
-    return bytes(out + b"\0\0\0\0")
 
 
 def test_a_tiled_tiff_decodes():

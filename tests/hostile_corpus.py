@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from tests.helpers import tiled_tiff
+
 
 @dataclass(frozen=True)
 class Case:
@@ -114,6 +116,9 @@ def corpus(max_bytes: int = 10 * 1024 * 1024) -> list[Case]:
         Case("progressive JPEG repeating one scan 3000 times", _jpeg_of_repeated_scans(3000), "scans.jpg", 400,
              "invalid_image"),
         Case("TIFF", _enc(_word(), "TIFF"), "scan.tiff", 200),
+        Case("TIFF of 16x16 pixels declaring one 26720x26720 tile",
+             tiled_tiff(np.zeros((16, 16, 3), np.uint8), tile=26720, crafted=True), "tiles.tif", 413,
+             "image_too_large"),
         Case("BMP", _enc(_word(), "BMP"), "old.bmp", 200),
     ]
 

@@ -41,7 +41,7 @@ def greedy_soup(ingredients: Sequence[str], score: Callable[[tuple[str, ...]], i
     for name in alone[1:]:
         trial = (*soup, name)
         result = score(trial)
-        kept = result >= best  # "at least as good": the paper's rule, a flatter soup on a tie
+        kept = result >= best  # "at least as good", the paper's rule: on a tie the soup grows
         steps.append((trial, result, kept))
         if kept:
             soup, best = trial, result

@@ -66,15 +66,16 @@ def write_crop(path: Path) -> Path:
 
 
 def tiled_tiff(pixels: np.ndarray, tile: int, crafted: bool = False) -> bytes:
-    """A deflate TIFF of ``pixels`` (H×W×3 uint8) stored as one ``tile``×``tile`` tile, the image
-    in its top-left corner (TIFF allows a tile larger than the image; Pillow cannot write tiles).
+    """A deflate TIFF of ``pixels`` (H×W×3 uint8, neither side over ``tile``) stored as one
+    ``tile``×``tile`` tile, the image in its top-left corner (TIFF allows a tile larger than the
+    image; Pillow cannot write tiles).
     ``crafted``: the tile's data is 1,000 zero bytes whatever its size, as an attacker's file."""
     h, w, _ = pixels.shape
     if crafted:
         data = zlib.compress(bytes(1000))
     else:
         padded = np.zeros((tile, tile, 3), np.uint8)
-        padded[:h, :w] = pixels[:tile, :tile]
+        padded[:h, :w] = pixels
         data = zlib.compress(padded.tobytes())
     bits_at, data_at = 8, 16
     ifd_at = data_at + len(data) + len(data) % 2

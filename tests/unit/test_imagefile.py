@@ -4,6 +4,7 @@ import zlib
 from dataclasses import replace
 from pathlib import Path
 
+import cv2
 import numpy as np
 import pytest
 from ocr_engine.config import Settings
@@ -365,8 +366,6 @@ def test_a_tiff_tile_beyond_the_decoded_budget_is_refused_before_decoding():
 @pytest.mark.parametrize("pixels", [np.full((20, 40, 3), 0.5, np.float32), np.full((20, 40), 0.5, np.float64)],
                          ids=["float32 RGB", "float64 gray"])
 def test_a_tiff_kind_the_decoder_cannot_open_is_explained_without_python_internals(pixels):
-    import cv2
-
     with pytest.raises(InvalidImage) as raised:
         decode_image(cv2.imencode(".tiff", pixels)[1].tobytes(), SETTINGS)
     assert "this decoder does not read" in str(raised.value) and "0x" not in str(raised.value)

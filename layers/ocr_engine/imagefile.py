@@ -177,9 +177,14 @@ def _check_dimensions(size: tuple[int, int], mode: str, settings: Settings) -> N
         raise ImageTooLarge(f"the image is {w}×{h}; the longest side may be {settings.max_side}")
     if w * h > settings.max_pixels:
         raise ImageTooLarge(f"the image is {w}×{h} = {w * h:,} pixels; the limit is {settings.max_pixels:,}")
+    _check_decoded_bytes("the image is", w, h, mode, settings)
+
+
+def _check_decoded_bytes(what: str, w: int, h: int, mode: str, settings: Settings) -> None:
+    """``w``×``h`` pixels of ``mode`` against the decoded-size budget: ``max_pixels`` of 8-bit RGB."""
     decoded, budget = w * h * _BYTES_PER_PIXEL.get(mode, 4), settings.max_pixels * 3
     if decoded > budget:
-        raise ImageTooLarge(f"the image is {w}×{h} in mode {mode}: {decoded:,} bytes decoded; "
+        raise ImageTooLarge(f"{what} {w}×{h} in mode {mode}: {decoded:,} bytes decoded; "
                             f"the limit is {budget:,} ({settings.max_pixels:,} pixels of 8-bit RGB)")
 
 
@@ -194,10 +199,7 @@ def _check_tiff_tiles(img: Image.Image, settings: Settings) -> None:
     tile_w, tile_h = tags.get(322), tags.get(323)  # TileWidth, TileLength
     if not isinstance(tile_w, int) or not isinstance(tile_h, int):
         return
-    decoded, budget = tile_w * tile_h * _BYTES_PER_PIXEL.get(img.mode, 4), settings.max_pixels * 3
-    if decoded > budget:
-        raise ImageTooLarge(f"the TIFF's tiles are {tile_w}×{tile_h} pixels: {decoded:,} bytes decoded "
-                            f"each; the limit is {budget:,}")
+    _check_decoded_bytes("the TIFF's tiles are", tile_w, tile_h, img.mode, settings)
 
 
 def _check_data_length(fmt: str, size: tuple[int, int], n_bytes: int) -> None:

@@ -68,6 +68,12 @@ def paired(reference: np.ndarray, candidate: np.ndarray) -> str:
     return f"+{won} / -{lost} (p {p:.2f})"
 
 
+def words_read(scores: dict[str, dict], kind: str = "lm") -> int:
+    """Dev crops one candidate reads right over all sets: ``kind`` "lm" as served, "ungated"
+    or "plain" (without the LM)."""
+    return sum(round(by_kind[kind].word_accuracy * by_kind[kind].n) for by_kind in scores.values())
+
+
 def table(results: dict[str, dict[str, dict]], sets: dict) -> list[str]:
     names = list(sets)
     n = sum(len(labels) for _, labels in sets.values())
@@ -77,8 +83,7 @@ def table(results: dict[str, dict[str, dict]], sets: dict) -> list[str]:
              "|---" * (len(names) + 6) + "|"]
     reference = np.concatenate([results[first][s]["right"] for s in names])
     for label, scores in results.items():
-        right, ungated, plain = (sum(round(scores[s][k].word_accuracy * scores[s][k].n) for s in names)
-                                 for k in ("lm", "ungated", "plain"))
+        right, ungated, plain = (words_read(scores, k) for k in ("lm", "ungated", "plain"))
         cer = sum(scores[s]["lm"].cer * scores[s]["lm"].n for s in names) / n
         versus = "" if label == first else paired(reference, np.concatenate([scores[s]["right"] for s in names]))
         lines.append(f"| {label} | " + " | ".join(f"{scores[s]['lm'].word_accuracy:.1%}" for s in names)

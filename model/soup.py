@@ -26,7 +26,7 @@ from ocr_engine.pipeline import OcrEngine
 from ocr_tools.paths import data_dir
 
 from model.average import average_weights
-from model.dev_compare import DEV_LOG, score_candidate, table
+from model.dev_compare import DEV_LOG, score_candidate, table, words_read
 from model.tune_decoding import dev_sets, record
 
 
@@ -48,24 +48,25 @@ def greedy_soup(ingredients: Sequence[str], score: Callable[[tuple[str, ...]], i
     return soup, steps
 
 
-def dev_scorer(paths: dict[str, Path], width: str, data: Path) -> tuple[Callable, dict]:
-    """-> (score(members): dev crops read as served by their mean, the full score tables by
-    members), each soup read once."""
-    engine = OcrEngine.from_settings(load_settings())
-    sets = dev_sets(data)
-    results: dict[tuple[str, ...], dict] = {}
+class DevScorer:
+    """Calling it with some ingredients' labels -> the dev crops the mean of their weights
+    reads as served; each mean is built and read once (``results``, by sorted labels)."""
 
-    def score(members: tuple[str, ...]) -> int:
+    def __init__(self, paths: dict[str, Path], width: str, data: Path):
+        self.paths, self.width = paths, width
+        self.engine = OcrEngine.from_settings(load_settings())  # its LM and decoding settings
+        self.sets = dev_sets(data)
+        self.results: dict[tuple[str, ...], dict] = {}
+
+    def __call__(self, members: tuple[str, ...]) -> int:
         key = tuple(sorted(members))
-        if key not in results:
+        if key not in self.results:
             with tempfile.TemporaryDirectory() as scratch:
                 weights = Path(scratch) / "soup.weights.h5"
-                average_weights([paths[m] for m in key], width).save_weights(weights)
-                results[key] = score_candidate(engine, weights, width, sets)
-            print(table({"+".join(key): results[key]}, sets)[-1], flush=True)
-        return sum(round(s["lm"].word_accuracy * s["lm"].n) for s in results[key].values())
-
-    return score, {"sets": sets, "results": results, "decoding": engine.decoding}
+                average_weights([self.paths[m] for m in key], self.width).save_weights(weights)
+                self.results[key] = score_candidate(self.engine, weights, self.width, self.sets)
+            print(table({"+".join(key): self.results[key]}, self.sets)[-1], flush=True)
+        return words_read(self.results[key])
 
 
 def parse_ingredient(spec: str) -> tuple[str, Path]:
@@ -86,19 +87,19 @@ def main(argv=None) -> None:
     paths = dict(args.ingredients)
     if len(paths) != len(args.ingredients):
         p.error("each ingredient needs its own label")
-    score, tables = dev_scorer(paths, args.width, args.data)
+    score = DevScorer(paths, args.width, args.data)
     soup, steps = greedy_soup(list(paths), score)
     average_weights([paths[m] for m in soup], args.width).save_weights(args.out)
     lines = ["| step | members | all, as served | kept |", "|---|---|---|---|"]
     lines += [f"| {i} | {' + '.join(members)} | {total} | {'yes' if kept else 'no'} |"
               for i, (members, total, kept) in enumerate(steps)]
-    scored = {"+".join(k): v for k, v in tables["results"].items()}
-    lines += ["", *table(scored, tables["sets"])]
+    scored = {"+".join(k): v for k, v in score.results.items()}
+    lines += ["", *table(scored, score.sets)]
     print("\n".join(lines))
     print(f"wrote {args.out}: the mean of {' + '.join(soup)}")
     if args.record:
         record(DEV_LOG, args.record, sys.argv[1:] if argv is None else argv, lines, module="model.soup",
-               note=tables["decoding"], markdown=True)
+               note=score.engine.decoding, markdown=True)
 
 
 if __name__ == "__main__":

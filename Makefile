@@ -21,9 +21,10 @@ $(BIN)/.train-ci: $(BIN)/.installed requirements/train-ci.txt
 	$(BIN)/pip install -q -r requirements/train-ci.txt
 	touch $@
 
-setup: $(BIN)/.installed browser ## .venv with the engine, the functions' dependencies and the test tools
+setup: $(BIN)/.installed ## .venv with the engine, the functions' dependencies and the test tools
 
-setup-test: setup $(BIN)/.train-ci fonts ## + Keras on JAX's CPU build and one font family, for the training tests
+# The browser is the page tests' alone: make serve needs no apt-get (nor root, nor Debian).
+setup-test: setup browser $(BIN)/.train-ci fonts ## + Chromium, Keras on JAX's CPU build and one font family, for the tests
 
 browser: ## Debian's Chromium for the page tests (Playwright drives it; no browser download)
 	@command -v chromium >/dev/null || { apt-get update -q && DEBIAN_FRONTEND=noninteractive \
@@ -50,7 +51,7 @@ test: setup-test ## the whole test suite, as CI runs it (the training tests on K
 test-fast: $(BIN)/.installed fonts ## the unit tests alone (under a minute: no server, no browser, no AWS, no data, no training)
 	$(BIN)/pytest -q -m "unit and not data and not train" tests/unit
 
-screenshots: setup ## refresh the page screenshots the README shows (tests/e2e/screenshots)
+screenshots: setup browser ## refresh the page screenshots the README shows (tests/e2e/screenshots)
 	OCR_E2E_SCREENSHOTS=tests/e2e/screenshots $(BIN)/pytest -q tests/e2e -k screenshots
 
 lint: setup

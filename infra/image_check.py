@@ -3,7 +3,10 @@
 Builds the Lambda task root as infra/Dockerfile does, into .image-check/: a clean
 virtual environment with requirements/serving.txt only (no dev or training packages),
 then each of the Dockerfile's COPY instructions mirrored (``copy_as_the_dockerfile``):
-layers/ocr_engine to opt/python, the model to opt/model, functions/ to task/.
+layers/ocr_engine to opt/python, the model to opt/model, functions/ to task/, each taken from
+the build context that Docker receives (the repository root less what .dockerignore leaves out,
+filtered by docker-py's own rules, as ``sam build`` filters it), so a file the context lacks
+fails here as it would fail the image build.
 Then runs each handler from there in a fresh process (cwd = the task root, no access to
 the repository) with the sample events, and reports cold start and warm latency.
 """
@@ -56,12 +59,40 @@ def dockerfile_copies(dockerfile: Path = DOCKERFILE) -> list[tuple[list[str], st
     return copies
 
 
+def build_context(repo: Path = REPO, dockerfile: Path = DOCKERFILE) -> set[str]:
+    """The paths (files and folders, relative, "/"-separated) of the build context Docker is
+    sent: ``sam build`` builds with docker-py, which keeps what the root's .dockerignore
+    does not exclude (read as docker-py reads it: blank lines and comments dropped)."""
+    from docker.utils.build import exclude_paths
+
+    ignore = repo / ".dockerignore"
+    lines = ignore.read_text().splitlines() if ignore.exists() else []
+    patterns = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
+    # Docker always sends the Dockerfile itself, excluded or not.
+    inside = dockerfile.is_relative_to(repo)
+    return set(exclude_paths(str(repo), patterns, dockerfile=str(dockerfile.relative_to(repo)) if inside else None))
+
+
+def context_files(source: str, context: set[str]) -> list[str]:
+    """The files of ``source`` (a file or a folder) that the build context holds."""
+    source = source.rstrip("/")
+    inside = [p for p in context if p == source or p.startswith(source + "/")]
+    files = sorted(p for p in inside if (REPO / p).is_file())
+    if not files:
+        raise ValueError(f"COPY {source}: not in the build context (.dockerignore leaves it out)")
+    return files
+
+
 def copy_as_the_dockerfile(root: Path, dockerfile: Path = DOCKERFILE) -> None:
     """Mirrors the image's content under ``root``: each COPY into the image, ``/opt/x`` as
     ``root/opt/x`` and the task root (``${LAMBDA_TASK_ROOT}``) as ``root/task``; a COPY to
-    /tmp (a file a build step uses, then removes) is left out."""
+    /tmp (a file a build step uses, then removes) is left out. Files come from the build
+    context (``build_context``) only: a source the context lacks raises, as the build would fail."""
+    context = build_context(dockerfile=dockerfile)
     for sources, destination in dockerfile_copies(dockerfile):
         if destination.startswith("/tmp/"):
+            for source in sources:
+                context_files(source, context)
             continue
         prefix = next((p for p in DESTINATIONS if destination.startswith(p)), None)
         if prefix is None:
@@ -69,12 +100,12 @@ def copy_as_the_dockerfile(root: Path, dockerfile: Path = DOCKERFILE) -> None:
         target = root / (DESTINATIONS[prefix] + destination[len(prefix):]).strip("/")
         into_folder = destination.endswith("/") or len(sources) > 1
         for source in sources:
-            src, dst = REPO / source, target / Path(source).name if into_folder else target
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            if src.is_dir():
-                shutil.copytree(src, dst, ignore=shutil.ignore_patterns("__pycache__"))
-            else:
-                shutil.copy(src, dst)
+            files = context_files(source, context)  # raises for a source the context lacks
+            dst = target / Path(source).name if into_folder else target
+            for file in files:
+                out = dst / Path(file).relative_to(source) if (REPO / source).is_dir() else dst
+                out.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy(REPO / file, out)
 
 
 def build() -> Path:

@@ -74,17 +74,21 @@ def read_result(s3: Any, bucket: str, key: str) -> dict | None:
         return None
 
 
-def invoke_s3_handler(endpoint: str, event: dict) -> subprocess.CompletedProcess:
+# The template's logical ID of each function that reads the bucket (its environment variables).
+LOGICAL_IDS = {"s3_ocr": "S3OcrFunction", "bulk_ocr": "BulkOcrFunction"}
+
+
+def invoke_s3_handler(endpoint: str, event: dict, function: str = "s3_ocr") -> subprocess.CompletedProcess:
     with tempfile.TemporaryDirectory() as tmp:
         event_file = Path(tmp) / "event.json"
         event_file.write_text(json.dumps(event))
         # The deployed function's variables (its 10 MiB image limit...); the shell's win.
-        env = {**function_environment("S3OcrFunction"), **os.environ, "AWS_ENDPOINT_URL": endpoint,
+        env = {**function_environment(LOGICAL_IDS[function]), **os.environ, "AWS_ENDPOINT_URL": endpoint,
                "PYTHONPATH": str(REPO)}
         env.setdefault("AWS_ACCESS_KEY_ID", "local")
         env.setdefault("AWS_SECRET_ACCESS_KEY", "local")
         env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
-        return subprocess.run([sys.executable, str(REPO / "infra" / "invoke.py"), "s3_ocr", str(event_file)],
+        return subprocess.run([sys.executable, str(REPO / "infra" / "invoke.py"), function, str(event_file)],
                               capture_output=True, text=True, env=env, timeout=300, check=False)
 
 
@@ -111,6 +115,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--key", help="object key (default: incoming/<file name>)")
     p.add_argument("--endpoint", help="a running moto server, e.g. http://127.0.0.1:5000")
     args = p.parse_args(argv)
+    if not args.image.is_file():
+        p.error(f"no image at {args.image} (make drop IMAGE=photo.jpg)")
     key = args.key or f"incoming/{args.image.name}"
     with local_moto(args.endpoint) as endpoint:
         result = drop(args.image, key, endpoint)

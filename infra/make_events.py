@@ -1,4 +1,4 @@
-"""Writes events/*.json: realistic API Gateway and S3 events for every route and case.
+"""Writes events/*.json: realistic API Gateway, S3 and bulk-batch events for every route and case.
 
 The upload events carry a small word image rendered here (no dataset image is committed).
 Run: ``.venv/bin/python infra/make_events.py``.
@@ -93,6 +93,15 @@ def s3_put(key: str, size: int = 12345, bucket: str = "ocr-drop-123456789012") -
     }]}
 
 
+def bulk_batch(objects: dict[str, int], bucket: str = "ocr-drop-123456789012") -> dict:
+    """A batch as the bulk state machine's ItemBatcher hands it to the bulk function: each listed
+    object (key -> size) through infra/bulk_ocr.asl.json's ItemSelector, with S3's listing
+    fields as Step Functions gives them (the ETag in quotes, LastModified in epoch seconds)."""
+    items = [{"key": key, "etag": '"0123456789abcdef0123456789abcdef"', "last_modified": 1795600800, "size": size}
+             for key, size in objects.items()]
+    return {"BatchInput": {"bucket": bucket}, "Items": items}
+
+
 def main() -> None:
     EVENTS.mkdir(exist_ok=True)
     png = word_png()
@@ -116,6 +125,7 @@ def main() -> None:
         "s3-put-unicode-key.json": s3_put("incoming/Shop Sign é.JPG"),
         "s3-put-non-image.json": s3_put("incoming/readme.txt", 120),
         "s3-put-result-json.json": s3_put("incoming/storefront.jpg.ocr.json", 900),
+        "bulk-batch.json": bulk_batch({"scans/storefront.jpg": 12345, "scans/readme.txt": 120}),
     }
     for name, event in events.items():
         (EVENTS / name).write_text(json.dumps(event, indent=2, ensure_ascii=False) + "\n")

@@ -2,7 +2,7 @@
 
 | variable | default | meaning |
 |---|---|---|
-| OCR_MODEL_DIR | model/artifacts of the repo (/opt/model in the image) | folder with crnn.tflite and crnn.json |
+| OCR_MODEL_DIR | the repo's model/artifacts (/opt/model in the image) | OCR_MODEL_FILE, its twin, crnn.json, the LM |
 | OCR_MODEL_FILE | crnn-int8.tflite | model file in OCR_MODEL_DIR (int8: float32's accuracy, less memory) |
 | OCR_SINGLE_CROP_MODEL | 0 | 1: a lone crop goes to the model file's `-single` twin (fused LSTMs; model/README.md) |
 | OCR_MAX_IMAGE_BYTES | 3000000 | larger images are refused (fits a Lambda event; below) |

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from infra.image_check import DOCKERFILE, copy_as_the_dockerfile, dockerfile_copies
+from infra.image_check import DOCKERFILE, build_context, context_files, copy_as_the_dockerfile, dockerfile_copies
 from tests.conftest import REPO
 
 TOOL_MODULES = {"cli", "bench", "evaluate", "labels"}
@@ -51,6 +51,28 @@ print(json.dumps({
 def test_the_dockerfile_copies_the_engine_alone_from_layers():
     from_layers = [s for sources, _ in dockerfile_copies() for s in sources if s.startswith("layers")]
     assert from_layers == ["layers/ocr_engine"], f"{DOCKERFILE} copies {from_layers} from layers/"
+
+
+def test_the_build_context_is_what_the_image_copies_and_nothing_more():
+    """sam build sends the context to Docker whole: without .dockerignore that was the virtual
+    environments, checkpoints and caches (gigabytes)."""
+    context = build_context()
+    for sources, _ in dockerfile_copies():
+        for source in sources:
+            assert context_files(source, context), source
+    top = {p.split("/")[0] for p in context}
+    assert top <= {".dockerignore", "infra", "requirements", "layers", "functions", "model"}
+    assert {p for p in context if p.startswith("model/")} <= {"model/artifacts", *(f"model/artifacts/{f}" for f in (
+        "crnn-int8.tflite", "crnn-int8-single.tflite", "crnn.json", "charlm.npz"))}
+    assert not [p for p in context if "__pycache__" in p or p.endswith(".pyc")]
+    assert not [p for p in context if p.startswith(("layers/ocr_tools", "infra/")) and p != "infra/Dockerfile"]
+
+
+def test_a_copy_of_what_the_context_leaves_out_fails_as_the_build_would(tmp_path):
+    dockerfile = tmp_path / "Dockerfile"
+    dockerfile.write_text("FROM scratch\nCOPY layers/ocr_engine /opt/python/ocr_engine\nCOPY tests /opt/tests\n")
+    with pytest.raises(ValueError, match="COPY tests: not in the build context"):
+        copy_as_the_dockerfile(tmp_path / "root", dockerfile)
 
 
 @pytest.fixture(scope="module")

@@ -71,6 +71,7 @@ def test_the_readme_lists_each_kind_of_local_command():
                                                                      ".venv/bin/ocr eval"}
     assert "make invoke FUNCTION=s3_ocr EVENT=events/s3-put-image.json" in COMMANDS
     assert "make invoke FUNCTION=api EVENT=events/api-health.json" in COMMANDS
+    assert "make invoke FUNCTION=bulk_ocr EVENT=events/bulk-batch.json" in COMMANDS
     assert all((REPO / re.search(r"EVENT=(\S+)", c).group(1)).is_file() for c in COMMANDS if "EVENT=" in c)
 
 
@@ -88,10 +89,14 @@ def _check_invoke(command: str, out: str) -> None:
         body = json.loads(response["body"])
         assert response["statusCode"] == 200 and body["model_loaded"] is True
         return
-    key = event["Records"][0]["s3"]["object"]["key"]
-    assert f'"{key}": "done"' in out  # the handler's summary
+    if "FUNCTION=bulk_ocr" in command:  # one image read, the text file skipped, as the handler counts them
+        bucket, key = event["BatchInput"]["bucket"], event["Items"][0]["key"]
+        assert '"done": 1' in out and '"skipped": 1' in out
+    else:
+        bucket, key = event["Records"][0]["s3"]["bucket"]["name"], event["Records"][0]["s3"]["object"]["key"]
+        assert f'"{key}": "done"' in out  # the handler's summary
     result = _last_json(out)  # then the <key>.ocr.json it wrote in the local bucket
-    assert result["source"] == {**result["source"], "bucket": event["Records"][0]["s3"]["bucket"]["name"], "key": key}
+    assert result["source"] == {**result["source"], "bucket": bucket, "key": key}
     assert result["image_size"] == {"width": 1280, "height": 880} and result["full_text"]
 
 

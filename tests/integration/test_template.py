@@ -517,3 +517,23 @@ def test_architecture_is_a_parameter_of_every_function(sam, cfn):
     functions = [r for r in cfn["Resources"].values() if r["Type"] == "AWS::Lambda::Function"]
     assert len(functions) == 3 and all(f["Properties"]["Architectures"] == [{"Ref": "Architecture"}]
                                        for f in functions)
+
+
+def _overrides_seen_by(config: dict, command: str) -> dict[str, str]:
+    """The parameter overrides ``sam <command>`` reads from samconfig.toml: the command's own
+    section wins over the global one."""
+    section = config["default"].get(command, {}).get("parameters", {})
+    text = section.get("parameter_overrides", config["default"]["global"]["parameters"].get("parameter_overrides", ""))
+    return dict(item.split("=", 1) for item in text.split())
+
+
+def test_sam_build_and_deploy_read_the_same_parameters(sam):
+    """sam build makes the image for its Architecture; deploy must give the functions the same
+    one, or an x86_64 image meets arm64 functions and every invoke fails."""
+    import tomllib
+
+    config = tomllib.loads((REPO / "samconfig.toml").read_text())
+    build, deploy = _overrides_seen_by(config, "build"), _overrides_seen_by(config, "deploy")
+    assert build == deploy and "Architecture" in build
+    assert set(build) <= set(sam["Parameters"])
+    assert build["Architecture"] in sam["Parameters"]["Architecture"]["AllowedValues"]

@@ -85,16 +85,25 @@ def _http_event_fault(event: object, context) -> str | None:
     if not isinstance(event.get("isBase64Encoded", False), bool):
         return "isBase64Encoded is not true or false"
     if _request_id(event) is None:
-        return "requestContext.requestId is not a string"
+        return "requestContext.requestId is not a string of Unicode text"
     return None
 
 
 def _request_id(event: dict) -> str | None:
     """API Gateway's request id (the logs' correlation id and the error bodies' request_id):
-    '' when the event has none, None when it is not a string."""
+    '' when the event has none, None when it is not a string or holds what UTF-8 cannot write
+    (a lone surrogate: every answer names the id)."""
     request_context = event.get("requestContext")
     request_id = request_context.get("requestId", "") if isinstance(request_context, dict) else ""
-    return request_id if isinstance(request_id, str) else None
+    return request_id if isinstance(request_id, str) and _encodes(request_id) else None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _not_an_http_event(event: object, context, fault: str) -> dict:

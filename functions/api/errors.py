@@ -47,6 +47,7 @@ ERROR_RESPONSES = {
 # For the routes' ``responses=``: each status with the error body's schema.
 DOCUMENTED_ERRORS = {code: {"model": ApiError, **desc} for code, desc in ERROR_RESPONSES.items()}
 _HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+MAX_ERRORS_LISTED = 20  # of a 422's validation errors, in its detail
 
 
 def status_for(error: OcrError) -> int:
@@ -93,8 +94,12 @@ def _validation_message(error: dict) -> str:
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    detail = "; ".join(f"{'.'.join(str(p) for p in e['loc'])}: {_validation_message(e)}" for e in exc.errors())
-    return error_response(request, "invalid_request", detail, 422)
+    errors = exc.errors()
+    # A body of many bad items has as many errors: the first few say what is wrong.
+    listed = [f"{'.'.join(str(p) for p in e['loc'])}: {_validation_message(e)}" for e in errors[:MAX_ERRORS_LISTED]]
+    if len(errors) > MAX_ERRORS_LISTED:
+        listed.append(f"and {len(errors) - MAX_ERRORS_LISTED:,} more")
+    return error_response(request, "invalid_request", "; ".join(listed), 422)
 
 
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:

@@ -26,8 +26,10 @@ class _Options(BaseModel):
                                     description=f"most words to read, 1 to {LIMITS.max_regions_limit}; "
                                                 f"default {LIMITS.max_regions}")
     min_confidence: float | None = Field(None, ge=0, le=1, description="words read with less are left out")
-    lexicon: list[str] | None = Field(None, description=f"at most {LIMITS.max_lexicon:,} words the reading is "
-                                                        "held to; each item may hold several, comma or space separated")
+    # The list's own cap stops a huge body at its first item past it, not one error per item.
+    lexicon: list[str] | None = Field(None, max_length=LIMITS.max_lexicon,
+                                      description=f"at most {LIMITS.max_lexicon:,} words the reading is held to; "
+                                                  "each item may hold several, comma or space separated")
 
 
 class ReadOptionsIn(_Options):
@@ -80,7 +82,8 @@ class BatchRequest(ReadOptionsIn):
     model_config = ConfigDict(strict=True)
 
     images: list[BatchImage] = Field(
-        min_length=1, description=f"at most OCR_MAX_BATCH_IMAGES ({LIMITS.max_batch_images}) images, "
+        min_length=1, max_length=LIMITS.max_batch_images,
+        description=f"at most OCR_MAX_BATCH_IMAGES ({LIMITS.max_batch_images}) images, "
                                   f"OCR_MAX_BATCH_BYTES ({LIMITS.max_batch_bytes:,}) bytes in all")
 
 

@@ -133,6 +133,15 @@ def test_more_images_than_the_limit_is_422(api, client, route):
     assert body["request_id"]
 
 
+@pytest.mark.parametrize("item", ['{"image":""}', "1"])
+def test_a_body_of_a_huge_list_is_refused_by_its_count_in_a_short_answer(client, item):
+    """Each item used to be made a model (hundreds of MB), then answered with an error each."""
+    body = '{"images":[' + ",".join([item] * 300_000) + "]}"
+    r = client.post("/api/ocr/batch", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_option"
+    assert "at most 16 images" in r.json()["error"]["detail"] and len(r.content) < 400
+
+
 def test_a_batch_at_the_count_limit_is_read(api, client):
     limit = api.runtime.ready_engine().settings.max_batch_images
     r = client.post("/api/ocr/batch", files=[("file", (f"{i}.png", word_png("EXIT"))) for i in range(limit)],

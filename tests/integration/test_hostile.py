@@ -145,8 +145,21 @@ def test_unknown_options_are_ignored_and_bad_ones_refused(client):
 def test_a_lexicon_of_100000_words_is_refused(client):
     png = next(c for c in CASES if c.name == "palette PNG")
     words = [f"w{i}" for i in range(100_000)]
-    r = client.post("/api/ocr/base64", json={"image": base64.b64encode(png.data).decode(), "lexicon": words})
+    image = base64.b64encode(png.data).decode()
+    as_items = client.post("/api/ocr/base64", json={"image": image, "lexicon": words})
+    assert as_items.status_code == 422 and "lexicon: List should have at most 10000 items" in as_items.text
+    in_ten_items = [" ".join(words[i::10]) for i in range(10)]
+    r = client.post("/api/ocr/base64", json={"image": image, "lexicon": in_ten_items})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_option"
+
+
+def test_a_body_of_many_bad_items_gets_a_short_answer_naming_the_first(client):
+    """One error per item used to be listed: 2,000,000 bad items, a 100 MB answer."""
+    lexicon = [1] * 10_000  # within the list's cap, every item of the wrong type
+    r = client.post("/api/ocr/base64", json={"image": "AAAA", "lexicon": lexicon})
+    detail = r.json()["error"]["detail"]
+    assert r.status_code == 422 and detail.startswith("body.lexicon.0: Input should be a valid string")
+    assert detail.endswith("; and 9,980 more") and len(r.content) < 2000
 
 
 @pytest.mark.parametrize("lexicon, detail", [
@@ -224,6 +237,9 @@ MALFORMED_HTTP_EVENTS = {
     "v2 no http context": _malformed("api-ocr-base64.json", "requestContext", "http", value={}),
     "v2 method a list": _malformed("api-ocr-base64.json", "requestContext", "http", "method", value=[]),
     "v2 requestId a number": _malformed("api-ocr-base64.json", "requestContext", "requestId", value=7),
+    # A lone surrogate: every answer names the id, and UTF-8 cannot write it (a plain-text 500).
+    "v2 requestId a lone surrogate": _malformed("api-ocr-base64.json", "requestContext", "requestId",
+                                                value="r\ud800"),
     "v2 isBase64Encoded a string": _malformed("api-ocr-base64.json", "isBase64Encoded", value="x"),
     "v2 body a number": _malformed("api-ocr-base64.json", "body", value=7),
     "v2 version unknown": _malformed("api-ocr-base64.json", "version", value="x"),

@@ -145,6 +145,13 @@ def test_upload_a_byte_over_the_limit_gets_the_apps_413(api, over_limit):
     assert body["request_id"] == event["requestContext"]["requestId"]
 
 
+def test_an_upload_far_over_the_limit_is_not_told_it_is_a_byte_over(api, at_limit):
+    """Only the limit + 1 byte is read: the answer used to give that as the image's size."""
+    status, body, _ = invoke(api, upload_event(at_limit + bytes(500_000)))
+    assert status == 413 and f"{LIMIT + 1:,}" not in body["error"]["detail"]
+    assert body["error"]["detail"].startswith(f"the image is over the {LIMIT:,}-byte limit")
+
+
 def test_base64_json_at_the_limit_fits_even_encoded_twice(api, at_limit):
     event = base64_event(at_limit)
     assert event["isBase64Encoded"] is True

@@ -84,7 +84,7 @@ class BatchRequest(ReadOptionsIn):
     images: list[BatchImage] = Field(
         min_length=1, max_length=LIMITS.max_batch_images,
         description=f"at most OCR_MAX_BATCH_IMAGES ({LIMITS.max_batch_images}) images, "
-                                  f"OCR_MAX_BATCH_BYTES ({LIMITS.max_batch_bytes:,}) bytes in all")
+                    f"OCR_MAX_BATCH_BYTES ({LIMITS.max_batch_bytes:,}) bytes in all")
 
 
 # -- answers: the engine's shapes plus the API's keys ----------------------------------------------

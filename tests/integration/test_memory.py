@@ -7,7 +7,8 @@ Measured on the development machine (peak RSS, MB, of a fresh process reading on
 before the fix -> now): a 1×20000 PNG 503 -> 137; a 6300×6300 16-bit PNG 1119 -> 289; a
 6300×6300 32-bit TIFF 1198 -> refused from its header (137); a 16×16 TIFF of one 26720×26720
 tile 2092 -> refused from its header; a 5470×5470 32-bit TIFF
-939 -> 312; a 6324×6324 RGB JPEG 670 -> 413. The process takes ~135 MB before any image.
+939 -> 312; a 6324×6324 RGB JPEG 670 -> 413; a 6300×6300 still WebP 768 -> 429 (libwebp
+through OpenCV). The process takes ~135 MB before any image.
 """
 
 from __future__ import annotations
@@ -76,13 +77,14 @@ def _gray_scene(side: int) -> np.ndarray:
 def images(tmp_path_factory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("memory")
     paths = {name: folder / name for name in ("tall.png", "deep16.png", "float32-over.tif", "float32-under.tif",
-                                              "tile-bomb.tif")}
+                                              "tile-bomb.tif", "still.webp")}
     # 16×16 pixels in 172 bytes, but one 26720×26720 tile: libtiff would allocate 2.1 GB for it.
     paths["tile-bomb.tif"].write_bytes(tiled_tiff(np.zeros((16, 16, 3), np.uint8), tile=26720, crafted=True))
     Image.new("L", (1, 20000), 128).save(paths["tall.png"])
     big = _gray_scene(6300)  # 39.7 million pixels: under the 40 million limit
     Image.fromarray(big.astype(np.uint16) * 257).save(paths["deep16.png"])
     Image.fromarray(big.astype(np.float32) / 255).save(paths["float32-over.tif"], compression="tiff_deflate")
+    Image.fromarray(big).convert("RGB").save(paths["still.webp"], lossless=True, quality=100)
     under = _gray_scene(5470)  # 29.9 million 4-byte pixels: just under the decoded-bytes limit
     Image.fromarray(under.astype(np.float32) / 255).save(paths["float32-under.tif"], compression="tiff_deflate")
     return paths
@@ -104,3 +106,7 @@ def test_small_files_with_many_pixels_stay_under_the_memory_bound(images):
     second = _measure(images["float32-under.tif"])
     (under,) = second["reads"]
     assert under["status"] == "read" and under["peak"] < PEAK_LIMIT_MB, second
+    # PIL's WebP decoder held 40 Mpx in several 32-bit canvases: 850 MB over the baseline.
+    third = _measure(images["still.webp"])
+    (webp,) = third["reads"]
+    assert webp["status"] == "read" and webp["size"] == [6300, 6300] and webp["peak"] < PEAK_LIMIT_MB, third

@@ -29,6 +29,27 @@ def test_every_supported_format_decodes_to_rgb(fmt):
     assert out.format == fmt
 
 
+@pytest.mark.parametrize("mode", ["RGB", "RGBA"])
+@pytest.mark.parametrize("lossless", [True, False])
+def test_a_still_webp_reads_as_pil_would_read_it_transparency_on_white(mode, lossless):
+    """Still WebPs are decoded by libwebp through OpenCV (a fraction of PIL's memory): the
+    same pixels as PIL's decoder and ``_to_uint8``, EXIF rotation applied the same way."""
+    rng = np.random.default_rng(7)
+    pixels = rng.integers(0, 256, (37, 53, len(mode)), np.uint8)
+    pixels[:5, ..., -1] = 0 if mode == "RGBA" else pixels[:5, ..., -1]  # fully transparent rows: white
+    img = Image.fromarray(pixels, mode)
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotated 90° clockwise to show
+    buf = io.BytesIO()
+    img.save(buf, "WEBP", lossless=lossless, exif=exif.tobytes())
+    decoded = Image.open(io.BytesIO(buf.getvalue())).convert("RGBA")
+    expected = Image.alpha_composite(Image.new("RGBA", decoded.size, (255, 255, 255, 255)), decoded).convert("RGB")
+    out = decode_image(buf.getvalue(), SETTINGS).rgb
+    assert np.array_equal(out, cv2.rotate(np.asarray(expected), cv2.ROTATE_90_CLOCKWISE))
+    if mode == "RGBA":
+        assert (out[:, -5:] == 255).all()
+
+
 def test_empty_bytes_are_refused():
     with pytest.raises(InvalidImage, match="empty"):
         decode_image(b"", SETTINGS)

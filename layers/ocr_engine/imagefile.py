@@ -150,6 +150,22 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
     return DecodedImage(rgb=np.ascontiguousarray(rgb), format=fmt)
 
 
+def declared_pixels(data: bytes) -> int | None:
+    """The pixels an image's header declares, nothing decoded; None when there is no header
+    this module reads (``decode_image`` then says what is wrong)."""
+    fmt = sniff_format(data)
+    if fmt is None:
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data), formats=[fmt]) as img:
+                w, h = img.size
+    except Exception:  # whatever the header's fault, decode_image reports it
+        return None
+    return w * h
+
+
 def read_image_file(path: Path, settings: Settings) -> bytes:
     """An image file's bytes, read no further than ``settings.max_image_bytes`` + 1: a larger
     file (``/dev/zero``, a video by mistake) is ``ImageTooLarge`` without being held in memory."""

@@ -37,7 +37,7 @@ from ocr_engine.charset import text_to_indices
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidOption, OcrError
-from ocr_engine.imagefile import DecodedImage, decode_image
+from ocr_engine.imagefile import DecodedImage, declared_pixels, decode_image
 from ocr_engine.lm import CharLM
 from ocr_engine.preprocess import WORD_MARGIN, cut, has_ink, with_margin
 from ocr_engine.recognize import Recognizer
@@ -242,10 +242,12 @@ class OcrEngine:
         recognition, so bounded together by ``max_pixels``)."""
         self._check(deadline, f"decoding{where}")
         t0 = time.perf_counter()
+        if pixels_before:  # from the header: an image that would not fit is never decoded
+            declared = declared_pixels(data)
+            if declared is not None and pixels_before + declared > self.settings.max_pixels:
+                raise ImageTooLarge(f"the batch's images decode to more than {self.settings.max_pixels:,} "
+                                    "pixels in all (OCR_MAX_PIXELS); send this one in another request")
         image = decode_image(data, self.settings)
-        if pixels_before and pixels_before + image.width * image.height > self.settings.max_pixels:
-            raise ImageTooLarge(f"the batch's images decode to more than {self.settings.max_pixels:,} "
-                                "pixels in all (OCR_MAX_PIXELS); send this one in another request")
         t1 = time.perf_counter()
         self._check(deadline, f"detection{where}")
         regions = self._regions(image, resolved)

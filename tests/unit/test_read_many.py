@@ -7,7 +7,9 @@ import dataclasses
 import io
 
 import pytest
+from ocr_engine import pipeline
 from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidImage, InvalidOption, UnsupportedFormat
+from ocr_engine.imagefile import decode_image
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import OcrResult, ReadOptions
 from ocr_tools.labels import read_label_file, read_scenes
@@ -91,6 +93,22 @@ def test_the_batch_decodes_at_most_max_pixels_in_all():
     batch = engine.read_many([_png(100, 60), _png(100, 50), _png(100, 40)], ReadOptions(detect=False))
     assert isinstance(batch[0], OcrResult) and isinstance(batch[2], OcrResult)  # 6000 + 4000 pixels fit
     assert isinstance(batch[1], ImageTooLarge) and "in all" in batch[1].message
+
+
+def test_an_image_past_the_batchs_pixels_is_refused_from_its_header_not_decoded(monkeypatch):
+    """Two 40 Mpx images used to be decoded both, the second refused only then (610 MB peak)."""
+    engine = _engine(max_pixels=100 * 100)
+    decoded = []
+
+    def counting_decode(data, settings):
+        decoded.append(len(data))
+        return decode_image(data, settings)
+
+    monkeypatch.setattr(pipeline, "decode_image", counting_decode)
+    first, too_many, last = _png(100, 60), _png(100, 50), _png(100, 40)
+    batch = engine.read_many([first, too_many, last], ReadOptions(detect=False))
+    assert isinstance(batch[1], ImageTooLarge) and "in all" in batch[1].message
+    assert decoded == [len(first), len(last)]
 
 
 def test_one_deadline_covers_the_batch_and_fails_each_image_it_stops(crops):

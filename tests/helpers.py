@@ -89,3 +89,15 @@ def tiled_tiff(pixels: np.ndarray, tile: int, crafted: bool = False) -> bytes:
         packed = struct.pack("<HH", value, 0) if kind == short and count == 1 else struct.pack("<I", value)
         out += struct.pack("<HHI", tag, kind, count) + packed
     return bytes(out + b"\0\0\0\0")
+
+
+def rle8_bmp(width: int, height: int, rows: list[bytes] | None = None) -> bytes:
+    """An 8-bit run-length-encoded BMP (compression 1), palette entry i grey i. ``rows``: each
+    row's RLE8 codes, bottom row first, without its end-of-line; by default one black pixel a
+    row, the rest left to the end-of-line (a few bytes for any width)."""
+    rows = rows if rows is not None else [b"\x01\x00"] * height
+    codes = b"".join(row + b"\x00\x00" for row in rows) + b"\x00\x01"  # end of line; end of bitmap
+    palette = b"".join(bytes((i, i, i, 0)) for i in range(256))
+    offset = 14 + 40 + len(palette)
+    info = struct.pack("<IiiHHIIiiII", 40, width, height, 1, 8, 1, len(codes), 2835, 2835, 256, 0)
+    return b"BM" + struct.pack("<IHHI", offset + len(codes), 0, 0, offset) + info + palette + codes

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from tests.helpers import tiled_tiff
+from tests.helpers import rle8_bmp, tiled_tiff
 
 
 @dataclass(frozen=True)
@@ -120,6 +120,8 @@ def corpus(max_bytes: int = 10 * 1024 * 1024) -> list[Case]:
              tiled_tiff(np.zeros((16, 16, 3), np.uint8), tile=26720, crafted=True), "tiles.tif", 413,
              "image_too_large"),
         Case("BMP", _enc(_word(), "BMP"), "old.bmp", 200),
+        Case("run-length-encoded BMP of 40 Mpx in 8 KB (10 s in PIL's Python decoder)", rle8_bmp(20000, 2000),
+             "rle.bmp", 413, "image_too_large"),
     ]
 
 

@@ -12,6 +12,7 @@ What is refused, and why:
   libjpeg fills a scan that ends early with grey and only warns, so a JPEG must also hold
   at least one byte per ``JPEG_MAX_PIXELS_PER_BYTE`` pixels (see there);
 * a TIFF whose tiles are larger than that decoded-size budget (``_check_tiff_tiles``);
+* a run-length-encoded BMP of more than ``BMP_RLE_MAX_PIXELS`` (its decoder is slow);
 * a JPEG of more than ``JPEG_MAX_SCANS`` scans: each scan is a full pass over the image,
   so a small file that repeats one tiny scan thousands of times decodes for minutes (libjpeg
   cannot be interrupted, and the request's deadline is only checked around the decode).
@@ -73,6 +74,11 @@ _JPEG_NEXT_MARKER = re.compile(rb"\xff(?=[^\x00\xd0-\xd7\xff])")
 _JPEG_SOS, _JPEG_EOI = 0xDA, 0xD9
 _JPEG_STANDALONE = frozenset({0x01, 0xD8, *range(0xD0, 0xD8)})  # markers without a length
 
+# Run-length-encoded BMPs (RLE4, RLE8: legacy icons and screenshots) are decoded by PIL in
+# Python, about 4 Mpx a second here: a 9 KB file of 40 Mpx took 10 s. Past this many pixels
+# one is refused from its header (re-saved as PNG it reads at any size).
+BMP_RLE_MAX_PIXELS = 8_000_000
+
 # Bytes a pixel takes once decoded, by PIL mode (the decoded-size limit counts these).
 _BYTES_PER_PIXEL = {"1": 1, "L": 1, "P": 1, "LA": 2, "La": 2, "PA": 2, "I;16": 2, "I;16L": 2, "I;16B": 2,
                     "I;16N": 2, "RGB": 3, "YCbCr": 3, "LAB": 3, "HSV": 3}  # others (RGBA, CMYK, I, F): 4
@@ -126,12 +132,13 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
             _check_data_length(fmt, img.size, len(data))
             _check_jpeg_scans(fmt, data)
             _check_tiff_tiles(img, settings)
+            _check_bmp_rle(img)
             img.seek(0)
-            orientation = _orientation(img)
             pixels = _still_webp(data) if fmt == "WEBP" and getattr(img, "n_frames", 1) == 1 else None
             if pixels is None:
                 img.load()
                 pixels = _to_uint8(img)
+            orientation = _orientation(img)  # a TIFF's is known once it is loaded
             img.close()  # release the decoded (possibly 16/32-bit) image before the copies below
             pixels = _oriented(pixels, orientation)
             rgb = cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB) if pixels.ndim == 2 else pixels
@@ -218,6 +225,13 @@ def _check_tiff_tiles(img: Image.Image, settings: Settings) -> None:
     if not isinstance(tile_w, int) or not isinstance(tile_h, int):
         return
     _check_decoded_bytes("the TIFF's tiles are", tile_w, tile_h, img.mode, settings)
+
+
+def _check_bmp_rle(img: Image.Image) -> None:
+    w, h = img.size
+    if img.format == "BMP" and img.tile and img.tile[0][0] == "bmp_rle" and w * h > BMP_RLE_MAX_PIXELS:
+        raise ImageTooLarge(f"the BMP is run-length encoded at {w}×{h} = {w * h:,} pixels; such a BMP may have at most "
+                            f"{BMP_RLE_MAX_PIXELS:,} (its decoder is slow): re-save it as PNG")
 
 
 def _check_data_length(fmt: str, size: tuple[int, int], n_bytes: int) -> None:

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 from ocr_engine.config import Settings
 from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
-from ocr_engine.imagefile import decode_image, jpeg_scans, sniff_format
+from ocr_engine.imagefile import BMP_RLE_MAX_PIXELS, decode_image, jpeg_scans, sniff_format
 from PIL import Image
 
-from tests.helpers import encode, tiled_tiff
+from tests.helpers import encode, rle8_bmp, tiled_tiff
 
 SETTINGS = Settings()
 
@@ -390,3 +390,17 @@ def test_a_tiff_kind_the_decoder_cannot_open_is_explained_without_python_interna
     with pytest.raises(InvalidImage) as raised:
         decode_image(cv2.imencode(".tiff", pixels)[1].tobytes(), SETTINGS)
     assert "this decoder does not read" in str(raised.value) and "0x" not in str(raised.value)
+
+
+def test_a_small_run_length_encoded_bmp_reads_pixel_for_pixel():
+    # Two rows, bottom first: a run of 3 of grey 200 then 2 of grey 10; then 5 of grey 90.
+    data = rle8_bmp(5, 2, [b"\x03\xc8\x02\x0a", b"\x05\x5a"])
+    assert decode_image(data, SETTINGS).rgb[..., 0].tolist() == [[90] * 5, [200, 200, 200, 10, 10]]
+
+
+def test_a_large_run_length_encoded_bmp_is_refused_from_its_header():
+    """PIL decodes RLE in Python: this 8 KB file of 40 Mpx took 10 s to decode."""
+    data = rle8_bmp(20000, 2000)
+    assert len(data) < 10_000 and BMP_RLE_MAX_PIXELS < 20000 * 2000
+    with pytest.raises(ImageTooLarge, match="run-length encoded .* re-save it as PNG"):
+        decode_image(data, SETTINGS)

@@ -11,7 +11,8 @@ What is refused, and why:
   PIL raises for a truncated file (``ImageFile.LOAD_TRUNCATED_IMAGES`` stays False), but
   libjpeg fills a scan that ends early with grey and only warns, so a JPEG must also hold
   at least one byte per ``JPEG_MAX_PIXELS_PER_BYTE`` pixels (see there);
-* a TIFF whose tiles are larger than that decoded-size budget (``_check_tiff_tiles``);
+* a TIFF whose tiles or strips, in the file's own samples, are larger than that decoded-size
+  budget (``_check_tiff_tiles``);
 * a run-length-encoded BMP of more than ``BMP_RLE_MAX_PIXELS`` (its decoder is slow);
 * a JPEG of more than ``JPEG_MAX_SCANS`` scans: each scan is a full pass over the image,
   so a small file that repeats one tiny scan thousands of times decodes for minutes (libjpeg
@@ -205,26 +206,37 @@ def _check_dimensions(size: tuple[int, int], mode: str, settings: Settings) -> N
     _check_decoded_bytes("the image is", w, h, mode, settings)
 
 
-def _check_decoded_bytes(what: str, w: int, h: int, mode: str, settings: Settings) -> None:
-    """``w``×``h`` pixels of ``mode`` against the decoded-size budget: ``max_pixels`` of 8-bit RGB."""
-    decoded, budget = w * h * _BYTES_PER_PIXEL.get(mode, 4), settings.max_pixels * 3
+def _check_decoded_bytes(what: str, w: int, h: int, mode: str, settings: Settings,
+                         bytes_per_pixel: int | None = None) -> None:
+    """``w``×``h`` pixels of ``mode`` (or of ``bytes_per_pixel`` each, when the file's own
+    samples are wider than the mode's) against the decoded-size budget: ``max_pixels`` of 8-bit RGB."""
+    per_pixel = bytes_per_pixel or _BYTES_PER_PIXEL.get(mode, 4)
+    decoded, budget = w * h * per_pixel, settings.max_pixels * 3
     if decoded > budget:
-        raise ImageTooLarge(f"{what} {w}×{h} in mode {mode}: {decoded:,} bytes decoded; "
+        raise ImageTooLarge(f"{what} {w}×{h} in mode {mode} ({per_pixel} bytes a pixel): {decoded:,} bytes decoded; "
                             f"the limit is {budget:,} ({settings.max_pixels:,} pixels of 8-bit RGB)")
 
 
 def _check_tiff_tiles(img: Image.Image, settings: Settings) -> None:
-    """libtiff allocates a whole tile before decoding it, and a tile may be far larger than
-    the image it belongs to (a 172-byte file of 16×16 pixels can declare one 26720×26720 tile
-    and make the decoder touch 2 GB), so the tile counts against the decoded-size budget too.
-    Strips need no check: libtiff clamps a strip's rows to the image's height."""
+    """libtiff allocates a whole tile, or a whole strip, in the file's own samples before
+    decoding it. A tile may be far larger than the image it belongs to (a 172-byte file of
+    16×16 pixels can declare one 26720×26720 tile and make the decoder touch 2 GB), and a strip
+    of 16-bit RGB is twice what the 8-bit RGB image PIL makes of it (a 40 Mpx one-strip file:
+    240 MB more), so a tile or strip counts against the decoded-size budget too."""
     tags = getattr(img, "tag_v2", None)
     if tags is None:
         return
+    bits = tags.get(258, (8,))  # BitsPerSample, one per sample
+    bits = bits if isinstance(bits, tuple) else (bits,)
+    file_bytes = max(1, -(-sum(b for b in bits if isinstance(b, int)) // 8))
     tile_w, tile_h = tags.get(322), tags.get(323)  # TileWidth, TileLength
-    if not isinstance(tile_w, int) or not isinstance(tile_h, int):
+    if isinstance(tile_w, int) and isinstance(tile_h, int):
+        _check_decoded_bytes("the TIFF's tiles are", tile_w, tile_h, img.mode, settings, file_bytes)
         return
-    _check_decoded_bytes("the TIFF's tiles are", tile_w, tile_h, img.mode, settings)
+    rows = tags.get(278)  # RowsPerStrip; libtiff clamps it to the image's height
+    if isinstance(rows, int) and rows > 0:
+        w, h = img.size
+        _check_decoded_bytes("the TIFF's strips are", w, min(rows, h), img.mode, settings, file_bytes)
 
 
 def _check_bmp_rle(img: Image.Image) -> None:

@@ -12,7 +12,7 @@ from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
 from ocr_engine.imagefile import BMP_RLE_MAX_PIXELS, decode_image, jpeg_scans, sniff_format
 from PIL import Image
 
-from tests.helpers import encode, rle8_bmp, tiled_tiff
+from tests.helpers import encode, rgb16_tiff, rle8_bmp, tiled_tiff
 
 SETTINGS = Settings()
 
@@ -404,3 +404,14 @@ def test_a_large_run_length_encoded_bmp_is_refused_from_its_header():
     assert len(data) < 10_000 and BMP_RLE_MAX_PIXELS < 20000 * 2000
     with pytest.raises(ImageTooLarge, match="run-length encoded .* re-save it as PNG"):
         decode_image(data, SETTINGS)
+
+
+def test_a_16_bit_tiff_in_one_strip_past_the_budget_is_refused_and_in_strips_is_read():
+    """libtiff holds a whole strip in the file's 16-bit samples: a 40 Mpx one-strip file cost 240 MB
+    more than the 8-bit RGB image PIL makes of it. The same pixels in smaller strips read."""
+    pixels = (np.random.default_rng(3).integers(0, 256, (100, 100, 3)) * 257).astype(np.uint16)
+    small_budget = replace(SETTINGS, max_pixels=15_000)  # the image fits (30,000 bytes of RGB); one strip does not
+    with pytest.raises(ImageTooLarge, match=r"strips are 100×100 in mode RGB \(6 bytes a pixel\): 60,000 bytes"):
+        decode_image(rgb16_tiff(pixels, rows_per_strip=100), small_budget)
+    out = decode_image(rgb16_tiff(pixels, rows_per_strip=10), small_budget).rgb
+    assert np.array_equal(out, (pixels >> 8).astype(np.uint8))

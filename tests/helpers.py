@@ -103,25 +103,28 @@ def rle8_bmp(width: int, height: int, rows: list[bytes] | None = None) -> bytes:
     return b"BM" + struct.pack("<IHHI", offset + len(codes), 0, 0, offset) + info + palette + codes
 
 
-def rgb16_tiff(pixels: np.ndarray, rows_per_strip: int) -> bytes:
+def rgb16_tiff(pixels: np.ndarray, rows_per_strip: int, *, planar: bool = False, bits_once: bool = False,
+               rows_tag: bool = True) -> bytes:
     """A 16-bit RGB TIFF (uncompressed, little-endian) of ``pixels`` (H×W×3 uint16) in strips
     of ``rows_per_strip`` rows: PIL writes no such file, and libtiff holds a whole strip in
-    16-bit samples while PIL's image of it is 8-bit."""
+    16-bit samples while PIL's image of it is 8-bit. ``planar``: each sample in its own
+    plane of strips (PlanarConfiguration 2); ``bits_once``: BitsPerSample written once for
+    the three samples; ``rows_tag`` False: no RowsPerStrip (the image is then one strip)."""
     h, w = pixels.shape[:2]
-    strips = [pixels[y:y + rows_per_strip].astype("<u2").tobytes() for y in range(0, h, rows_per_strip)]
+    planes = [pixels[..., c] for c in range(3)] if planar else [pixels]
+    strips = [plane[y:y + rows_per_strip].astype("<u2").tobytes() for plane in planes
+              for y in range(0, h, rows_per_strip)]
     n = len(strips)
-    header = 8
-    bits_at = header
-    offsets_at = bits_at + 6
+    bits_at, offsets_at = 8, 14
     counts_at = offsets_at + 4 * n
     data_at = counts_at + 4 * n
     starts = np.cumsum([data_at] + [len(s) for s in strips[:-1]]).tolist()
     ifd_at = data_at + sum(len(s) for s in strips)
     short, long_ = 3, 4
-    entries = [(256, long_, 1, w), (257, long_, 1, h), (258, short, 3, bits_at), (259, short, 1, 1),
-               (262, short, 1, 2), (273, long_, n, offsets_at if n > 1 else starts[0]), (277, short, 1, 3),
-               (278, long_, 1, rows_per_strip), (279, long_, n, counts_at if n > 1 else len(strips[0])),
-               (284, short, 1, 1)]
+    entries = [(256, long_, 1, w), (257, long_, 1, h), (258, short, 1, 16) if bits_once else (258, short, 3, bits_at),
+               (259, short, 1, 1), (262, short, 1, 2), (273, long_, n, offsets_at if n > 1 else starts[0]),
+               (277, short, 1, 3), *([(278, long_, 1, rows_per_strip)] if rows_tag else []),
+               (279, long_, n, counts_at if n > 1 else len(strips[0])), (284, short, 1, 2 if planar else 1)]
     out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at) + struct.pack("<HHH", 16, 16, 16))
     out += struct.pack(f"<{n}I", *starts) + struct.pack(f"<{n}I", *(len(s) for s in strips))
     out += b"".join(strips) + struct.pack("<H", len(entries))

@@ -84,13 +84,20 @@ async def _ocr_error(request: Request, exc: OcrError) -> JSONResponse:
     return error_response(request, exc.code, exc.message, status)
 
 
+# pydantic's messages for a wrong JSON type, as it words them reading JSON text (a JSON batch is
+# parsed first: its Python-side messages name classes, "a valid dictionary or instance of BatchImage").
+_JSON_TYPE_MESSAGES = {"model_type": "Input should be an object", "model_attributes_type": "Input should be an object",
+                       "dict_type": "Input should be an object",
+                       "list_type": "Input should be a valid array"}
+
+
 def _validation_message(error: dict) -> str:
     """pydantic's message, but in words for a text field sent where a file was expected
-    (its own message names a Python class)."""
+    and for a JSON value of the wrong type (its own messages name Python classes)."""
     if "Expected UploadFile" in error["msg"]:
         return ("a text field, not a file: send the image as a file part "
                 "(with a filename, as curl -F file=@word.png does)")
-    return error["msg"]
+    return _JSON_TYPE_MESSAGES.get(error.get("type", ""), error["msg"])
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

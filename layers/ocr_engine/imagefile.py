@@ -226,17 +226,28 @@ def _check_tiff_tiles(img: Image.Image, settings: Settings) -> None:
     tags = getattr(img, "tag_v2", None)
     if tags is None:
         return
-    bits = tags.get(258, (8,))  # BitsPerSample, one per sample
-    bits = bits if isinstance(bits, tuple) else (bits,)
-    file_bytes = max(1, -(-sum(b for b in bits if isinstance(b, int)) // 8))
+    chunk_bytes = _tiff_chunk_bytes_per_pixel(tags)
     tile_w, tile_h = tags.get(322), tags.get(323)  # TileWidth, TileLength
     if isinstance(tile_w, int) and isinstance(tile_h, int):
-        _check_decoded_bytes("the TIFF's tiles are", tile_w, tile_h, img.mode, settings, file_bytes)
+        _check_decoded_bytes("the TIFF's tiles are", tile_w, tile_h, img.mode, settings, chunk_bytes)
         return
-    rows = tags.get(278)  # RowsPerStrip; libtiff clamps it to the image's height
-    if isinstance(rows, int) and rows > 0:
-        w, h = img.size
-        _check_decoded_bytes("the TIFF's strips are", w, min(rows, h), img.mode, settings, file_bytes)
+    w, h = img.size
+    rows = tags.get(278, h)  # RowsPerStrip: without it, the whole image is one strip
+    if isinstance(rows, int) and rows > 0:  # libtiff clamps a strip's rows to the image's height
+        _check_decoded_bytes("the TIFF's strips are", w, min(rows, h), img.mode, settings, chunk_bytes)
+
+
+def _tiff_chunk_bytes_per_pixel(tags) -> int:
+    """Bytes a pixel takes in one of a TIFF's strips or tiles, as libtiff holds it: every
+    sample (BitsPerSample written once stands for each of SamplesPerPixel, as libtiff reads
+    it), or one sample when the samples lie in separate planes (PlanarConfiguration 2)."""
+    bits = tags.get(258, (1,))  # BitsPerSample
+    bits = [b for b in (bits if isinstance(bits, tuple) else (bits,)) if isinstance(b, int)] or [1]
+    samples = tags.get(277, len(bits))  # SamplesPerPixel
+    if len(bits) == 1 and isinstance(samples, int) and samples > 1:
+        bits = bits * samples
+    chunk_bits = max(bits) if tags.get(284) == 2 else sum(bits)
+    return max(1, -(-chunk_bits // 8))
 
 
 def _check_bmp_rle(img: Image.Image) -> None:
@@ -319,9 +330,8 @@ def _oriented(pixels: np.ndarray, orientation: int) -> np.ndarray:
     return pixels
 
 
-def _bands(img: Image.Image):
-    """Row bands of about ``_BAND_PIXELS`` pixels: (first row, last row + 1)."""
-    w, h = img.size
+def _bands(w: int, h: int):
+    """Row bands of about ``_BAND_PIXELS`` pixels of an image ``w`` wide, ``h`` high: (first row, last row + 1)."""
     step = max(1, _BAND_PIXELS // w)
     for y in range(0, h, step):
         yield y, min(h, y + step)
@@ -340,7 +350,7 @@ def _to_uint8(img: Image.Image) -> np.ndarray:
     w, h = img.size
     alpha = img.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (img.mode == "P" and "transparency" in img.info)
     out = np.empty((h, w, 3), np.uint8)
-    for y0, y1 in _bands(img):
+    for y0, y1 in _bands(*img.size):
         band = img.crop((0, y0, w, y1))
         if alpha:
             band = band.convert("RGBA")
@@ -361,13 +371,11 @@ def _still_webp(data: bytes) -> np.ndarray | None:
         return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=pixels)
     h, w = pixels.shape[:2]
     out = np.empty((h, w, 3), np.uint8)
-    step = max(1, _BAND_PIXELS // w)
-    for y0 in range(0, h, step):
-        band = pixels[y0:y0 + step].astype(np.uint16)
+    for y0, y1 in _bands(w, h):
+        band = pixels[y0:y1].astype(np.uint16)
         alpha = band[..., 3:]
         # over white, rounded as PIL's alpha_composite rounds: (c·a + 255·(255 − a) + 127) / 255
-        flat = (band[..., 2::-1] * alpha + 255 * (255 - alpha) + 127) // 255
-        out[y0:y0 + step] = flat
+        out[y0:y1] = (band[..., 2::-1] * alpha + 255 * (255 - alpha) + 127) // 255
     return out
 
 
@@ -377,7 +385,7 @@ def _scaled_gray(img: Image.Image) -> np.ndarray:
     w, h = img.size
     is_float = img.mode == "F"
     lo, hi = np.inf, -np.inf
-    for y0, y1 in _bands(img):
+    for y0, y1 in _bands(*img.size):
         band = np.asarray(img.crop((0, y0, w, y1)))
         if is_float:
             band = band[np.isfinite(band)]
@@ -388,7 +396,7 @@ def _scaled_gray(img: Image.Image) -> np.ndarray:
     hi = hi if np.isfinite(hi) and hi > lo else lo + 1.0
     scale = 255.0 / (hi - lo)
     out = np.empty((h, w), np.uint8)
-    for y0, y1 in _bands(img):
+    for y0, y1 in _bands(*img.size):
         with np.errstate(invalid="ignore"):  # a signalling NaN warns when cast; it is replaced below
             band = np.asarray(img.crop((0, y0, w, y1))).astype(np.float64)  # one band: 8 MB at most
         if is_float:

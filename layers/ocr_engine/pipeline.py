@@ -242,9 +242,9 @@ class OcrEngine:
         recognition, so bounded together by ``max_pixels``)."""
         self._check(deadline, f"decoding{where}")
         t0 = time.perf_counter()
-        if pixels_before:  # from the header: an image that would not fit is never decoded
-            declared = declared_pixels(data)
-            if declared is not None and pixels_before + declared > self.settings.max_pixels:
+        if pixels_before:  # from the header: an image that fits alone but not in the batch is never decoded
+            declared = declared_pixels(data)  # (one too large alone: decode_image says so, as it would alone)
+            if declared is not None and declared <= self.settings.max_pixels < pixels_before + declared:
                 raise ImageTooLarge(f"the batch's images decode to more than {self.settings.max_pixels:,} "
                                     "pixels in all (OCR_MAX_PIXELS); send this one in another request")
         image = decode_image(data, self.settings)

@@ -142,6 +142,18 @@ def test_a_body_of_a_huge_list_is_refused_by_its_count_in_a_short_answer(client,
     assert "at most 16 images" in r.json()["error"]["detail"] and len(r.content) < 400
 
 
+@pytest.mark.parametrize("body, detail", [
+    (b"[1, 2]", "body: Input should be an object"),
+    (b"null", "body: Input should be an object"),
+    (b'{"images": {}}', "body.images: Input should be a valid array"),
+    (b'{"images": [1]}', "body.images.0: Input should be an object"),
+])
+def test_a_json_value_of_the_wrong_type_is_named_in_json_words(client, body, detail):
+    """The batch body is parsed before it is validated: pydantic's messages then named classes."""
+    r = client.post("/api/ocr/batch", content=body, headers={"content-type": "application/json"})
+    assert r.status_code == 422 and r.json()["error"]["detail"] == detail
+
+
 def test_a_batch_at_the_count_limit_is_read(api, client):
     limit = api.runtime.ready_engine().settings.max_batch_images
     r = client.post("/api/ocr/batch", files=[("file", (f"{i}.png", word_png("EXIT"))) for i in range(limit)],

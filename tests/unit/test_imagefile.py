@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from ocr_engine.config import Settings
 from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
-from ocr_engine.imagefile import BMP_RLE_MAX_PIXELS, decode_image, jpeg_scans, sniff_format
+from ocr_engine.imagefile import BMP_RLE_MAX_PIXELS, _still_webp, decode_image, jpeg_scans, sniff_format
 from PIL import Image
 
 from tests.helpers import encode, rgb16_tiff, rle8_bmp, tiled_tiff
@@ -44,6 +44,7 @@ def test_a_still_webp_reads_as_pil_would_read_it_transparency_on_white(mode, los
     img.save(buf, "WEBP", lossless=lossless, exif=exif.tobytes())
     decoded = Image.open(io.BytesIO(buf.getvalue())).convert("RGBA")
     expected = Image.alpha_composite(Image.new("RGBA", decoded.size, (255, 255, 255, 255)), decoded).convert("RGB")
+    assert np.array_equal(_still_webp(buf.getvalue()), np.asarray(expected))  # the path decode_image takes
     out = decode_image(buf.getvalue(), SETTINGS).rgb
     assert np.array_equal(out, cv2.rotate(np.asarray(expected), cv2.ROTATE_90_CLOCKWISE))
     if mode == "RGBA":
@@ -399,19 +400,29 @@ def test_a_small_run_length_encoded_bmp_reads_pixel_for_pixel():
 
 
 def test_a_large_run_length_encoded_bmp_is_refused_from_its_header():
-    """PIL decodes RLE in Python: this 8 KB file of 40 Mpx took 10 s to decode."""
+    """PIL decodes RLE in Python: this 9 KB file of 40 Mpx took 10 s to decode."""
     data = rle8_bmp(20000, 2000)
     assert len(data) < 10_000 and BMP_RLE_MAX_PIXELS < 20000 * 2000
     with pytest.raises(ImageTooLarge, match="run-length encoded .* re-save it as PNG"):
         decode_image(data, SETTINGS)
 
 
-def test_a_16_bit_tiff_in_one_strip_past_the_budget_is_refused_and_in_strips_is_read():
+@pytest.mark.parametrize("layout", [{}, {"bits_once": True}, {"rows_tag": False}],
+                         ids=["as written by libtiff", "BitsPerSample written once", "no RowsPerStrip"])
+def test_a_16_bit_tiff_in_one_strip_past_the_budget_is_refused_and_in_strips_is_read(layout):
     """libtiff holds a whole strip in the file's 16-bit samples: a 40 Mpx one-strip file cost 240 MB
     more than the 8-bit RGB image PIL makes of it. The same pixels in smaller strips read."""
     pixels = (np.random.default_rng(3).integers(0, 256, (100, 100, 3)) * 257).astype(np.uint16)
     small_budget = replace(SETTINGS, max_pixels=15_000)  # the image fits (30,000 bytes of RGB); one strip does not
     with pytest.raises(ImageTooLarge, match=r"strips are 100×100 in mode RGB \(6 bytes a pixel\): 60,000 bytes"):
-        decode_image(rgb16_tiff(pixels, rows_per_strip=100), small_budget)
-    out = decode_image(rgb16_tiff(pixels, rows_per_strip=10), small_budget).rgb
-    assert np.array_equal(out, (pixels >> 8).astype(np.uint8))
+        decode_image(rgb16_tiff(pixels, rows_per_strip=100, **layout), small_budget)
+    if layout.get("rows_tag", True):
+        out = decode_image(rgb16_tiff(pixels, rows_per_strip=10, **layout), small_budget).rgb
+        assert np.array_equal(out, (pixels >> 8).astype(np.uint8))
+
+
+def test_a_planar_16_bit_tiff_counts_one_sample_a_strip():
+    """Each of its strips holds one sample: 20,000 bytes here, within the budget, as it was."""
+    pixels = (np.random.default_rng(4).integers(0, 256, (100, 100, 3)) * 257).astype(np.uint16)
+    out = decode_image(rgb16_tiff(pixels, rows_per_strip=100, planar=True), replace(SETTINGS, max_pixels=15_000))
+    assert out.rgb.shape == (100, 100, 3)  # read, not refused (PIL's own reading of planar 16-bit aside)

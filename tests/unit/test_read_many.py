@@ -109,6 +109,9 @@ def test_an_image_past_the_batchs_pixels_is_refused_from_its_header_not_decoded(
     batch = engine.read_many([first, too_many, last], ReadOptions(detect=False))
     assert isinstance(batch[1], ImageTooLarge) and "in all" in batch[1].message
     assert decoded == [len(first), len(last)]
+    # One too large alone is told so, as it would be alone.
+    alone = engine.read_many([first, _png(200, 100)], ReadOptions(detect=False))
+    assert isinstance(alone[1], ImageTooLarge) and "the image is 200×100 = 20,000 pixels" in alone[1].message
 
 
 def test_one_deadline_covers_the_batch_and_fails_each_image_it_stops(crops):

@@ -97,7 +97,7 @@ def invoke_locally(function: str, event: dict, image: Path | None) -> int:
             body, what = (data, origin) if is_candidate(key)[0] else (b"not an image\n", "a few bytes of text")
             local_drop.put_object(s3, bucket, key, body)
             print(f"local S3 ({endpoint}): s3://{bucket}/{key} <- {what} ({len(body):,} bytes)", file=sys.stderr)
-        run = local_drop.invoke_s3_handler(endpoint, event, function)
+        run = local_drop.invoke_bucket_handler(endpoint, event, function)
         sys.stdout.write(run.stdout)
         sys.stderr.write(run.stderr[-3000:])
         if run.returncode != 0:

@@ -8,8 +8,8 @@ unless --endpoint names one already running); the image is put in the bucket; th
 ObjectCreated event S3 would send for that key is handed to the S3 handler in a fresh
 process (infra/invoke.py, as Lambda runs it); then ``<key>.ocr.json`` is read back.
 
-``make invoke FUNCTION=s3_ocr`` (infra/invoke.py) uses the same pieces: ``local_moto``,
-``put_object``, ``invoke_s3_handler`` and ``read_result``.
+``make invoke FUNCTION=s3_ocr`` and ``FUNCTION=bulk_ocr`` (infra/invoke.py) use the same
+pieces: ``local_moto``, ``put_object``, ``invoke_bucket_handler`` and ``read_result``.
 """
 
 from __future__ import annotations
@@ -78,7 +78,9 @@ def read_result(s3: Any, bucket: str, key: str) -> dict | None:
 LOGICAL_IDS = {"s3_ocr": "S3OcrFunction", "bulk_ocr": "BulkOcrFunction"}
 
 
-def invoke_s3_handler(endpoint: str, event: dict, function: str = "s3_ocr") -> subprocess.CompletedProcess:
+def invoke_bucket_handler(endpoint: str, event: dict, function: str = "s3_ocr") -> subprocess.CompletedProcess:
+    """A handler that reads the bucket (``s3_ocr`` or ``bulk_ocr``) on ``event`` in a fresh
+    process, against the moto server at ``endpoint``, with its deployed environment."""
     with tempfile.TemporaryDirectory() as tmp:
         event_file = Path(tmp) / "event.json"
         event_file.write_text(json.dumps(event))
@@ -97,7 +99,7 @@ def drop(image: Path, key: str, endpoint: str) -> dict:
     s3 = s3_client(endpoint)
     data = image.read_bytes()
     put_object(s3, BUCKET, key, data)
-    run = invoke_s3_handler(endpoint, s3_put(key, size=len(data), bucket=BUCKET))
+    run = invoke_bucket_handler(endpoint, s3_put(key, size=len(data), bucket=BUCKET))
     sys.stderr.write(run.stderr[-3000:])
     if run.returncode != 0:
         raise SystemExit(f"the S3 handler failed (exit {run.returncode})")

@@ -33,6 +33,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -111,9 +112,12 @@ def sniff_format(data: bytes) -> str | None:
     return None
 
 
-def decode_image(data: bytes, settings: Settings) -> DecodedImage:
+def decode_image(data: bytes, settings: Settings,
+                 before_decoding: Callable[[int, int], None] | None = None) -> DecodedImage:
     """Validate and decode; raises InvalidImage / UnsupportedFormat / ImageTooLarge, never
-    anything else for any input bytes."""
+    anything else for any input bytes. ``before_decoding(width, height)`` runs once the header
+    has passed every check and before any pixel is decoded: a caller's own budget (a batch's
+    pixels in all) may refuse the image there by raising an ``OcrError``."""
     if not data:
         raise InvalidImage("the image is empty (0 bytes)")
     if len(data) > settings.max_image_bytes:
@@ -134,6 +138,8 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
             _check_jpeg_scans(fmt, data)
             _check_tiff_tiles(img, settings)
             _check_bmp_rle(img)
+            if before_decoding is not None:
+                before_decoding(*img.size)
             img.seek(0)
             pixels = _still_webp(data) if fmt == "WEBP" and getattr(img, "n_frames", 1) == 1 else None
             if pixels is None:
@@ -156,22 +162,6 @@ def decode_image(data: bytes, settings: Settings) -> DecodedImage:
         reason = f"{type(exc).__name__}: {exc}"[:_DETAIL_CHARS]
         raise InvalidImage(f"the {fmt} image is corrupt or truncated ({reason})") from exc
     return DecodedImage(rgb=np.ascontiguousarray(rgb), format=fmt)
-
-
-def declared_pixels(data: bytes) -> int | None:
-    """The pixels an image's header declares, nothing decoded; None when there is no header
-    this module reads (``decode_image`` then says what is wrong)."""
-    fmt = sniff_format(data)
-    if fmt is None:
-        return None
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data), formats=[fmt]) as img:
-                w, h = img.size
-    except Exception:  # whatever the header's fault, decode_image reports it
-        return None
-    return w * h
 
 
 def read_image_file(path: Path, settings: Settings) -> bytes:
@@ -353,10 +343,18 @@ def _to_uint8(img: Image.Image) -> np.ndarray:
     for y0, y1 in _bands(*img.size):
         band = img.crop((0, y0, w, y1))
         if alpha:
-            band = band.convert("RGBA")
-            band = Image.alpha_composite(Image.new("RGBA", band.size, (255, 255, 255, 255)), band)
-        out[y0:y1] = np.asarray(band if band.mode == "RGB" else band.convert("RGB"), dtype=np.uint8)
+            rgba = np.asarray(band.convert("RGBA"))
+            out[y0:y1] = _on_white(rgba[..., :3], rgba[..., 3:])
+        else:
+            out[y0:y1] = np.asarray(band if band.mode == "RGB" else band.convert("RGB"), dtype=np.uint8)
     return out
+
+
+def _on_white(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
+    """Colour (…×3) with its alpha (…×1) composited onto opaque white, rounded as PIL's
+    ``alpha_composite`` rounds: (c·a + 255·(255 − a) + 127) / 255."""
+    a = alpha.astype(np.uint16)
+    return ((colour.astype(np.uint16) * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
 
 
 def _still_webp(data: bytes) -> np.ndarray | None:
@@ -372,10 +370,7 @@ def _still_webp(data: bytes) -> np.ndarray | None:
     h, w = pixels.shape[:2]
     out = np.empty((h, w, 3), np.uint8)
     for y0, y1 in _bands(w, h):
-        band = pixels[y0:y1].astype(np.uint16)
-        alpha = band[..., 3:]
-        # over white, rounded as PIL's alpha_composite rounds: (c·a + 255·(255 − a) + 127) / 255
-        out[y0:y1] = (band[..., 2::-1] * alpha + 255 * (255 - alpha) + 127) // 255
+        out[y0:y1] = _on_white(pixels[y0:y1, :, 2::-1], pixels[y0:y1, :, 3:])  # BGRA -> RGB on white
     return out
 
 

@@ -37,7 +37,7 @@ from ocr_engine.charset import text_to_indices
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.detect import Region, detect_candidates, reading_order, whole_image_region
 from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidOption, OcrError
-from ocr_engine.imagefile import DecodedImage, declared_pixels, decode_image
+from ocr_engine.imagefile import DecodedImage, decode_image
 from ocr_engine.lm import CharLM
 from ocr_engine.preprocess import WORD_MARGIN, cut, has_ink, with_margin
 from ocr_engine.recognize import Recognizer
@@ -242,12 +242,7 @@ class OcrEngine:
         recognition, so bounded together by ``max_pixels``)."""
         self._check(deadline, f"decoding{where}")
         t0 = time.perf_counter()
-        if pixels_before:  # from the header: an image that fits alone but not in the batch is never decoded
-            declared = declared_pixels(data)  # (one too large alone: decode_image says so, as it would alone)
-            if declared is not None and declared <= self.settings.max_pixels < pixels_before + declared:
-                raise ImageTooLarge(f"the batch's images decode to more than {self.settings.max_pixels:,} "
-                                    "pixels in all (OCR_MAX_PIXELS); send this one in another request")
-        image = decode_image(data, self.settings)
+        image = decode_image(data, self.settings, functools.partial(self._check_batch_pixels, pixels_before))
         t1 = time.perf_counter()
         self._check(deadline, f"detection{where}")
         regions = self._regions(image, resolved)
@@ -264,6 +259,13 @@ class OcrEngine:
         timings = {**staged.timings, "recognize": recognize_ms, "ctc": (time.perf_counter() - t0) * 1000}
         timings["total"] = sum(timings.values())
         return OcrResult(words, (staged.image.width, staged.image.height), timings, self.model_info)
+
+    def _check_batch_pixels(self, pixels_before: int, w: int, h: int) -> None:
+        """From an image's header, once it has passed its own checks: one that fits alone but
+        not beside the batch's earlier images is refused before it is decoded."""
+        if pixels_before + w * h > self.settings.max_pixels:
+            raise ImageTooLarge(f"the batch's images decode to more than {self.settings.max_pixels:,} "
+                                "pixels in all (OCR_MAX_PIXELS); send this one in another request")
 
     def check_batch(self, count: int, total_bytes: int) -> None:
         """A batch's bounds, before any work: at most ``max_batch_images`` images

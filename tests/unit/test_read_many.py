@@ -7,9 +7,8 @@ import dataclasses
 import io
 
 import pytest
-from ocr_engine import pipeline
+from ocr_engine import imagefile
 from ocr_engine.errors import DeadlineExceeded, ImageTooLarge, InvalidImage, InvalidOption, UnsupportedFormat
-from ocr_engine.imagefile import decode_image
 from ocr_engine.pipeline import OcrEngine, get_engine
 from ocr_engine.schemas import OcrResult, ReadOptions
 from ocr_tools.labels import read_label_file, read_scenes
@@ -98,17 +97,18 @@ def test_the_batch_decodes_at_most_max_pixels_in_all():
 def test_an_image_past_the_batchs_pixels_is_refused_from_its_header_not_decoded(monkeypatch):
     """Two 40 Mpx images used to be decoded both, the second refused only then (610 MB peak)."""
     engine = _engine(max_pixels=100 * 100)
-    decoded = []
+    decoded = []  # the sizes whose pixels were decoded (brought to 8 bits)
+    to_uint8 = imagefile._to_uint8
 
-    def counting_decode(data, settings):
-        decoded.append(len(data))
-        return decode_image(data, settings)
+    def counting_to_uint8(img):
+        decoded.append(img.size)
+        return to_uint8(img)
 
-    monkeypatch.setattr(pipeline, "decode_image", counting_decode)
+    monkeypatch.setattr(imagefile, "_to_uint8", counting_to_uint8)
     first, too_many, last = _png(100, 60), _png(100, 50), _png(100, 40)
     batch = engine.read_many([first, too_many, last], ReadOptions(detect=False))
     assert isinstance(batch[1], ImageTooLarge) and "in all" in batch[1].message
-    assert decoded == [len(first), len(last)]
+    assert decoded == [(100, 60), (100, 40)]
     # One too large alone is told so, as it would be alone.
     alone = engine.read_many([first, _png(200, 100)], ReadOptions(detect=False))
     assert isinstance(alone[1], ImageTooLarge) and "the image is 200×100 = 20,000 pixels" in alone[1].message

@@ -59,18 +59,18 @@ def dockerfile_copies(dockerfile: Path = DOCKERFILE) -> list[tuple[list[str], st
     return copies
 
 
-def build_context(repo: Path = REPO, dockerfile: Path = DOCKERFILE) -> set[str]:
+def build_context(dockerfile: Path = DOCKERFILE) -> set[str]:
     """The paths (files and folders, relative, "/"-separated) of the build context Docker is
     sent: ``sam build`` builds with docker-py, which keeps what the root's .dockerignore
     does not exclude (read as docker-py reads it: blank lines and comments dropped)."""
     from docker.utils.build import exclude_paths
 
-    ignore = repo / ".dockerignore"
+    ignore = REPO / ".dockerignore"
     lines = ignore.read_text().splitlines() if ignore.exists() else []
     patterns = [line.strip() for line in lines if line.strip() and not line.strip().startswith("#")]
     # Docker always sends the Dockerfile itself, excluded or not.
-    inside = dockerfile.is_relative_to(repo)
-    return set(exclude_paths(str(repo), patterns, dockerfile=str(dockerfile.relative_to(repo)) if inside else None))
+    inside = dockerfile.is_relative_to(REPO)
+    return set(exclude_paths(str(REPO), patterns, dockerfile=str(dockerfile.relative_to(REPO)) if inside else None))
 
 
 def context_files(source: str, context: set[str]) -> list[str]:

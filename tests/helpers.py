@@ -65,6 +65,18 @@ def write_crop(path: Path) -> Path:
     return path
 
 
+def _tiff(body: bytes, entries: list[tuple[int, int, int, int]]) -> bytes:
+    """A little-endian TIFF: ``body`` from offset 8 (the offsets in ``entries`` point into it),
+    then one directory of ``entries`` (tag, type 3 SHORT or 4 LONG, count, value or offset)."""
+    ifd_at = 8 + len(body) + len(body) % 2
+    out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at) + body + b"\0" * (len(body) % 2))
+    out += struct.pack("<H", len(entries))
+    for tag, kind, count, value in entries:
+        packed = struct.pack("<HH", value, 0) if kind == 3 and count == 1 else struct.pack("<I", value)
+        out += struct.pack("<HHI", tag, kind, count) + packed
+    return bytes(out + b"\0\0\0\0")
+
+
 def tiled_tiff(pixels: np.ndarray, tile: int, crafted: bool = False) -> bytes:
     """A deflate TIFF of ``pixels`` (H×W×3 uint8, neither side over ``tile``) stored as one
     ``tile``×``tile`` tile, the image in its top-left corner (TIFF allows a tile larger than the
@@ -78,17 +90,11 @@ def tiled_tiff(pixels: np.ndarray, tile: int, crafted: bool = False) -> bytes:
         padded[:h, :w] = pixels
         data = zlib.compress(padded.tobytes())
     bits_at, data_at = 8, 16
-    ifd_at = data_at + len(data) + len(data) % 2
     short, long_ = 3, 4
     entries = [(256, short, 1, w), (257, short, 1, h), (258, short, 3, bits_at), (259, short, 1, 8),
                (262, short, 1, 2), (277, short, 1, 3), (284, short, 1, 1), (322, long_, 1, tile),
                (323, long_, 1, tile), (324, long_, 1, data_at), (325, long_, 1, len(data))]
-    out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at) + struct.pack("<HHH", 8, 8, 8) + b"\0\0")
-    out += data + b"\0" * (len(data) % 2) + struct.pack("<H", len(entries))
-    for tag, kind, count, value in entries:
-        packed = struct.pack("<HH", value, 0) if kind == short and count == 1 else struct.pack("<I", value)
-        out += struct.pack("<HHI", tag, kind, count) + packed
-    return bytes(out + b"\0\0\0\0")
+    return _tiff(struct.pack("<HHH", 8, 8, 8) + b"\0\0" + data, entries)
 
 
 def rle8_bmp(width: int, height: int, rows: list[bytes] | None = None) -> bytes:
@@ -105,7 +111,7 @@ def rle8_bmp(width: int, height: int, rows: list[bytes] | None = None) -> bytes:
 
 def rgb16_tiff(pixels: np.ndarray, rows_per_strip: int, *, planar: bool = False, bits_once: bool = False,
                rows_tag: bool = True) -> bytes:
-    """A 16-bit RGB TIFF (uncompressed, little-endian) of ``pixels`` (H×W×3 uint16) in strips
+    """A 16-bit RGB TIFF (uncompressed) of ``pixels`` (H×W×3 uint16) in strips
     of ``rows_per_strip`` rows: PIL writes no such file, and libtiff holds a whole strip in
     16-bit samples while PIL's image of it is 8-bit. ``planar``: each sample in its own
     plane of strips (PlanarConfiguration 2); ``bits_once``: BitsPerSample written once for
@@ -117,19 +123,11 @@ def rgb16_tiff(pixels: np.ndarray, rows_per_strip: int, *, planar: bool = False,
     n = len(strips)
     bits_at, offsets_at = 8, 14
     counts_at = offsets_at + 4 * n
-    data_at = counts_at + 4 * n
-    starts = np.cumsum([data_at] + [len(s) for s in strips[:-1]]).tolist()
-    ifd_at = data_at + sum(len(s) for s in strips)
+    starts = np.cumsum([counts_at + 4 * n] + [len(s) for s in strips[:-1]]).tolist()
     short, long_ = 3, 4
     entries = [(256, long_, 1, w), (257, long_, 1, h), (258, short, 1, 16) if bits_once else (258, short, 3, bits_at),
                (259, short, 1, 1), (262, short, 1, 2), (273, long_, n, offsets_at if n > 1 else starts[0]),
                (277, short, 1, 3), *([(278, long_, 1, rows_per_strip)] if rows_tag else []),
                (279, long_, n, counts_at if n > 1 else len(strips[0])), (284, short, 1, 2 if planar else 1)]
-    out = bytearray(b"II*\x00" + struct.pack("<I", ifd_at) + struct.pack("<HHH", 16, 16, 16))
-    out += struct.pack(f"<{n}I", *starts) + struct.pack(f"<{n}I", *(len(s) for s in strips))
-    out += b"".join(strips) + struct.pack("<H", len(entries))
-    for tag, kind, count, value in entries:
-        inline = kind == short and count == 1
-        out += struct.pack("<HHI", tag, kind, count) + (struct.pack("<HH", value, 0) if inline else
-                                                        struct.pack("<I", value))
-    return bytes(out + b"\0\0\0\0")
+    body = struct.pack("<HHH", 16, 16, 16) + struct.pack(f"<{n}I", *starts)
+    return _tiff(body + struct.pack(f"<{n}I", *(len(s) for s in strips)) + b"".join(strips), entries)

@@ -1,5 +1,5 @@
-"""The app's middleware: this container's request counters, and metrics flushed per
-request on the local server."""
+"""The app's middleware: this container's request counters, metrics flushed per request on
+the local server, and HEAD answered as GET without its body."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from functions.api.routes.ocr import OCR_PATHS
 from functions.common.counters import COUNTERS
@@ -37,7 +38,29 @@ async def flush_metrics_outside_lambda(request: Request, call_next: CallNext) ->
     return response
 
 
+class HeadAsGet:
+    """HEAD is GET without the body (RFC 9110 9.3.2). FastAPI's GET routes answer HEAD with a
+    405, and uptime checks and ``curl -I`` then see a healthy service as down."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            return await self.app(scope, receive, send)
+
+        async def send_headers_only(message: Message) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return  # the body's chunks are dropped; the last one ends the answer
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
 def install(app: FastAPI) -> None:
     # Added last runs first: the flush wraps the counting, as when they were decorators in this order.
     app.middleware("http")(count_ocr_requests)
     app.middleware("http")(flush_metrics_outside_lambda)
+    app.add_middleware(HeadAsGet)  # outermost: every route and middleware sees the GET

@@ -37,7 +37,8 @@ class Runtime:
         try:
             self.engine = load()
         except OcrError as exc:  # a deployment fault: log loudly, answer 503 until fixed
-            self.load_error = str(exc)
+            # The cause names files on the server (/var/task/...): the log has it, callers do not.
+            self.load_error = "a deployment fault; this function's log names the cause"
             logger.error("model failed to load at cold start", extra={"error": str(exc)})
         self.load_ms = (time.perf_counter() - started) * 1000
         self.cold = True  # until the first image is read

@@ -154,7 +154,12 @@ def result_key(key: str) -> str:
 def result_is_current(store: S3Store, bucket: str, key: str, last_modified: datetime, etag: str | None) -> bool:
     """Whether ``<key>.ocr.json`` exists, is no older than the image (S3 times have whole
     seconds) and, when it says which image it was read from, was read from this one."""
-    result = store.result_file(bucket, result_key(key))
+    name = result_key(key)
+    if len(name.encode("utf-8")) > S3_MAX_KEY_BYTES:
+        # No such result can exist, and S3 answers a HEAD of a key past its limit 400 with no
+        # body, not 404: a transient fault that would fail the bulk run's batch on every run.
+        return False
+    result = store.result_file(bucket, name)
     if result is None or result.last_modified < last_modified:
         return False
     # Quotes on either side: results written before 2026-11-26 kept a listing's quoted ETag.

@@ -30,6 +30,10 @@
 | OCR_MAX_BATCH_IMAGES | 16 | most images in one batch (`OcrEngine.read_many`, `POST /api/ocr/batch`); more: 422 |
 | OCR_MAX_BATCH_BYTES | 3000000 | most bytes of a batch's images in all (as one image's limit, below); more: 413 |
 
+A variable that is not a number, or out of range (a beam of 0, a default beam past
+OCR_MAX_BEAM_WIDTH, a confidence past 1), stops ``load_settings`` with a ValueError naming
+it: ``ocr`` exits 2, and a function fails its cold start, not every request.
+
 Why 3,000,000 bytes: a synchronous Lambda invocation carries at most 6,291,456 bytes
 (``LAMBDA_PAYLOAD_LIMIT``), request and response alike, and API Gateway hands the body over
 base64-encoded (4/3). The worst case is the JSON route: the image is base64 inside JSON
@@ -67,11 +71,21 @@ DEFAULT_MAX_ANNOTATED_BYTES = 3_000_000
 
 
 def _int(name: str, default: int) -> int:
-    return int(os.environ.get(name, default))
+    return _number(name, default, int)
 
 
 def _float(name: str, default: float) -> float:
-    return float(os.environ.get(name, default))
+    return _number(name, default, float)
+
+
+def _number(name: str, default: float, kind: type) -> float:
+    raw = os.environ.get(name)
+    if raw is None:
+        return default
+    try:
+        return kind(raw)
+    except ValueError:
+        raise ValueError(f"{name} must be {'a whole' if kind is int else 'a'} number (got {raw!r})") from None
 
 
 @dataclass(frozen=True)
@@ -134,5 +148,47 @@ def single_twin(model_path: Path) -> Path:
     return model_path.with_name(f"{model_path.stem}-single{model_path.suffix}")
 
 
+# The least each setting may be: below it, every request would fail (a beam of 0, a pixel
+# limit of -5) with an error that blames the caller's image, not the deployment.
+_LEAST = {
+    "OCR_MAX_IMAGE_BYTES": ("max_image_bytes", 1), "OCR_MAX_PIXELS": ("max_pixels", 1),
+    "OCR_MAX_SIDE": ("max_side", 1), "OCR_MAX_REGIONS": ("max_regions", 1),
+    "OCR_MAX_REGIONS_LIMIT": ("max_regions_limit", 1), "OCR_BEAM_WIDTH": ("beam_width", 1),
+    "OCR_MAX_BEAM_WIDTH": ("max_beam_width", 1), "OCR_MIN_CONFIDENCE": ("min_confidence", 0),
+    "OCR_MAX_LEXICON": ("max_lexicon", 0), "OCR_LM_WEIGHT": ("lm_weight", 0),
+    "OCR_LM_SUPPORT": ("lm_support", 0), "OCR_SCENE_MIN_CONFIDENCE": ("scene_min_confidence", 0),
+    "OCR_SCENE_SHORT_MIN_CONFIDENCE": ("scene_short_min_confidence", 0),
+    "OCR_READ_STRETCH": ("read_stretch", 0.1), "OCR_NUM_THREADS": ("num_threads", 1),
+    "OCR_DETECT_MAX_SIDE": ("detect_max_side", 32), "OCR_ANNOTATE_MAX_SIDE": ("annotate_max_side", 1),
+    "OCR_MAX_ANNOTATED_BYTES": ("max_annotated_bytes", 0), "OCR_REQUEST_DEADLINE_S": ("request_deadline_s", 0),
+    "OCR_MAX_BATCH_IMAGES": ("max_batch_images", 1), "OCR_MAX_BATCH_BYTES": ("max_batch_bytes", 1),
+}
+_AT_MOST = {  # a default may not pass the largest a request may ask for; a confidence is at most 1
+    "OCR_MAX_REGIONS": ("max_regions", "max_regions_limit"), "OCR_BEAM_WIDTH": ("beam_width", "max_beam_width"),
+    "OCR_MIN_CONFIDENCE": ("min_confidence", 1), "OCR_SCENE_MIN_CONFIDENCE": ("scene_min_confidence", 1),
+    "OCR_SCENE_SHORT_MIN_CONFIDENCE": ("scene_short_min_confidence", 1),
+}
+
+
+def out_of_range(settings: Settings) -> list[str]:
+    """What is wrong with the settings, a line per variable (none: they are usable)."""
+    wrong = []
+    for variable, (name, least) in _LEAST.items():
+        value = getattr(settings, name)
+        if not value >= least:  # NaN too
+            wrong.append(f"{variable} must be at least {least} (got {value})")
+    for variable, (name, most) in _AT_MOST.items():
+        value, limit = getattr(settings, name), most if isinstance(most, int) else getattr(settings, most)
+        if value > limit:
+            wrong.append(f"{variable} must be at most {limit} (got {value})")
+    return wrong
+
+
 def load_settings() -> Settings:
-    return Settings()
+    """The settings from the environment; a ValueError naming each variable that is not a
+    number or out of range, so a misconfigured deployment fails at start-up, not per request."""
+    settings = Settings()
+    wrong = out_of_range(settings)
+    if wrong:
+        raise ValueError("; ".join(wrong))
+    return settings

@@ -152,7 +152,7 @@ def decode_image(data: bytes, settings: Settings,
     except OcrError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise ImageTooLarge(f"the image has too many pixels: {exc}") from exc
+        raise ImageTooLarge(_bomb_message(exc, settings)) from exc
     except MemoryError as exc:
         raise ImageTooLarge("the image needs more memory to decode than this function has") from exc
     except UnidentifiedImageError as exc:  # its own message names only a Python object
@@ -162,6 +162,14 @@ def decode_image(data: bytes, settings: Settings,
         reason = f"{type(exc).__name__}: {exc}"[:_DETAIL_CHARS]
         raise InvalidImage(f"the {fmt} image is corrupt or truncated ({reason})") from exc
     return DecodedImage(rgb=np.ascontiguousarray(rgb), format=fmt)
+
+
+def _bomb_message(exc: Exception, settings: Settings) -> str:
+    """PIL refuses a header of over 89 Mpx while opening it, before ``_check_dimensions``;
+    its message quotes its own limit, not ours."""
+    declared = re.search(r"\((\d+) pixels\)", str(exc))
+    size = f"{int(declared[1]):,} pixels" if declared else "more pixels than any image this reads"
+    return f"the image is {size}; the limit is {settings.max_pixels:,}"
 
 
 def read_image_file(path: Path, settings: Settings) -> bytes:

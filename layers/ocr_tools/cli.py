@@ -109,7 +109,7 @@ def _settings() -> Settings:
     try:
         return load_settings()
     except ValueError as exc:
-        raise UsageError(f"an OCR_* environment variable is not a number ({exc})") from exc
+        raise UsageError(f"an OCR_* environment variable is wrong: {exc}") from exc
 
 
 def _in_range(flag: str, value: int | None, low: int, high: int | None = None) -> None:

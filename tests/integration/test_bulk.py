@@ -352,3 +352,27 @@ def test_a_result_written_with_a_quoted_etag_is_still_current(mocked):
     assert result_is_current(store, BUCKET, "a.png", since, "d41d8cd98f00b204e9800998ecf8427e")
     assert result_is_current(store, BUCKET, "a.png", since, '"d41d8cd98f00b204e9800998ecf8427e"')
     assert not result_is_current(store, BUCKET, "a.png", since, "0cc175b9c0f1b6a831c399e269772661")
+
+
+def test_a_key_too_long_for_its_result_is_dropped_not_a_failed_batch(mocked, data_dir):
+    """S3 answers a HEAD of a key over 1,024 bytes 400 with no body (moto: 404); a bulk run
+    asked for such an image's result before dropping it, and failed the batch on every run."""
+    from ocr_engine.pipeline import get_engine
+
+    from functions.common.bulk import process_batch
+
+    word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()
+    too_long = "in/" + "é" * 504 + "x.png"  # 1,016 bytes: its result's key would be 1,025
+    for key in ("a.png", too_long):
+        mocked.put_object(Bucket=BUCKET, Key=key, Body=word)
+
+    def as_s3_answers(request, **_):
+        path = urllib.parse.unquote(urllib.parse.urlsplit(request.url).path).removeprefix(f"/{BUCKET}")
+        if len(path.removeprefix("/").encode()) > 1024:
+            return botocore.awsrequest.AWSResponse(request.url, 400, {}, RawBody(b""))
+        return None
+
+    mocked.meta.events.register("before-send.s3.HeadObject", as_s3_answers)
+    event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked)}
+    out = process_batch(S3Store(mocked), get_engine(), event, "r1")
+    assert (out["counts"]["done"], out["counts"]["dropped"], out["dropped"]) == (1, 1, [too_long])

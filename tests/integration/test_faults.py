@@ -135,8 +135,10 @@ def _cold_start(module: str, model_dir) -> subprocess.CompletedProcess:
 
 def test_missing_model_fails_health_and_logs_loudly(tmp_path):
     out = _cold_start("functions.api.app", tmp_path)
-    assert "model failed to load at cold start" in out.stdout
-    assert "HEALTH 503" in out.stdout and '"model_loaded":false' in out.stdout
+    log, health = out.stdout.split("HEALTH ", 1)
+    assert "model failed to load at cold start" in log and str(tmp_path) in log  # the operator's cause
+    assert health.startswith("503") and '"model_loaded":false' in health
+    assert str(tmp_path) not in health and "log names the cause" in health  # no server paths to callers
 
 
 def test_corrupt_model_fails_the_s3_cold_start(tmp_path):

@@ -158,3 +158,25 @@ def test_docs_through_lambda_as_api_gateway_calls_it():
         resp = handler(http_v2("GET", path), context("api"))
         assert resp["statusCode"] == 200 and resp["headers"]["content-type"].startswith(kind), path
         assert resp["isBase64Encoded"] is False and len(resp["body"]) < 6_000_000
+
+
+@pytest.mark.parametrize("path", ["/", "/api/health", "/api/stats", "/docs", "/static/app.js", "/openapi.json"])
+def test_head_answers_as_get_without_the_body(client, path):
+    """Uptime checks and ``curl -I`` send HEAD: GET's status and headers, no body (was a 405)."""
+    get, head = client.get(path), client.head(path)
+    assert head.status_code == get.status_code == 200, path
+    assert head.content == b"" and head.headers["content-type"] == get.headers["content-type"]
+
+
+def test_head_of_a_post_route_is_still_not_allowed(client):
+    r = client.head("/api/ocr")
+    assert r.status_code == 405 and "POST" in r.headers["allow"]
+
+
+def test_head_through_lambda_as_api_gateway_calls_it():
+    from functions.api.app import handler
+    from infra.invoke import context
+    from infra.make_events import http_v2
+
+    resp = handler(http_v2("HEAD", "/api/health"), context("api"))
+    assert resp["statusCode"] == 200 and resp["body"] == ""

@@ -163,6 +163,7 @@ def test_options_are_checked_once_before_the_model_loads(argv, message, capsys, 
 
 def test_beam_limit_comes_from_the_settings(monkeypatch, capsys):
     monkeypatch.setenv("OCR_MAX_BEAM_WIDTH", "5")
+    monkeypatch.setenv("OCR_BEAM_WIDTH", "3")  # the default (10) would pass the limit: a settings error
     assert one_line_error(*ocr(["read", "x.png", "--beam", "6"], capsys)[::2]).endswith("between 1 and 5 (got 6)")
 
 

@@ -308,3 +308,18 @@ def test_a_lexicon_file_is_read_without_its_byte_order_mark(labels, tmp_path, ca
     engine = with_engine(monkeypatch)
     status, _, _ = ocr(["eval", str(labels), "--lexicon-file", str(words), "--json"], capsys)
     assert status == 0 and engine.lexicons[0] == ("one", "two")
+
+
+@pytest.mark.parametrize("variable,value,said", [
+    ("OCR_BEAM_WIDTH", "0", "OCR_BEAM_WIDTH must be at least 1 (got 0)"),
+    ("OCR_MAX_PIXELS", "-5", "OCR_MAX_PIXELS must be at least 1 (got -5)"),
+    ("OCR_BEAM_WIDTH", "60", "OCR_BEAM_WIDTH must be at most 50 (got 60)"),
+    ("OCR_MIN_CONFIDENCE", "nan", "OCR_MIN_CONFIDENCE must be at least 0 (got nan)"),
+    ("OCR_MAX_PIXELS", "abc", "OCR_MAX_PIXELS must be a whole number (got 'abc')"),
+])
+def test_a_bad_setting_is_a_usage_error_naming_it_before_any_image(tmp_path, capsys, monkeypatch,
+                                                                    variable, value, said):
+    """These failed each image in turn (status 1), blaming the image for the deployment's setting."""
+    monkeypatch.setenv(variable, value)
+    status, _, err = ocr(["read", str(write_crop(tmp_path / "word.png"))], capsys)
+    assert one_line_error(status, err) == f"ocr read: error: an OCR_* environment variable is wrong: {said}"

@@ -87,6 +87,14 @@ def test_decompression_bomb_is_refused_from_the_header():
         decode_image(_png_header_only(15000, 15000), SETTINGS)
 
 
+@pytest.mark.parametrize("side", [10_000, 19_000])  # PIL's warning (over 89 Mpx), then its error (179 Mpx)
+def test_a_bomb_pil_refuses_first_is_told_our_limit_not_pils(side):
+    """PIL refuses these while opening them, and its message quoted its own 178,956,970."""
+    with pytest.raises(ImageTooLarge) as refused:
+        decode_image(_png_header_only(side, side), SETTINGS)
+    assert str(refused.value) == f"the image is {side * side:,} pixels; the limit is {SETTINGS.max_pixels:,}"
+
+
 def test_side_limit():
     data = encode(rgb_image(w=300, h=2), "PNG")
     with pytest.raises(ImageTooLarge, match="longest side"):

@@ -28,6 +28,7 @@ import statistics
 import subprocess
 import sys
 import time
+import warnings
 from pathlib import Path
 
 import cv2
@@ -175,7 +176,9 @@ def api_batch(images: list[bytes]) -> dict | None:
     # The app's logs and metrics would print to stdout, where the report goes.
     with contextlib.redirect_stdout(io.StringIO()):
         try:
-            from fastapi.testclient import TestClient
+            with warnings.catch_warnings():  # Starlette 1.x's note on httpx, about its test client, not the API
+                warnings.simplefilter("ignore", UserWarning)
+                from fastapi.testclient import TestClient
 
             from functions.api.app import app
         except ImportError:

@@ -55,7 +55,16 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line (with where to look) rather than the
     whole usage block followed by the message."""
 
+    _argv: list[str] = []
+
+    def parse_known_args(self, args=None, namespace=None):  # a subcommand's parser gets its own arguments
+        self._argv = list(sys.argv[1:] if args is None else args)
+        return super().parse_known_args(args, namespace)
+
     def error(self, message: str) -> NoReturn:
+        if "arguments are required" in message and "--lexicon" in self._argv:
+            # `ocr read --lexicon a b word.png`: the lexicon took the image as a word too.
+            message += "; --lexicon takes every word up to the next option: put it after the images (or labels file)"
         self.exit(USAGE_ERROR, f"{self.prog}: error: {message} (see '{self.prog} --help')\n")
 
 
@@ -253,9 +262,11 @@ def cmd_read(args: argparse.Namespace) -> int:
     status = 0
     for path in args.images:
         try:
+            if not path:  # Path("") is the current folder: it was told "is a directory"
+                raise FileNotFoundError(2, "no such file (an empty path)")
             result = engine.read(read_image_file(Path(path), engine.settings), options)
         except OSError as exc:
-            print(f"{path}: error: {error_reason(exc)}", file=sys.stderr)
+            print(f"{path or repr(path)}: error: {error_reason(exc)}", file=sys.stderr)
             status = SOME_IMAGES_FAILED
             continue
         except OcrError as exc:

@@ -174,6 +174,18 @@ def test_argument_mistakes_are_one_line_too(argv, capsys):
     assert line.startswith("ocr") and "error: " in line and "--help" in line
 
 
+@pytest.mark.parametrize("argv", [["read", "--lexicon", "private", "word.png"],
+                                  ["eval", "--lexicon", "private", "x.tsv"]])
+def test_a_lexicon_before_the_images_is_told_why_they_are_missing(argv, capsys):
+    """--lexicon's words run to the next option, so it took the image (or labels file) too."""
+    line = one_line_error(*ocr(argv, capsys)[::2])
+    assert "arguments are required" in line and "put it after the images" in line
+
+
+def test_a_missing_image_without_a_lexicon_gets_no_lexicon_hint(capsys):
+    assert "--lexicon" not in one_line_error(*ocr(["read"], capsys)[::2])
+
+
 def test_good_input_passes_the_checks_and_then_loads_the_model(labels, capsys):
     with pytest.raises(ModelLoaded):
         cli.main(["eval", str(labels), "--limit", "2", "--beam", "1"])

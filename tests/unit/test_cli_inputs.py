@@ -323,3 +323,10 @@ def test_a_bad_setting_is_a_usage_error_naming_it_before_any_image(tmp_path, cap
     monkeypatch.setenv(variable, value)
     status, _, err = ocr(["read", str(write_crop(tmp_path / "word.png"))], capsys)
     assert one_line_error(status, err) == f"ocr read: error: an OCR_* environment variable is wrong: {said}"
+
+
+def test_an_empty_image_path_is_no_file_not_the_current_folder(tmp_path, capsys, monkeypatch):
+    engine = with_engine(monkeypatch)
+    status, out, err = ocr(["read", "", str(write_crop(tmp_path / "word.png"))], capsys)
+    assert status == cli.SOME_IMAGES_FAILED and engine.sizes and out.count("word.png") == 1
+    assert err.splitlines() == ["'': error: no such file (an empty path)"]

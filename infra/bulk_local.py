@@ -217,7 +217,11 @@ def run_state_machine(s3, bucket: str, execution_input: dict, endpoint: str, wor
 
     reader = evaluate(map_state["ItemReader"]["Parameters"], data)
     assert map_state["ItemReader"]["Resource"].endswith(":s3:listObjectsV2")
-    items = [evaluate(map_state["ItemSelector"], data, {"Map": {"Item": {"Value": listed, "Index": i}}})
+    run_id = str(uuid.uuid4())
+    machine_arn = f"arn:aws:states:us-east-1:{LOCAL_ACCOUNT}:stateMachine:ocr-bulk-local"
+    execution = {"Id": f"{machine_arn.replace(':stateMachine:', ':execution:')}:{run_id}"}
+    items = [evaluate(map_state["ItemSelector"], data, {"Map": {"Item": {"Value": listed, "Index": i}},
+                                                        "Execution": execution})
              for i, listed in enumerate(list_items(s3, reader["Bucket"], reader.get("Prefix", "")))]
     batcher = map_state["ItemBatcher"]
     batch_size = _path(batcher["MaxItemsPerBatchPath"], data, {})
@@ -228,8 +232,6 @@ def run_state_machine(s3, bucket: str, execution_input: dict, endpoint: str, wor
     function = task["Parameters"]["FunctionName"]
     assert function.startswith("local:") and task["Resource"].endswith(":lambda:invoke")
 
-    run_id = str(uuid.uuid4())
-    machine_arn = f"arn:aws:states:us-east-1:{LOCAL_ACCOUNT}:stateMachine:ocr-bulk-local"
     map_run_arn = f"arn:aws:states:us-east-1:{LOCAL_ACCOUNT}:mapRun:ocr-bulk-local/{map_state['Label']}:{run_id}"
     # The deployed function's variables (its 10 MiB image limit...) where the shell sets none
     # (the workers inherit the shell's), then the local S3's.

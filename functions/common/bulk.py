@@ -10,12 +10,16 @@ infra/bulk_local.py runs the same definition against a local bucket and ends her
 A batch event::
 
     {"BatchInput": {"bucket": "B"},
-     "Items": [{"key": "p/a.jpg", "etag": "\\"...\\"", "last_modified": 1700000000, "size": 1234}, ...]}
+     "Items": [{"key": "p/a.jpg", "etag": "\\"...\\"", "last_modified": 1700000000, "size": 1234,
+                "run": "arn:aws:states:...:execution:..."}, ...]}
 
 Each item is filtered with the S3 handler's own test (``is_candidate``: image suffixes, any
 case, never our results), skipped when its result is already current (no older than the
 image: a re-run is idempotent and resumes where a stopped run left off), else read and its
-result written beside it by ``process_object``, as a drop would.
+result written beside it by ``process_object``, as a drop would, marked with the run
+(the execution's id). A result this run wrote counts as what it was then ('done' or
+'refused'), not 'current': the state machine retries a batch that met a transient fault, and
+the retry meets the results of the first attempt.
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ from typing import Any
 from ocr_engine.pipeline import OcrEngine
 
 from functions.common.observability import logger
-from functions.common.s3_objects import S3Object, is_candidate, outcome_of, process_object, result_is_current
+from functions.common.s3_objects import S3Object, current_result, is_candidate, outcome_of, process_object
 from functions.common.s3_store import S3Store
 
 # What can become of a listed object. 'current': its result is newer than the image.
@@ -78,6 +82,13 @@ def item_key(item: Any) -> str | None:
     return key if isinstance(key, str) and key else None
 
 
+def item_run(item: dict) -> str | None:
+    """The run an item belongs to (the ItemSelector's ``$$.Execution.Id``), when it is one S3
+    metadata can carry (ASCII, and short); a hand-made batch may have none."""
+    run = item.get("run")
+    return run if isinstance(run, str) and run.isascii() and run.isprintable() and 0 < len(run) <= 256 else None
+
+
 def last_modified(value: Any) -> datetime:
     """A listed object's LastModified: epoch seconds (Step Functions' S3 item reader), an
     ISO 8601 string or a datetime (boto3's listing)."""
@@ -97,9 +108,13 @@ def process_item(store: S3Store, engine: OcrEngine, bucket: str, item: dict, req
     # A listing's ETag keeps its quotes (an event's has none); a result records it without.
     listed_etag = item.get("etag")
     etag = listed_etag.strip('"') if isinstance(listed_etag, str) else None
-    if result_is_current(store, bucket, key, last_modified(item["last_modified"]), etag):
-        return "current"
-    return process_object(store, engine, S3Object(bucket, key, None, etag), request_id)
+    run = item_run(item)
+    result = current_result(store, bucket, key, last_modified(item["last_modified"]), etag)
+    if result is None:
+        return process_object(store, engine, S3Object(bucket, key, None, etag), request_id, run)
+    if run and result.run == run and result.outcome in ("done", "refused"):
+        return result.outcome  # read by this run, in an attempt at this batch that then failed
+    return "current"
 
 
 def process_batch(store: S3Store, engine: OcrEngine, event: dict, request_id: str) -> dict:

@@ -45,7 +45,7 @@ from functions.common.observability import (
     record_reading,
     tracer,
 )
-from functions.common.s3_store import ObjectGone, S3Store
+from functions.common.s3_store import ObjectGone, ResultFile, S3Store
 
 RESULT_SUFFIX = ".ocr.json"
 # Matched case-insensitively (a bulk run reads any spelling); template.yaml's S3 events list each
@@ -151,19 +151,21 @@ def result_key(key: str) -> str:
     return key + RESULT_SUFFIX
 
 
-def result_is_current(store: S3Store, bucket: str, key: str, last_modified: datetime, etag: str | None) -> bool:
-    """Whether ``<key>.ocr.json`` exists, is no older than the image (S3 times have whole
-    seconds) and, when it says which image it was read from, was read from this one."""
+def current_result(store: S3Store, bucket: str, key: str, last_modified: datetime,
+                   etag: str | None) -> ResultFile | None:
+    """``<key>.ocr.json`` when it exists, is no older than the image (S3 times have whole
+    seconds) and, when it says which image it was read from, was read from this one; else None."""
     name = result_key(key)
     if len(name.encode("utf-8")) > S3_MAX_KEY_BYTES:
         # No such result can exist, and S3 answers a HEAD of a key past its limit 400 with no
         # body, not 404: a transient fault that would fail the bulk run's batch on every run.
-        return False
+        return None
     result = store.result_file(bucket, name)
     if result is None or result.last_modified < last_modified:
-        return False
+        return None
     # Quotes on either side: results written before 2026-11-26 kept a listing's quoted ETag.
-    return result.source_etag is None or not etag or result.source_etag.strip('"') == etag.strip('"')
+    same_image = result.source_etag is None or not etag or result.source_etag.strip('"') == etag.strip('"')
+    return result if same_image else None
 
 
 def outcome_of(bucket: str, key: str, failures: list[str], step: Callable[..., str], *args: Any) -> str:
@@ -197,15 +199,16 @@ def process_records(store: S3Store, engine: OcrEngine, objects: list[S3Object], 
 
 
 @tracer.capture_method
-def process_object(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str) -> str:
+def process_object(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str, run: str | None = None) -> str:
     """-> 'done', 'refused' (error written), 'skipped' or 'dropped' (nothing written, never
-    retried). Raises on transient S3 faults and when the model cannot be loaded."""
+    retried). Raises on transient S3 faults and when the model cannot be loaded. ``run``: the
+    bulk run reading it, marked on the result."""
     ok, why = is_candidate(obj.key)
     if not ok:
         logger.info("skipped", extra={"bucket": obj.bucket, "key": obj.key, "reason": why})
         return "skipped"
     try:
-        return _process(store, engine, obj, request_id)
+        return _process(store, engine, obj, request_id, run)
     except (Dropped, ObjectGone, ParamValidationError) as exc:  # the last: a bucket name S3 cannot have
         record_dropped()
         logger.warning("record dropped", extra={"bucket": obj.bucket, "key": obj.key, "version_id": obj.version_id,
@@ -213,7 +216,7 @@ def process_object(store: S3Store, engine: OcrEngine, obj: S3Object, request_id:
         return "dropped"
 
 
-def _process(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str) -> str:
+def _process(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str, run: str | None) -> str:
     size = len(obj.key.encode("utf-8"))
     if size + len(RESULT_SUFFIX) > S3_MAX_KEY_BYTES:
         raise Dropped(f"the key is {size} bytes: with {RESULT_SUFFIX!r} its result's key would pass "
@@ -244,9 +247,10 @@ def _process(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str) 
     filename = obj.key.rsplit("/", 1)[-1]
     body = (S3ErrorResult.of(*error, filename=filename, source=source) if result is None
             else result.extended(S3Result, filename=filename, source=source))
-    store.write_result(obj.bucket, result_key(obj.key), body.model_dump_json().encode(), etag)
+    outcome = "refused" if result is None else "done"
+    store.write_result(obj.bucket, result_key(obj.key), body.model_dump_json().encode(), etag, outcome, run)
     if result is None:
-        return "refused"
+        return outcome
     record_reading(result)
     logger.info("read", extra={"key": obj.key, "words": len(result.words), "ms": result.timings_ms["total"]})
     return "done"

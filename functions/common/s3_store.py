@@ -30,6 +30,10 @@ PERMANENT_S3_ERRORS = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "
 # User metadata on a result file: the ETag of the image it was read from. Tells a bulk
 # re-run that an image replaced within the same second as its result is not the one read.
 SOURCE_ETAG_METADATA = "source-etag"
+# ... and the bulk run (its execution id) that wrote it, with what that run made of the image
+# ('done' or 'refused'): a retried batch counts what its first attempt read as read, not as current.
+BULK_RUN_METADATA = "bulk-run"
+OUTCOME_METADATA = "outcome"
 # The client the functions make at their cold start: throttling (SlowDown) and 5xx are
 # retried by botocore, 5 retries with adaptive client-side rate limiting.
 CLIENT_CONFIG = Config(retries={"max_attempts": 5, "mode": "adaptive"})
@@ -54,6 +58,8 @@ class ResultFile:
 
     last_modified: datetime
     source_etag: str | None  # the ETag of the image it was read from, when it says
+    run: str | None = None  # the bulk run that wrote it (None: an S3 drop, or written before 2026-11-27)
+    outcome: str | None = None  # 'done' or 'refused'
 
 
 def is_permanent(exc: ClientError) -> bool:
@@ -109,13 +115,18 @@ class S3Store:
                 head = self.client.head_object(Bucket=bucket, Key=key)
         except ObjectGone:
             return None
-        return ResultFile(head["LastModified"], head.get("Metadata", {}).get(SOURCE_ETAG_METADATA))
+        marks = head.get("Metadata", {})
+        return ResultFile(head["LastModified"], marks.get(SOURCE_ETAG_METADATA), marks.get(BULK_RUN_METADATA),
+                          marks.get(OUTCOME_METADATA))
 
-    def write_result(self, bucket: str, key: str, body: bytes, source_etag: str | None) -> None:
-        """A result file (UTF-8 JSON), marked with the ETag of the image it was read from."""
+    def write_result(self, bucket: str, key: str, body: bytes, source_etag: str | None, outcome: str,
+                     run: str | None = None) -> None:
+        """A result file (UTF-8 JSON), marked with the ETag of the image it was read from, the
+        outcome, and the bulk run that wrote it."""
+        marks = {SOURCE_ETAG_METADATA: source_etag, OUTCOME_METADATA: outcome, BULK_RUN_METADATA: run}
         with _gone_for_good("the result could not be written"):
             self.client.put_object(Bucket=bucket, Key=key, Body=body, ContentType="application/json; charset=utf-8",
-                                   Metadata={SOURCE_ETAG_METADATA: source_etag} if source_etag else {})
+                                   Metadata={name: value for name, value in marks.items() if value})
 
     def read_json(self, bucket: str, key: str) -> Any:
         return json.loads(self.client.get_object(Bucket=bucket, Key=key)["Body"].read())

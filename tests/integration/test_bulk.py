@@ -173,10 +173,11 @@ def mocked():
         yield client
 
 
-def _items(s3) -> list[dict]:
-    return [bulk_local.evaluate({"key.$": "$$.K.Key", "etag.$": "$$.K.Etag", "last_modified.$": "$$.K.LastModified",
-                                 "size.$": "$$.K.Size"}, {}, {"K": item})
-            for item in bulk_local.list_items(s3, BUCKET, "")]
+def _items(s3, run: str = "arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:run-1") -> list[dict]:
+    """The bucket's objects through the definition's own ItemSelector, as one run lists them."""
+    selector = bulk_local.load_definition(bulk_local.substitutions(BUCKET))["States"]["OcrObjects"]["ItemSelector"]
+    return [bulk_local.evaluate(selector, {}, {"Map": {"Item": {"Value": item, "Index": i}}, "Execution": {"Id": run}})
+            for i, item in enumerate(bulk_local.list_items(s3, BUCKET, ""))]
 
 
 def test_a_transient_fault_fails_the_batch_after_the_others_and_the_retry_reads_only_it(mocked, data_dir):
@@ -202,7 +203,37 @@ def test_a_transient_fault_fails_the_batch_after_the_others_and_the_retry_reads_
     assert {"a.png.ocr.json", "c.png.ocr.json"} <= set(_keys(mocked)) and "flaky.png.ocr.json" not in _keys(mocked)
     failing["on"] = False  # what the state machine's retry of the batch then meets
     out = process_batch(S3Store(mocked), get_engine(), event, "r2")
-    assert (out["counts"]["done"], out["counts"]["current"]) == (1, 2)
+    # The two results of the first attempt are this run's readings, counted as such.
+    assert (out["counts"]["done"], out["counts"]["current"]) == (3, 0)
+    rerun = {**event, "Items": _items(mocked, run="arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:run-2")}
+    assert process_batch(S3Store(mocked), get_engine(), rerun, "r3")["counts"]["current"] == 3
+
+
+def test_a_retried_batch_still_counts_and_names_what_its_first_attempt_refused(mocked, data_dir):
+    """The retry of a batch met the first attempt's results and counted them all 'current': the
+    run's summary said 0 refused, and no later summary ever named the refused image."""
+    from ocr_engine.pipeline import get_engine
+
+    from functions.common.bulk import BatchFailed, process_batch
+
+    mocked.put_object(Bucket=BUCKET, Key="good.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
+    mocked.put_object(Bucket=BUCKET, Key="corrupt.png", Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
+    mocked.put_object(Bucket=BUCKET, Key="flaky.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
+    event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked)}
+    slow_down = {"left": 1}
+
+    def before_send(request, **_):
+        if slow_down["left"] and urllib.parse.unquote(request.url).endswith("/flaky.png"):
+            slow_down["left"] -= 1
+            body = b"<Error><Code>AccessDenied</Code><Message>injected</Message></Error>"
+            return botocore.awsrequest.AWSResponse(request.url, 403, {}, RawBody(body))
+        return None
+
+    mocked.meta.events.register("before-send.s3.GetObject", before_send)
+    with pytest.raises(BatchFailed):
+        process_batch(S3Store(mocked), get_engine(), event, "r1")
+    out = process_batch(S3Store(mocked), get_engine(), event, "r2")
+    assert (out["counts"]["done"], out["counts"]["refused"], out["refused"]) == (2, 1, ["corrupt.png"])
 
 
 def test_the_summary_counts_failed_batches_by_their_objects(mocked):
@@ -242,7 +273,8 @@ def test_an_image_too_large_to_read_is_current_on_the_next_run(mocked):
     assert event["Items"][0]["etag"].startswith('"')
     first = process_batch(S3Store(mocked), engine, event, "r1")
     assert first["counts"]["refused"] == 1 and first["refused"] == ["big.png"]
-    event = {"BatchInput": {"bucket": BUCKET}, "Items": [i for i in _items(mocked) if i["key"] == "big.png"]}
+    next_run = _items(mocked, run="arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:run-2")
+    event = {"BatchInput": {"bucket": BUCKET}, "Items": [i for i in next_run if i["key"] == "big.png"]}
     again = process_batch(S3Store(mocked), engine, event, "r2")
     assert again["counts"]["current"] == 1 and again["counts"]["refused"] == 0
 
@@ -344,14 +376,14 @@ def test_a_result_written_with_a_quoted_etag_is_still_current(mocked):
     """Results of refused images written before the fix kept a listing's quotes."""
     from datetime import UTC, datetime
 
-    from functions.common.s3_objects import result_is_current
+    from functions.common.s3_objects import current_result
 
     store = S3Store(mocked)
-    store.write_result(BUCKET, "a.png.ocr.json", b"{}", '"d41d8cd98f00b204e9800998ecf8427e"')
+    store.write_result(BUCKET, "a.png.ocr.json", b"{}", '"d41d8cd98f00b204e9800998ecf8427e"', "refused")
     since = datetime(2000, 1, 1, tzinfo=UTC)
-    assert result_is_current(store, BUCKET, "a.png", since, "d41d8cd98f00b204e9800998ecf8427e")
-    assert result_is_current(store, BUCKET, "a.png", since, '"d41d8cd98f00b204e9800998ecf8427e"')
-    assert not result_is_current(store, BUCKET, "a.png", since, "0cc175b9c0f1b6a831c399e269772661")
+    assert current_result(store, BUCKET, "a.png", since, "d41d8cd98f00b204e9800998ecf8427e")
+    assert current_result(store, BUCKET, "a.png", since, '"d41d8cd98f00b204e9800998ecf8427e"')
+    assert current_result(store, BUCKET, "a.png", since, "0cc175b9c0f1b6a831c399e269772661") is None
 
 
 def test_a_key_too_long_for_its_result_is_dropped_not_a_failed_batch(mocked, data_dir):

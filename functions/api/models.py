@@ -25,7 +25,8 @@ class _Options(BaseModel):
     max_regions: int | None = Field(None, ge=1, le=LIMITS.max_regions_limit,
                                     description=f"most words to read, 1 to {LIMITS.max_regions_limit}; "
                                                 f"default {LIMITS.max_regions}")
-    min_confidence: float | None = Field(None, ge=0, le=1, description="words read with less are left out")
+    min_confidence: float | None = Field(None, ge=0, le=1, allow_inf_nan=False,  # nan was told "<= 1"
+                                         description="words read with less are left out")
     # The list's own cap stops a huge body at its first item past it, not one error per item.
     lexicon: list[str] | None = Field(None, max_length=LIMITS.max_lexicon,
                                       description=f"at most {LIMITS.max_lexicon:,} words the reading is held to; "

@@ -46,6 +46,13 @@ def test_base64_route(client, case):
     assert r.status_code == case.status, r.text
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_confidence_that_is_no_number_is_told_so(client, value):
+    png = next(c for c in CASES if c.name == "palette PNG").data
+    r = client.post("/api/ocr", files={"file": ("w.png", png, "image/png")}, params={"min_confidence": value})
+    assert r.status_code == 422 and "finite number" in r.json()["error"]["detail"], r.text
+
+
 @pytest.mark.parametrize("payload,status", [
     ({"image": "%%% not base64 %%%"}, 400),
     ({"image": "data:application/pdf;base64,JVBERi0xLjc="}, 400),

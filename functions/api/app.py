@@ -28,7 +28,7 @@ from functions.api.settings import get_settings
 from functions.common.observability import API_FUNCTION, event_outline, logger, metrics, tracer
 
 FUNCTION = API_FUNCTION
-metrics.set_default_dimensions(Function=FUNCTION)  # the cold-start metric's dimension
+metrics.set_default_dimensions(Function=FUNCTION)  # ColdStart's is function_name (template.yaml)
 
 settings = get_settings()
 runtime = Runtime(settings.read_concurrency)  # the cold start: the model loads here

@@ -22,7 +22,7 @@ from ocr_engine.errors import (
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from functions.api.models import ApiError
-from functions.common.observability import INTERNAL_ERROR, logger, record_error
+from functions.common.observability import INTERNAL_ERROR, logger, record_error, record_internal_error
 
 # Most specific first: UnsupportedFormat is an InvalidImage.
 STATUS_BY_ERROR: tuple[tuple[type[OcrError], int], ...] = (
@@ -112,6 +112,7 @@ async def _validation_error(request: Request, exc: RequestValidationError) -> JS
 async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug, not the caller's fault: logged with its traceback, answered in the error shape."""
     logger.exception("unexpected error", extra={"path": request.url.path})
+    record_internal_error()  # Lambda's error count never sees it: Mangum answers the 500
     return error_response(request, *INTERNAL_ERROR, 500)
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools import Logger, Metrics, Tracer, single_metric
 from ocr_engine.schemas import OcrResult
 
 from functions.common.counters import COUNTERS
@@ -43,6 +43,16 @@ def record_error() -> None:
     """An image refused or an S3 fault."""
     metrics.add_metric(name="Errors", unit="Count", value=1)
     COUNTERS.record_error()
+
+
+def record_internal_error() -> None:
+    """A bug met while reading an image (its answer or result says internal_error): an image
+    counted in Errors, and once more in InternalErrors, which InternalErrorsAlarm watches. The
+    invocation succeeds, so Lambda's own error count never shows it. Dimension ``service``
+    only: one alarm for every function (the log names which, with the traceback)."""
+    record_error()
+    with single_metric(name="InternalErrors", unit="Count", value=1, namespace=metrics.namespace) as metric:
+        metric.add_dimension(name="service", value=str(metrics.service))
 
 
 def record_dropped() -> None:

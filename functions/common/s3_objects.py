@@ -42,6 +42,7 @@ from functions.common.observability import (
     logger,
     record_dropped,
     record_error,
+    record_internal_error,
     record_reading,
     tracer,
 )
@@ -182,7 +183,7 @@ def outcome_of(bucket: str, key: str, failures: list[str], step: Callable[..., s
         failures.append(f"{key}: {exc}")
         return "failed"
     except Exception:  # a bug outside the image's reading: logged and counted, not retried
-        record_error()
+        record_internal_error()
         logger.exception("unexpected error", extra={"bucket": bucket, "key": key})
         return "error"
 
@@ -238,7 +239,7 @@ def _process(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str, 
         logger.warning("image refused", extra={"key": obj.key, "code": exc.code, "detail": exc.message})
         error = (exc.code, exc.message)
     except Exception:  # a bug while reading this image: its own error result, the other objects go on
-        record_error()
+        record_internal_error()
         logger.exception("unexpected error reading the image", extra={"key": obj.key})
         error = INTERNAL_ERROR
     _check_current(store, obj, version_id)

@@ -25,7 +25,7 @@ from functions.common.s3_store import S3Store
 __all__ = ["RecordFailed", "handler", "objects_of"]
 
 FUNCTION = S3_FUNCTION
-metrics.set_default_dimensions(Function=FUNCTION)  # the cold-start metric's dimension
+metrics.set_default_dimensions(Function=FUNCTION)  # ColdStart's is function_name (template.yaml)
 
 # The cold start: one client and one engine per container (a missing model fails the init loudly).
 store = S3Store.create()

@@ -23,6 +23,28 @@ def api():
     return module
 
 
+def emf_lines(stdout: str, metric: str) -> list[dict]:
+    """The EMF documents (powertools' metric lines) on stdout that carry ``metric``."""
+    docs = [json.loads(line) for line in stdout.splitlines() if line.startswith('{"_aws"')]
+    return [doc for doc in docs if metric in doc]
+
+
+def alarm_sees(doc: dict, alarm: str) -> bool:
+    """Whether template.yaml's ``alarm`` watches the metric this EMF document publishes: the
+    same namespace, name and dimension set, the dimensions' values as the alarm names them."""
+    from samtranslator.yaml_helper import yaml_parse
+
+    from tests.conftest import REPO
+
+    props = yaml_parse((REPO / "template.yaml").read_text())["Resources"][alarm]["Properties"]
+    wanted = {d["Name"]: d["Value"] for d in props["Dimensions"]}
+    return any(directive["Namespace"] == props["Namespace"]
+               and props["MetricName"] in {m["Name"] for m in directive["Metrics"]}
+               and any(set(dims) == set(wanted) for dims in directive["Dimensions"])
+               and all(doc.get(name) == value for name, value in wanted.items())
+               for directive in doc["_aws"]["CloudWatchMetrics"])
+
+
 def s3_event(*keys: str) -> dict:
     """The sample S3 put event with a record per key in BUCKET (keys encoded as S3 sends
     them: spaces as +)."""

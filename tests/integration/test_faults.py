@@ -19,7 +19,7 @@ from ocr_engine.config import REPO_ARTIFACTS_DIR
 from infra.invoke import context
 from tests.conftest import REPO
 from tests.helpers import RawBody
-from tests.integration.conftest import BUCKET, s3_event
+from tests.integration.conftest import BUCKET, alarm_sees, emf_lines, s3_event
 
 CTX = context("s3_ocr")
 
@@ -187,7 +187,7 @@ def broken_engine(monkeypatch):
     return api
 
 
-def test_an_unexpected_error_in_the_api_is_a_json_500(broken_engine):
+def test_an_unexpected_error_in_the_api_is_a_json_500(broken_engine, capsys):
     import base64
 
     from fastapi.testclient import TestClient
@@ -202,6 +202,9 @@ def test_an_unexpected_error_in_the_api_is_a_json_500(broken_engine):
     assert json.loads(resp["body"]) == {
         "schema_version": "1", "filename": "a.png", "request_id": "evt-post-api-ocr",
         "error": {"code": "internal_error", "detail": "an unexpected error occurred; it has been logged"}}
+    # Mangum answers the 500, so Lambda counts no error: the bug's own metric is what alarms.
+    (bug,) = emf_lines(capsys.readouterr().out, "InternalErrors")
+    assert alarm_sees(bug, "InternalErrorsAlarm")
     client = TestClient(broken_engine.app, raise_server_exceptions=False)
     r = client.post("/api/ocr/base64", json={"image": base64.b64encode(png).decode()})
     assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"

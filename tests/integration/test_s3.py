@@ -11,7 +11,7 @@ import pytest
 from infra.invoke import context
 from tests.conftest import EVENTS
 from tests.helpers import RawBody
-from tests.integration.conftest import BUCKET, s3_event
+from tests.integration.conftest import BUCKET, alarm_sees, emf_lines, s3_event
 
 CONTEXT = context("s3_ocr")
 
@@ -114,7 +114,7 @@ def test_bad_images_in_a_batch_get_their_error_and_the_others_their_results(s3, 
     assert _result(client, "bomb.png")["error"]["code"] == "image_too_large"
 
 
-def test_an_unexpected_error_reading_one_image_is_its_error_result_not_a_retry(s3, data_dir, monkeypatch):
+def test_an_unexpected_error_reading_one_image_is_its_error_result_not_a_retry(s3, data_dir, monkeypatch, capsys):
     client, module = s3
     word = (data_dir / "iiit5k/test/1002_1.png").read_bytes()
     client.put_object(Bucket=BUCKET, Key="a.png", Body=word)
@@ -130,6 +130,9 @@ def test_an_unexpected_error_reading_one_image_is_its_error_result_not_a_retry(s
     out = module.handler(s3_event("boom.png", "a.png"), CONTEXT)
     assert out["outcomes"] == {"boom.png": "refused", "a.png": "done"}
     assert _result(client, "boom.png")["error"]["code"] == "internal_error"
+    # The invocation succeeds (Lambda counts no error): the bug's own metric is what alarms.
+    (bug,) = emf_lines(capsys.readouterr().out, "InternalErrors")
+    assert bug["InternalErrors"] == [1.0] and alarm_sees(bug, "InternalErrorsAlarm")
 
 
 def test_a_missing_object_is_dropped_and_counted_not_retried(s3, data_dir, capsys):

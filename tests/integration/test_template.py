@@ -204,8 +204,21 @@ def test_dashboard_is_valid_json_over_the_metrics_the_functions_publish(sam):
     ours = {m[1] for w in widgets for m in w["properties"]["metrics"] if m[0] == namespace}
     published = set()
     for source in REPO.glob("functions/**/*.py"):
-        published |= set(re.findall(r'add_metric\(name="(\w+)"', source.read_text()))
-    assert ours == {"ImagesProcessed", "InferenceMs", "Errors"} and ours <= published
+        published |= set(re.findall(r'(?:add_metric|single_metric)\(name="(\w+)"', source.read_text()))
+    assert ours == {"ImagesProcessed", "InferenceMs", "Errors", "InternalErrors", "RecordsDropped"}
+    assert ours <= published
+
+
+def test_every_function_names_its_cold_start_and_keeps_its_logs_30_days(sam):
+    """Powertools gives the ColdStart metric the dimensions function_name and service only: its
+    name must be the handler's own Function, not the physical name a replacement changes. The
+    functions' logs would otherwise be /aws/lambda groups that never expire and outlive the stack."""
+    for name, module in (("ApiFunction", "api"), ("S3OcrFunction", "s3_ocr"), ("BulkOcrFunction", "bulk_ocr")):
+        props = sam["Resources"][name]["Properties"]
+        handler = importlib.import_module(f"functions.{module}.app")
+        assert props["Environment"]["Variables"]["POWERTOOLS_METRICS_FUNCTION_NAME"] == handler.FUNCTION
+        group = sam["Resources"][props["LoggingConfig"]["LogGroup"]["Ref"]]
+        assert group["Type"] == "AWS::Logs::LogGroup" and group["Properties"]["RetentionInDays"] == 30
 
 
 # -- limits of the platform (issue 12, item 7) ------------------------------------------
@@ -371,7 +384,7 @@ def test_api_upload_limit_fits_a_lambda_event(sam):
 
 
 def test_stateful_resources_say_what_happens_on_delete(cfn):
-    for name in ("ApiAccessLogs", "FailureQueue"):
+    for name in ("ApiAccessLogs", "FailureQueue", "ApiLogs", "S3OcrLogs", "BulkOcrLogs"):
         res = cfn["Resources"][name]
         assert res["DeletionPolicy"] in ("Retain", "Delete") and res["UpdateReplacePolicy"] == res["DeletionPolicy"]
 

@@ -93,11 +93,11 @@ def s3_put(key: str, size: int = 12345, bucket: str = "ocr-drop-123456789012") -
     }]}
 
 
-def bulk_batch(objects: dict[str, int], bucket: str = "ocr-drop-123456789012") -> dict:
+def bulk_batch(objects: dict[str, int], bucket: str = "ocr-drop-123456789012", account: str = "123456789012") -> dict:
     """A batch as the bulk state machine's ItemBatcher hands it to the bulk function: each listed
     object (key -> size) through infra/bulk_ocr.asl.json's ItemSelector, with S3's listing
     fields as Step Functions gives them (the ETag in quotes, LastModified in epoch seconds)."""
-    run = f"arn:aws:states:us-east-1:{bucket.rsplit('-', 1)[-1]}:execution:ocr-bulk:sample-run"
+    run = f"arn:aws:states:us-east-1:{account}:execution:ocr-bulk:sample-run"
     items = [{"key": key, "etag": '"0123456789abcdef0123456789abcdef"', "last_modified": 1795600800, "size": size,
               "run": run} for key, size in objects.items()]
     return {"BatchInput": {"bucket": bucket}, "Items": items}

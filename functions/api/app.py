@@ -43,14 +43,16 @@ app = FastAPI(
 )
 app.state.runtime = runtime
 if settings.cors_origins:
-    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "POST"],
+    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "HEAD", "POST"],
                        allow_headers=["*"])
 errors.install(app)
 middleware.install(app)
 for router in (ocr.router, service.router, pages.router):
     app.include_router(router)
 
-_asgi = Mangum(app, lifespan="off")
+# HeadAsGet inside the app serves uvicorn; around it too for Lambda, where nothing else drops
+# a HEAD's body and an unexpected error's 500 is sent from outside the app's middleware.
+_asgi = Mangum(middleware.HeadAsGet(app), lifespan="off")
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")

@@ -63,4 +63,6 @@ def install(app: FastAPI) -> None:
     # Added last runs first: the flush wraps the counting, as when they were decorators in this order.
     app.middleware("http")(count_ocr_requests)
     app.middleware("http")(flush_metrics_outside_lambda)
-    app.add_middleware(HeadAsGet)  # outermost: every route and middleware sees the GET
+    # Outermost of the app's own middleware: every route sees the GET (Starlette's error middleware
+    # is outside it, so app.py wraps the app once more for Lambda).
+    app.add_middleware(HeadAsGet)

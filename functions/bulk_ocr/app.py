@@ -7,7 +7,7 @@ Events (infra/bulk_ocr.asl.json builds both):
 * a batch from the ItemBatcher: ``{"BatchInput": {"bucket": B}, "Items": [...]}`` ->
   ``{"counts": {outcome: n}, "refused": [...], "dropped": [...], "error": [...]}``; raises ``BatchFailed``
   after every object had its turn when some met a transient S3 fault (the state machine
-  retries the batch; objects already read are then skipped as current);
+  retries the batch; what this run already read or refused counts as such again, not re-read);
 * the summary: ``{"summarize": {"Bucket": B, "Key": ".../manifest.json"}, "prefix": P}``
   -> writes ``summary.json`` beside the ResultWriter's manifest and returns it.
 """

@@ -45,7 +45,7 @@ _NAME_CHARS = 300  # of an item that has no key, in the answer
 
 class BatchFailed(Exception):
     """Some objects of the batch met a transient fault: the state machine retries the batch
-    (objects already read are then 'current'), then counts it as failed."""
+    (objects this run already read count as what they were then), then counts it as failed."""
 
 
 class MalformedBatch(ValueError):
@@ -86,7 +86,13 @@ def item_run(item: dict) -> str | None:
     """The run an item belongs to (the ItemSelector's ``$$.Execution.Id``), when it is one S3
     metadata can carry (ASCII, and short); a hand-made batch may have none."""
     run = item.get("run")
-    return run if isinstance(run, str) and run.isascii() and run.isprintable() and 0 < len(run) <= 256 else None
+    if run is None:
+        return None
+    if isinstance(run, str) and run.isascii() and run.isprintable() and " " not in run and 0 < len(run) <= 256:
+        return run
+    # Its results are still written, unmarked: a retry of the batch counts them 'current'.
+    logger.warning("a batch item's run cannot mark a result", extra={"run": str(run)[:_NAME_CHARS]})
+    return None
 
 
 def last_modified(value: Any) -> datetime:

@@ -152,16 +152,20 @@ def result_key(key: str) -> str:
     return key + RESULT_SUFFIX
 
 
+def result_key_fits(key: str) -> bool:
+    """Whether S3 can hold ``key``'s result: its key is within S3's limit."""
+    return len(result_key(key).encode("utf-8")) <= S3_MAX_KEY_BYTES
+
+
 def current_result(store: S3Store, bucket: str, key: str, last_modified: datetime,
                    etag: str | None) -> ResultFile | None:
     """``<key>.ocr.json`` when it exists, is no older than the image (S3 times have whole
     seconds) and, when it says which image it was read from, was read from this one; else None."""
-    name = result_key(key)
-    if len(name.encode("utf-8")) > S3_MAX_KEY_BYTES:
+    if not result_key_fits(key):
         # No such result can exist, and S3 answers a HEAD of a key past its limit 400 with no
         # body, not 404: a transient fault that would fail the bulk run's batch on every run.
         return None
-    result = store.result_file(bucket, name)
+    result = store.result_file(bucket, result_key(key))
     if result is None or result.last_modified < last_modified:
         return None
     # Quotes on either side: results written before 2026-11-26 kept a listing's quoted ETag.
@@ -218,10 +222,9 @@ def process_object(store: S3Store, engine: OcrEngine, obj: S3Object, request_id:
 
 
 def _process(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str, run: str | None) -> str:
-    size = len(obj.key.encode("utf-8"))
-    if size + len(RESULT_SUFFIX) > S3_MAX_KEY_BYTES:
-        raise Dropped(f"the key is {size} bytes: with {RESULT_SUFFIX!r} its result's key would pass "
-                      f"S3's {S3_MAX_KEY_BYTES}-byte limit")
+    if not result_key_fits(obj.key):
+        raise Dropped(f"the key is {len(obj.key.encode('utf-8'))} bytes: with {RESULT_SUFFIX!r} its result's key "
+                      f"would pass S3's {S3_MAX_KEY_BYTES}-byte limit")
     processed_at = datetime.now(UTC).isoformat(timespec="seconds")
     version_id, etag = obj.version_id, obj.etag
     result: OcrResult | None = None

@@ -56,8 +56,9 @@ which leaves 2.29 MB of the 6,291,456 for the rest of the JSON (at most a few kB
 
 from __future__ import annotations
 
+import math
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 REPO_ARTIFACTS_DIR = Path(__file__).resolve().parents[2] / "model" / "artifacts"
@@ -148,6 +149,8 @@ def single_twin(model_path: Path) -> Path:
     return model_path.with_name(f"{model_path.stem}-single{model_path.suffix}")
 
 
+# Each read from OCR_<NAME>; inf and nan mean nothing in any of them (a stretch of inf crashed each read).
+_FLOAT_FIELDS = tuple(f.name for f in fields(Settings) if f.type == "float")
 # The least each setting may be: below it, every request would fail (a beam of 0, a pixel
 # limit of -5) with an error that blames the caller's image, not the deployment.
 _LEAST = {
@@ -172,14 +175,15 @@ _AT_MOST = {  # a default may not pass the largest a request may ask for; a conf
 
 def out_of_range(settings: Settings) -> list[str]:
     """What is wrong with the settings, a line per variable (none: they are usable)."""
-    wrong = []
+    infinite = [name for name in _FLOAT_FIELDS if not math.isfinite(getattr(settings, name))]
+    wrong = [f"OCR_{name.upper()} must be a finite number (got {getattr(settings, name)})" for name in infinite]
     for variable, (name, least) in _LEAST.items():
         value = getattr(settings, name)
-        if not value >= least:  # NaN too
+        if name not in infinite and value < least:
             wrong.append(f"{variable} must be at least {least} (got {value})")
     for variable, (name, most) in _AT_MOST.items():
         value, limit = getattr(settings, name), most if isinstance(most, int) else getattr(settings, most)
-        if value > limit:
+        if name not in infinite and value > limit:
             wrong.append(f"{variable} must be at most {limit} (got {value})")
     return wrong
 

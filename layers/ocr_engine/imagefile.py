@@ -169,7 +169,9 @@ def _bomb_message(exc: Exception, settings: Settings) -> str:
     its message quotes its own limit, not ours."""
     declared = re.search(r"\((\d+) pixels\)", str(exc))
     size = f"{int(declared[1]):,} pixels" if declared else "more pixels than any image this reads"
-    return f"the image is {size}; the limit is {settings.max_pixels:,}"
+    # Under an OCR_MAX_PIXELS above PIL's own limit, PIL's is the one passed.
+    limit = min(settings.max_pixels, Image.MAX_IMAGE_PIXELS or settings.max_pixels)
+    return f"the image is {size}; the limit is {limit:,}"
 
 
 def read_image_file(path: Path, settings: Settings) -> bytes:

@@ -180,3 +180,35 @@ def test_head_through_lambda_as_api_gateway_calls_it():
 
     resp = handler(http_v2("HEAD", "/api/health"), context("api"))
     assert resp["statusCode"] == 200 and resp["body"] == ""
+
+
+def test_a_head_that_meets_a_bug_through_lambda_has_no_body(monkeypatch):
+    """A 500 is sent from outside the app's middleware: Mangum's wrapper drops its body too."""
+    from functions.api import app as api
+    from infra.invoke import context
+    from infra.make_events import http_v2
+
+    class Broken:
+        @property
+        def model_info(self):
+            raise TypeError("a bug")
+
+    monkeypatch.setattr(api.runtime, "engine", Broken())
+    resp = api.handler(http_v2("HEAD", "/api/health"), context("api"))
+    assert resp["statusCode"] == 500 and resp["body"] == ""
+
+
+def test_a_cors_preflight_for_head_is_allowed():
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = ("from fastapi.testclient import TestClient\nimport functions.api.app as m\n"
+            "r = TestClient(m.app).options('/api/health', headers={'Origin': 'https://a.example', "
+            "'Access-Control-Request-Method': 'HEAD'})\nprint('PREFLIGHT', r.status_code)")
+    env = {**os.environ, "OCR_CORS_ORIGINS": "https://a.example", "PYTHONPATH": f"{REPO}:{REPO / 'layers'}"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO,
+                         timeout=120, check=False)
+    assert "PREFLIGHT 200" in out.stdout, out.stdout[-500:] + out.stderr[-1500:]

@@ -164,9 +164,10 @@ def _routes(cfn, api_auth: str) -> dict[str, dict]:
 def test_api_auth_guards_every_route_that_runs_ocr(cfn, api_auth):
     routes = _routes(cfn, api_auth)
     public = {key for key, r in routes.items() if r.get("AuthorizationType", "NONE") == "NONE"}
-    # Only reading routes stay open; every POST (any path) and the stats are guarded.
-    assert public == {"GET /", "GET /{proxy+}", "OPTIONS /{proxy+}"}
-    for key in ("ANY /{proxy+}", "GET /api/stats"):
+    # Only reading routes stay open (HEAD too: uptime checks; it fell to the guarded ANY route, and
+    # HEAD / to no route at all); every POST (any path) and the stats are guarded.
+    assert public == {"GET /", "GET /{proxy+}", "HEAD /", "HEAD /{proxy+}", "OPTIONS /{proxy+}"}
+    for key in ("ANY /{proxy+}", "GET /api/stats", "HEAD /api/stats"):
         assert routes[key]["AuthorizationType"] == api_auth
         assert ("AuthorizerId" in routes[key]) == (api_auth == "JWT")
     if api_auth == "JWT":

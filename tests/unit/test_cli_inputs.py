@@ -314,7 +314,9 @@ def test_a_lexicon_file_is_read_without_its_byte_order_mark(labels, tmp_path, ca
     ("OCR_BEAM_WIDTH", "0", "OCR_BEAM_WIDTH must be at least 1 (got 0)"),
     ("OCR_MAX_PIXELS", "-5", "OCR_MAX_PIXELS must be at least 1 (got -5)"),
     ("OCR_BEAM_WIDTH", "60", "OCR_BEAM_WIDTH must be at most 50 (got 60)"),
-    ("OCR_MIN_CONFIDENCE", "nan", "OCR_MIN_CONFIDENCE must be at least 0 (got nan)"),
+    ("OCR_MIN_CONFIDENCE", "nan", "OCR_MIN_CONFIDENCE must be a finite number (got nan)"),
+    ("OCR_READ_STRETCH", "inf", "OCR_READ_STRETCH must be a finite number (got inf)"),
+    ("OCR_LM_BONUS", "-inf", "OCR_LM_BONUS must be a finite number (got -inf)"),
     ("OCR_MAX_PIXELS", "abc", "OCR_MAX_PIXELS must be a whole number (got 'abc')"),
 ])
 def test_a_bad_setting_is_a_usage_error_naming_it_before_any_image(tmp_path, capsys, monkeypatch,

@@ -95,6 +95,12 @@ def test_a_bomb_pil_refuses_first_is_told_our_limit_not_pils(side):
     assert str(refused.value) == f"the image is {side * side:,} pixels; the limit is {SETTINGS.max_pixels:,}"
 
 
+def test_a_bomb_under_a_pixel_limit_above_pils_is_told_the_limit_it_passed():
+    with pytest.raises(ImageTooLarge) as refused:
+        decode_image(_png_header_only(10_000, 10_000), Settings(max_pixels=200_000_000))
+    assert str(refused.value) == f"the image is 100,000,000 pixels; the limit is {Image.MAX_IMAGE_PIXELS:,}"
+
+
 def test_side_limit():
     data = encode(rgb_image(w=300, h=2), "PNG")
     with pytest.raises(ImageTooLarge, match="longest side"):

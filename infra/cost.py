@@ -10,7 +10,9 @@ sent as whole images. ``--bench`` takes them from ``ocr bench --json`` instead
 (full_image_ms, read_crop_ms_beam10). The memory is template.yaml's MemorySize default.
 Lambda bills memory x duration (GB-seconds) plus a price per request; a drop or an API call
 is one request per image, a bulk run one per BulkBatchSize images plus its Step Functions
-state transitions and S3 requests. Throughput is what the account's default concurrency
+state transitions and S3 requests. Not counted: CloudWatch Logs ingestion (a drop logs about
+1.1 kB: $0.0006 per 1,000 at $0.50 a GB, two thirds of a word crop's Lambda cost) and X-Ray
+traces (sampled; the first 100,000 a month are free). Throughput is what the account's default concurrency
 limit (1,000) reaches with every container warm, engine time only (S3 reads not counted).
 The speed is this machine's: one core here stands for one Lambda vCPU (Lambda gives
 1,769 MB one vCPU; 2,048 MB a little more), and arm64 is priced at the same milliseconds
@@ -198,7 +200,8 @@ def print_table(r: dict, size: dict) -> None:
     print(f"Per 1,000 images, USD ({r['prices']}); Lambda (requests + GB-seconds) at {r['memory_mb']} MB, "
           f"one request per image; a bulk run in batches of {r['bulk_batch_size']}, with its Step Functions "
           "transitions and S3 requests:\n")
-    print("| images | ms / image | Lambda x86_64 | Lambda arm64 | bulk run, all in, x86_64 | arm64 "
+    print("| images | ms / image | Lambda x86_64 | Lambda arm64 "
+          "| bulk run with Step Functions and S3 requests, x86_64 | arm64 "
           "| Rekognition DetectText | Textract DetectDocumentText | images/s at 1,000 concurrent |")
     print("|---|---|---|---|---|---|---|---|---|")
     names = {"scene": "svt_train street scenes", "crop": "IIIT5K word crops"}

@@ -19,7 +19,8 @@ image: a re-run is idempotent and resumes where a stopped run left off), else re
 result written beside it by ``process_object``, as a drop would, marked with the run
 (the execution's id). A result this run wrote counts as what it was then ('done' or
 'refused'), not 'current': the state machine retries a batch that met a transient fault, and
-the retry meets the results of the first attempt.
+the retry meets the results of the first attempt. An image a bug refused (internal_error) is
+read again by a later run.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from typing import Any
 from ocr_engine.pipeline import OcrEngine
 
 from functions.common.observability import logger
-from functions.common.s3_objects import S3Object, current_result, is_candidate, outcome_of, process_object
+from functions.common.s3_objects import BUG, S3Object, current_result, is_candidate, outcome_of, process_object
 from functions.common.s3_store import S3Store
 
 # What can become of a listed object. 'current': its result is newer than the image.
@@ -116,10 +117,12 @@ def process_item(store: S3Store, engine: OcrEngine, bucket: str, item: dict, req
     etag = listed_etag.strip('"') if isinstance(listed_etag, str) else None
     run = item_run(item)
     result = current_result(store, bucket, key, last_modified(item["last_modified"]), etag)
-    if result is None:
+    this_run = result is not None and run is not None and result.run == run
+    if result is None or (result.outcome == BUG and not this_run):  # a bug's result: it may be fixed since
         return process_object(store, engine, S3Object(bucket, key, None, etag), request_id, run)
-    if run and result.run == run and result.outcome in ("done", "refused"):
-        return result.outcome  # read by this run, in an attempt at this batch that then failed
+    if this_run and result.outcome in ("done", "refused", BUG):
+        # Read by this run, in an attempt at this batch that then failed: counted as it was then.
+        return "done" if result.outcome == "done" else "refused"
     return "current"
 
 

@@ -49,6 +49,8 @@ from functions.common.observability import (
 from functions.common.s3_store import ObjectGone, ResultFile, S3Store
 
 RESULT_SUFFIX = ".ocr.json"
+# A result's outcome mark when a bug, not the image, refused it: a later bulk run reads the image again.
+BUG = "bug"
 # Matched case-insensitively (a bulk run reads any spelling); template.yaml's S3 events list each
 # in lower and upper case only: S3 suffix filters are case-sensitive.
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp", ".gif")
@@ -251,10 +253,10 @@ def _process(store: S3Store, engine: OcrEngine, obj: S3Object, request_id: str, 
     filename = obj.key.rsplit("/", 1)[-1]
     body = (S3ErrorResult.of(*error, filename=filename, source=source) if result is None
             else result.extended(S3Result, filename=filename, source=source))
-    outcome = "refused" if result is None else "done"
-    store.write_result(obj.bucket, result_key(obj.key), body.model_dump_json().encode(), etag, outcome, run)
+    mark = "done" if result is not None else BUG if error == INTERNAL_ERROR else "refused"
+    store.write_result(obj.bucket, result_key(obj.key), body.model_dump_json().encode(), etag, mark, run)
     if result is None:
-        return outcome
+        return "refused"
     record_reading(result)
     logger.info("read", extra={"key": obj.key, "words": len(result.words), "ms": result.timings_ms["total"]})
     return "done"

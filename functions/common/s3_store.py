@@ -31,7 +31,8 @@ PERMANENT_S3_ERRORS = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "
 # re-run that an image replaced within the same second as its result is not the one read.
 SOURCE_ETAG_METADATA = "source-etag"
 # ... and the bulk run (its execution id) that wrote it, with what that run made of the image
-# ('done' or 'refused'): a retried batch counts what its first attempt read as read, not as current.
+# ('done', 'refused', or 'bug': an internal error): a retried batch counts what its first attempt
+# read as read, not as current, and a later run reads again what a bug refused.
 BULK_RUN_METADATA = "bulk-run"
 OUTCOME_METADATA = "outcome"
 # The client the functions make at their cold start: throttling (SlowDown) and 5xx are
@@ -59,7 +60,7 @@ class ResultFile:
     last_modified: datetime
     source_etag: str | None  # the ETag of the image it was read from, when it says
     run: str | None = None  # the bulk run that wrote it (None: an S3 drop, or written before 2026-11-27)
-    outcome: str | None = None  # 'done' or 'refused'
+    outcome: str | None = None  # 'done', 'refused' or 'bug'
 
 
 def is_permanent(exc: ClientError) -> bool:

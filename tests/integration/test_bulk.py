@@ -408,3 +408,27 @@ def test_a_key_too_long_for_its_result_is_dropped_not_a_failed_batch(mocked, dat
     event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked)}
     out = process_batch(S3Store(mocked), get_engine(), event, "r1")
     assert (out["counts"]["done"], out["counts"]["dropped"], out["dropped"]) == (1, 1, [too_long])
+
+
+def test_an_image_a_bug_refused_is_read_again_by_the_next_run_not_by_a_retry(mocked, data_dir, monkeypatch):
+    """Its internal_error result counted 'current' forever: after the bug's fix, re-runs skipped it."""
+    from ocr_engine.pipeline import get_engine
+
+    from functions.common.bulk import process_batch
+
+    engine = get_engine()
+    mocked.put_object(Bucket=BUCKET, Key="w.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
+    read = engine.read
+
+    def bug(*_args, **_kwargs):
+        raise TypeError("a bug")
+
+    monkeypatch.setattr(engine, "read", bug)
+    event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked)}
+    assert process_batch(S3Store(mocked), engine, event, "r1")["refused"] == ["w.png"]
+    monkeypatch.setattr(engine, "read", read)  # the fix
+    retry = process_batch(S3Store(mocked), engine, event, "r2")  # the same run: counted as it was
+    assert (retry["counts"]["refused"], retry["counts"]["done"]) == (1, 0)
+    next_run = {**event, "Items": _items(mocked, run="arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:run-2")}
+    assert process_batch(S3Store(mocked), engine, next_run, "r3")["counts"]["done"] == 1
+    assert "words" in json.loads(mocked.get_object(Bucket=BUCKET, Key="w.png.ocr.json")["Body"].read())

@@ -9,7 +9,7 @@ locally (``app``). This module only puts the parts together, each with its one j
 * routes/: reading images (ocr.py, with reading.py doing the work), health and stats
   (service.py), the page and the API docs (pages.py);
 * errors.py: engine errors -> HTTP statuses, and every error in one JSON body, never a
-  plain-text one; middleware.py: the container's request counters.
+  plain-text one; middleware.py: the container's request counters, and HEAD as GET.
 """
 
 from __future__ import annotations

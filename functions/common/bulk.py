@@ -15,7 +15,7 @@ A batch event::
 
 Each item is filtered with the S3 handler's own test (``is_candidate``: image suffixes, any
 case, never our results), skipped when its result is already current (no older than the
-image: a re-run is idempotent and resumes where a stopped run left off), else read and its
+image: a re-run resumes where a stopped run left off; a bug's result is not current), else read and its
 result written beside it by ``process_object``, as a drop would, marked with the run
 (the execution's id). A result this run wrote counts as what it was then ('done' or
 'refused'), not 'current': the state machine retries a batch that met a transient fault, and
@@ -91,7 +91,8 @@ def item_run(item: dict) -> str | None:
         return None
     if isinstance(run, str) and run.isascii() and run.isprintable() and " " not in run and 0 < len(run) <= 256:
         return run
-    # Its results are still written, unmarked: a retry of the batch counts them 'current'.
+    # Its results are still written, unmarked: a retry of the batch counts them 'current' (a bug's
+    # result is read again by every attempt: it is marked, but not as this run's).
     logger.warning("a batch item's run cannot mark a result", extra={"run": str(run)[:_NAME_CHARS]})
     return None
 

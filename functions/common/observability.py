@@ -46,8 +46,8 @@ def record_error() -> None:
 
 
 def record_internal_error() -> None:
-    """A bug met while reading an image (its answer or result says internal_error): an image
-    counted in Errors, and once more in InternalErrors, which InternalErrorsAlarm watches. The
+    """A bug met by an API request or while reading an S3 image (its answer or result says
+    internal_error): counted in Errors, and once more in InternalErrors, which InternalErrorsAlarm watches. The
     invocation succeeds, so Lambda's own error count never shows it. Dimension ``service``
     only: one alarm for every function (the log names which, with the traceback)."""
     record_error()

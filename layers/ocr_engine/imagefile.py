@@ -168,10 +168,10 @@ def _bomb_message(exc: Exception, settings: Settings) -> str:
     """PIL refuses a header of over 89 Mpx while opening it, before ``_check_dimensions``;
     its message quotes its own limit, not ours."""
     declared = re.search(r"\((\d+) pixels\)", str(exc))
-    size = f"{int(declared[1]):,} pixels" if declared else "more pixels than any image this reads"
     # Under an OCR_MAX_PIXELS above PIL's own limit, PIL's is the one passed.
     limit = min(settings.max_pixels, Image.MAX_IMAGE_PIXELS or settings.max_pixels)
-    return f"the image is {size}; the limit is {limit:,}"
+    size = f"is {int(declared[1]):,} pixels" if declared else "has too many pixels"
+    return f"the image {size}; the limit is {limit:,}"
 
 
 def read_image_file(path: Path, settings: Settings) -> bytes:

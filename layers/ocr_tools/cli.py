@@ -55,10 +55,10 @@ class _Parser(argparse.ArgumentParser):
     """argparse, but a usage mistake is one line (with where to look) rather than the
     whole usage block followed by the message."""
 
-    _argv: list[str] = []
+    _argv: tuple[str, ...] = ()
 
     def parse_known_args(self, args=None, namespace=None):  # a subcommand's parser gets its own arguments
-        self._argv = list(sys.argv[1:] if args is None else args)
+        self._argv = tuple(sys.argv[1:] if args is None else args)
         return super().parse_known_args(args, namespace)
 
     def error(self, message: str) -> NoReturn:

@@ -149,42 +149,39 @@ def single_twin(model_path: Path) -> Path:
     return model_path.with_name(f"{model_path.stem}-single{model_path.suffix}")
 
 
-# Each read from OCR_<NAME>; inf and nan mean nothing in any of them (a stretch of inf crashed each read).
+# Every setting is read from OCR_<NAME> (``_variable``). inf and nan mean nothing in any float
+# one (a stretch of inf crashed each read).
 _FLOAT_FIELDS = tuple(f.name for f in fields(Settings) if f.type == "float")
 # The least each setting may be: below it, every request would fail (a beam of 0, a pixel
 # limit of -5) with an error that blames the caller's image, not the deployment.
 _LEAST = {
-    "OCR_MAX_IMAGE_BYTES": ("max_image_bytes", 1), "OCR_MAX_PIXELS": ("max_pixels", 1),
-    "OCR_MAX_SIDE": ("max_side", 1), "OCR_MAX_REGIONS": ("max_regions", 1),
-    "OCR_MAX_REGIONS_LIMIT": ("max_regions_limit", 1), "OCR_BEAM_WIDTH": ("beam_width", 1),
-    "OCR_MAX_BEAM_WIDTH": ("max_beam_width", 1), "OCR_MIN_CONFIDENCE": ("min_confidence", 0),
-    "OCR_MAX_LEXICON": ("max_lexicon", 0), "OCR_LM_WEIGHT": ("lm_weight", 0),
-    "OCR_LM_SUPPORT": ("lm_support", 0), "OCR_SCENE_MIN_CONFIDENCE": ("scene_min_confidence", 0),
-    "OCR_SCENE_SHORT_MIN_CONFIDENCE": ("scene_short_min_confidence", 0),
-    "OCR_READ_STRETCH": ("read_stretch", 0.1), "OCR_NUM_THREADS": ("num_threads", 1),
-    "OCR_DETECT_MAX_SIDE": ("detect_max_side", 32), "OCR_ANNOTATE_MAX_SIDE": ("annotate_max_side", 1),
-    "OCR_MAX_ANNOTATED_BYTES": ("max_annotated_bytes", 0), "OCR_REQUEST_DEADLINE_S": ("request_deadline_s", 0),
-    "OCR_MAX_BATCH_IMAGES": ("max_batch_images", 1), "OCR_MAX_BATCH_BYTES": ("max_batch_bytes", 1),
+    "max_image_bytes": 1, "max_pixels": 1, "max_side": 1, "max_regions": 1, "max_regions_limit": 1,
+    "beam_width": 1, "max_beam_width": 1, "min_confidence": 0, "max_lexicon": 0, "lm_weight": 0,
+    "lm_support": 0, "scene_min_confidence": 0, "scene_short_min_confidence": 0, "read_stretch": 0.1,
+    "num_threads": 1, "detect_max_side": 32, "annotate_max_side": 1, "max_annotated_bytes": 0,
+    "request_deadline_s": 0, "max_batch_images": 1, "max_batch_bytes": 1,
 }
-_AT_MOST = {  # a default may not pass the largest a request may ask for; a confidence is at most 1
-    "OCR_MAX_REGIONS": ("max_regions", "max_regions_limit"), "OCR_BEAM_WIDTH": ("beam_width", "max_beam_width"),
-    "OCR_MIN_CONFIDENCE": ("min_confidence", 1), "OCR_SCENE_MIN_CONFIDENCE": ("scene_min_confidence", 1),
-    "OCR_SCENE_SHORT_MIN_CONFIDENCE": ("scene_short_min_confidence", 1),
-}
+# The most: a default may not pass the largest a request may ask for; a confidence is at most 1.
+_AT_MOST = {"max_regions": "max_regions_limit", "beam_width": "max_beam_width", "min_confidence": 1,
+            "scene_min_confidence": 1, "scene_short_min_confidence": 1}
+
+
+def _variable(name: str) -> str:
+    return f"OCR_{name.upper()}"
 
 
 def out_of_range(settings: Settings) -> list[str]:
     """What is wrong with the settings, a line per variable (none: they are usable)."""
     infinite = [name for name in _FLOAT_FIELDS if not math.isfinite(getattr(settings, name))]
-    wrong = [f"OCR_{name.upper()} must be a finite number (got {getattr(settings, name)})" for name in infinite]
-    for variable, (name, least) in _LEAST.items():
+    wrong = [f"{_variable(name)} must be a finite number (got {getattr(settings, name)})" for name in infinite]
+    for name, least in _LEAST.items():
         value = getattr(settings, name)
         if name not in infinite and value < least:
-            wrong.append(f"{variable} must be at least {least} (got {value})")
-    for variable, (name, most) in _AT_MOST.items():
+            wrong.append(f"{_variable(name)} must be at least {least} (got {value})")
+    for name, most in _AT_MOST.items():
         value, limit = getattr(settings, name), most if isinstance(most, int) else getattr(settings, most)
         if name not in infinite and value > limit:
-            wrong.append(f"{variable} must be at most {limit} (got {value})")
+            wrong.append(f"{_variable(name)} must be at most {limit} (got {value})")
     return wrong
 
 

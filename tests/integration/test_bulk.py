@@ -173,11 +173,29 @@ def mocked():
         yield client
 
 
-def _items(s3, run: str = "arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:run-1") -> list[dict]:
+RUN_1, RUN_2 = (f"arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:run-{n}" for n in (1, 2))
+
+
+def _items(s3, run: str = RUN_1) -> list[dict]:
     """The bucket's objects through the definition's own ItemSelector, as one run lists them."""
     selector = bulk_local.load_definition(bulk_local.substitutions(BUCKET))["States"]["OcrObjects"]["ItemSelector"]
     return [bulk_local.evaluate(selector, {}, {"Map": {"Item": {"Value": item, "Index": i}}, "Execution": {"Id": run}})
             for i, item in enumerate(bulk_local.list_items(s3, BUCKET, ""))]
+
+
+def _deny_gets_of(s3, name: str, times: int) -> None:
+    """The first ``times`` GETs of the object ``name`` answered 403 AccessDenied: a transient
+    fault to the bulk function (not one S3 drops for good), and one botocore does not retry."""
+    left = {"n": times}
+
+    def before_send(request, **_):
+        if left["n"] and urllib.parse.unquote(request.url).endswith(f"/{name}"):
+            left["n"] -= 1
+            body = b"<Error><Code>AccessDenied</Code><Message>injected</Message></Error>"
+            return botocore.awsrequest.AWSResponse(request.url, 403, {}, RawBody(body))
+        return None
+
+    s3.meta.events.register("before-send.s3.GetObject", before_send)
 
 
 def test_a_transient_fault_fails_the_batch_after_the_others_and_the_retry_reads_only_it(mocked, data_dir):
@@ -189,23 +207,14 @@ def test_a_transient_fault_fails_the_batch_after_the_others_and_the_retry_reads_
     for key in ("a.png", "flaky.png", "c.png"):
         mocked.put_object(Bucket=BUCKET, Key=key, Body=word)
     event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked)}
-    failing = {"on": True}
-
-    def before_send(request, **_):
-        if failing["on"] and urllib.parse.unquote(request.url).endswith("/flaky.png"):
-            body = b"<Error><Code>AccessDenied</Code><Message>injected</Message></Error>"
-            return botocore.awsrequest.AWSResponse(request.url, 403, {}, RawBody(body))
-        return None
-
-    mocked.meta.events.register("before-send.s3.GetObject", before_send)
+    _deny_gets_of(mocked, "flaky.png", 1)  # the first attempt's; the state machine's retry then reads it
     with pytest.raises(BatchFailed, match="1 of 3 object"):
         process_batch(S3Store(mocked), get_engine(), event, "r1")
     assert {"a.png.ocr.json", "c.png.ocr.json"} <= set(_keys(mocked)) and "flaky.png.ocr.json" not in _keys(mocked)
-    failing["on"] = False  # what the state machine's retry of the batch then meets
     out = process_batch(S3Store(mocked), get_engine(), event, "r2")
     # The two results of the first attempt are this run's readings, counted as such.
     assert (out["counts"]["done"], out["counts"]["current"]) == (3, 0)
-    rerun = {**event, "Items": _items(mocked, run="arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:run-2")}
+    rerun = {**event, "Items": _items(mocked, run=RUN_2)}
     assert process_batch(S3Store(mocked), get_engine(), rerun, "r3")["counts"]["current"] == 3
 
 
@@ -220,16 +229,7 @@ def test_a_retried_batch_still_counts_and_names_what_its_first_attempt_refused(m
     mocked.put_object(Bucket=BUCKET, Key="corrupt.png", Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
     mocked.put_object(Bucket=BUCKET, Key="flaky.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
     event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked)}
-    slow_down = {"left": 1}
-
-    def before_send(request, **_):
-        if slow_down["left"] and urllib.parse.unquote(request.url).endswith("/flaky.png"):
-            slow_down["left"] -= 1
-            body = b"<Error><Code>AccessDenied</Code><Message>injected</Message></Error>"
-            return botocore.awsrequest.AWSResponse(request.url, 403, {}, RawBody(body))
-        return None
-
-    mocked.meta.events.register("before-send.s3.GetObject", before_send)
+    _deny_gets_of(mocked, "flaky.png", 1)
     with pytest.raises(BatchFailed):
         process_batch(S3Store(mocked), get_engine(), event, "r1")
     out = process_batch(S3Store(mocked), get_engine(), event, "r2")
@@ -273,7 +273,7 @@ def test_an_image_too_large_to_read_is_current_on_the_next_run(mocked):
     assert event["Items"][0]["etag"].startswith('"')
     first = process_batch(S3Store(mocked), engine, event, "r1")
     assert first["counts"]["refused"] == 1 and first["refused"] == ["big.png"]
-    next_run = _items(mocked, run="arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:run-2")
+    next_run = _items(mocked, run=RUN_2)
     event = {"BatchInput": {"bucket": BUCKET}, "Items": [i for i in next_run if i["key"] == "big.png"]}
     again = process_batch(S3Store(mocked), engine, event, "r2")
     assert again["counts"]["current"] == 1 and again["counts"]["refused"] == 0
@@ -429,6 +429,6 @@ def test_an_image_a_bug_refused_is_read_again_by_the_next_run_not_by_a_retry(moc
     monkeypatch.setattr(engine, "read", read)  # the fix
     retry = process_batch(S3Store(mocked), engine, event, "r2")  # the same run: counted as it was
     assert (retry["counts"]["refused"], retry["counts"]["done"]) == (1, 0)
-    next_run = {**event, "Items": _items(mocked, run="arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:run-2")}
+    next_run = {**event, "Items": _items(mocked, run=RUN_2)}
     assert process_batch(S3Store(mocked), engine, next_run, "r3")["counts"]["done"] == 1
     assert "words" in json.loads(mocked.get_object(Bucket=BUCKET, Key="w.png.ocr.json")["Body"].read())

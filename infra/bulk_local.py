@@ -219,7 +219,7 @@ def run_state_machine(s3, bucket: str, execution_input: dict, endpoint: str, wor
     assert map_state["ItemReader"]["Resource"].endswith(":s3:listObjectsV2")
     run_id = str(uuid.uuid4())
     machine_arn = f"arn:aws:states:us-east-1:{LOCAL_ACCOUNT}:stateMachine:ocr-bulk-local"
-    execution = {"Id": f"{machine_arn.replace(':stateMachine:', ':execution:')}:{run_id}"}
+    execution = {"Id": f"{_executions_of(machine_arn)}:{run_id}"}  # the context's $$.Execution
     items = [evaluate(map_state["ItemSelector"], data, {"Map": {"Item": {"Value": listed, "Index": i}},
                                                         "Execution": execution})
              for i, listed in enumerate(list_items(s3, reader["Bucket"], reader.get("Prefix", "")))]
@@ -268,11 +268,11 @@ def run_state_machine(s3, bucket: str, execution_input: dict, endpoint: str, wor
                         time.sleep(delays[attempt])
                         submit(batch, attempt + 1, started)
                         continue
-                    executions["FAILED"].append(_execution(machine_arn, map_state, run_id, payload_in, started,
+                    executions["FAILED"].append(_execution(machine_arn, map_state, payload_in, started,
                                                            "FAILED", error=answer))
                 else:
                     output = _path(task["OutputPath"], answer, {})
-                    executions["SUCCEEDED"].append(_execution(machine_arn, map_state, run_id, payload_in, started,
+                    executions["SUCCEEDED"].append(_execution(machine_arn, map_state, payload_in, started,
                                                               "SUCCEEDED", output=output))
                 bar.update(len(batch))
         failed_items = sum(len(json.loads(e["Input"])["Items"]) for e in executions["FAILED"])
@@ -293,11 +293,16 @@ def _now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-def _execution(machine_arn: str, map_state: dict, run_id: str, payload: str, started: str, status: str,
+def _executions_of(machine_arn: str) -> str:
+    """Where the ARNs of a state machine's executions begin."""
+    return machine_arn.replace(":stateMachine:", ":execution:")
+
+
+def _execution(machine_arn: str, map_state: dict, payload: str, started: str, status: str,
                output: dict | None = None, error: dict | None = None) -> dict:
     """One child execution as the ResultWriter exports it."""
     name = str(uuid.uuid4())
-    entry = {"ExecutionArn": f"{machine_arn.replace(':stateMachine:', ':execution:')}/{map_state['Label']}:{name}",
+    entry = {"ExecutionArn": f"{_executions_of(machine_arn)}/{map_state['Label']}:{name}",
              "Name": name, "Input": payload, "InputDetails": {"Included": True}, "StartDate": started,
              "StateMachineArn": machine_arn, "Status": status, "StopDate": _now()}
     if output is not None:

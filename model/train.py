@@ -54,10 +54,11 @@ class SaveState(keras.callbacks.Callback):
     """Full state for resuming, plus the epoch counter beside it, and the weights of the
     last ``keep`` epochs in ``epochs/`` (for ``model.average``)."""
 
-    def __init__(self, out: Path, holdout: str, keep: int = 5, real_sets: str = "iiit5k", images_per_epoch: int = 0):
+    def __init__(self, out: Path, holdout: str, keep: int = 5, real_sets: str = "iiit5k", images_per_epoch: int = 0,
+                 real_augment: str = "mild"):
         super().__init__()
         self.out, self.holdout, self.keep, self.real_sets = out, holdout, keep, real_sets
-        self.images_per_epoch = images_per_epoch
+        self.images_per_epoch, self.real_augment = images_per_epoch, real_augment
 
     def on_epoch_end(self, epoch, logs=None):
         tmp = self.out / "last.tmp.keras"
@@ -65,7 +66,8 @@ class SaveState(keras.callbacks.Callback):
         tmp.replace(self.out / "last.keras")
         self._keep_epoch_weights(epoch + 1)
         meta = {"epoch": epoch + 1, "holdout": self.holdout, "real_sets": self.real_sets,
-                "images_per_epoch": self.images_per_epoch, "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
+                "images_per_epoch": self.images_per_epoch, "real_augment": self.real_augment,
+                "saved_at": time.strftime("%Y-%m-%dT%H:%M:%S")}
         (self.out / "state.json").write_text(json.dumps(meta))
 
     def _keep_epoch_weights(self, epoch: int) -> None:
@@ -126,6 +128,8 @@ def main(argv=None) -> None:
     p.add_argument("--real-fraction", type=float, default=0.25)
     p.add_argument("--real-sets", default="iiit5k,ic15,ic13",
                    help="real training sets and sampling weights per crop, e.g. iiit5k:1,ic15:2,ic13 (model.real_sets)")
+    p.add_argument("--real-augment", choices=["mild", "strong"], default="mild",
+                   help="how hard real crops are jittered (model.data.augment_real); a resumed run keeps its own")
     p.add_argument("--resume", action="store_true", help="continue from --out/last.keras")
     p.add_argument("--init-weights", type=Path, help="start from these weights (fine-tuning)")
     p.add_argument("--workers", type=int, default=1)
@@ -144,6 +148,7 @@ def main(argv=None) -> None:
     state = json.loads((args.out / "state.json").read_text()) if resuming else {}
     holdout = state.get("holdout", "line") if resuming else args.holdout  # runs before the option used "line"
     real_spec = state.get("real_sets", "iiit5k") if resuming else args.real_sets  # earlier runs: IIIT5K only
+    augment = state.get("real_augment", "mild") if resuming else args.real_augment
     real_weights = parse_real_sets(real_spec)
     real, hold = {}, []
     for name in real_weights:
@@ -162,10 +167,11 @@ def main(argv=None) -> None:
     model.summary(print_fn=lambda s, **_: print(s, flush=True))
 
     data = MixedWords(real, args.batch, args.real_fraction, args.steps, seed=initial_epoch,
-                      real_weights=real_weights, workers=args.workers, use_multiprocessing=args.workers > 0)
+                      real_weights=real_weights, strong_real=augment == "strong",
+                      workers=args.workers, use_multiprocessing=args.workers > 0)
     callbacks = [
         HoldoutAccuracy(x_val, y_val, args.out / "best.weights.h5", best_accuracy(args.out)),
-        SaveState(args.out, holdout, args.keep_epochs, real_spec, args.steps * args.batch),
+        SaveState(args.out, holdout, args.keep_epochs, real_spec, args.steps * args.batch, augment),
         keras.callbacks.CSVLogger(str(args.out / "history.csv"), append=True),
     ]
     model.fit(data, epochs=args.epochs, initial_epoch=initial_epoch, callbacks=callbacks, verbose=1)

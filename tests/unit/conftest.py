@@ -22,3 +22,23 @@ def labels(tmp_path) -> Path:
     tsv = tmp_path / "labels.tsv"
     tsv.write_text("crops/a.png\tone\ncrops/b.png\ttwo\ncrops/c.png\tthree\n", encoding="utf-8")
     return tsv
+
+
+@pytest.fixture(scope="module")
+def synth(tmp_path_factory):
+    """A generator over a small word list (wordfreq is a training dependency, as the
+    device bundle's OCR_WORDS_FILE stands in for it) and this machine's fonts."""
+    import model.synth as synth_module
+
+    words = tmp_path_factory.mktemp("words") / "words.txt"
+    words.write_text("\n".join(["coffee", "shop", "hotel", "area", "open", "sale", "street", "park"]) + "\n")
+    patch = pytest.MonkeyPatch()
+    patch.setattr(synth_module, "WORDS_FILE", str(words))
+    synth_module.word_list.cache_clear()
+    try:
+        yield synth_module.WordSynth(seed=3)
+    except RuntimeError as exc:  # no fonts on this machine (make setup-train installs them)
+        pytest.skip(str(exc))
+    finally:
+        patch.undo()
+        synth_module.word_list.cache_clear()

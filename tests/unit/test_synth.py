@@ -30,26 +30,6 @@ def test_an_arc_lifts_or_sinks_the_middle_and_keeps_the_ends(bend):
     assert new_box[1] - 1 <= ys.min() and ys.max() <= new_box[3] + 1
 
 
-@pytest.fixture(scope="module")
-def synth(tmp_path_factory):
-    """A generator over a small word list (wordfreq is a training dependency, as the
-    device bundle's OCR_WORDS_FILE stands in for it) and this machine's fonts."""
-    import model.synth as synth_module
-
-    words = tmp_path_factory.mktemp("words") / "words.txt"
-    words.write_text("\n".join(["coffee", "shop", "hotel", "area", "open", "sale", "street", "park"]) + "\n")
-    patch = pytest.MonkeyPatch()
-    patch.setattr(synth_module, "WORDS_FILE", str(words))
-    synth_module.word_list.cache_clear()
-    try:
-        yield synth_module.WordSynth(seed=3)
-    except RuntimeError as exc:  # no fonts on this machine (make setup-train installs them)
-        pytest.skip(str(exc))
-    finally:
-        patch.undo()
-        synth_module.word_list.cache_clear()
-
-
 def test_punctuation_is_drawn_but_never_in_the_label(synth):
     from ocr_engine.charset import normalize_text
 

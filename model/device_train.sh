@@ -9,7 +9,7 @@
 set -u
 : "${OUT:?set by the device tool}"
 EPOCHS=${EPOCHS:-11} STEPS=${STEPS:-600} BATCH=${BATCH:-128} WORKERS=${WORKERS:-14} BUDGET=${BUDGET:-520}
-LR=${LR:-4e-4} REAL_FRACTION=${REAL_FRACTION:-0.5} REAL_SETS=${REAL_SETS:-iiit5k,ic15,ic13}
+LR=${LR:-4e-4} REAL_FRACTION=${REAL_FRACTION:-0.5} REAL_SETS=${REAL_SETS:-iiit5k,ic15,ic13} REAL_AUGMENT=${REAL_AUGMENT:-mild}
 WIDTH=${WIDTH:-32-64-128-128-384-384-192} INIT_WIDTH=${INIT_WIDTH:-$WIDTH}
 # A fresh run folder: a warm machine keeps /tmp between calls, and a second call writing into
 # the first one's folder would average and return the first call's epochs (phase 10 lost run 2 so).
@@ -28,7 +28,7 @@ python3 -c "from model.synth import find_fonts; print(len(find_fonts()), 'fonts'
 # Keras redraws a progress line per step (with \r and \b); keep model.train's epoch lines only.
 timeout "$BUDGET" python3 -m model.train --out "$CK" --init-weights "$INIT" \
   --init-width "$INIT_WIDTH" --width "$WIDTH" --epochs "$EPOCHS" --steps "$STEPS" --batch "$BATCH" --lr "$LR" \
-  --real-fraction "$REAL_FRACTION" --real-sets "$REAL_SETS" --workers "$WORKERS" --keep-epochs 3 2>&1 \
+  --real-fraction "$REAL_FRACTION" --real-sets "$REAL_SETS" --real-augment "$REAL_AUGMENT" --workers "$WORKERS" --keep-epochs 3 2>&1 \
   | tr '\r\b' '\n\n' | grep -a -v -E "ETA[: ]|step - loss|^[[:space:]]*$"
 # Training may stop at BUDGET (timeout); from here on a failed step fails the call.
 set -e -o pipefail

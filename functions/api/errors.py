@@ -92,11 +92,15 @@ _JSON_TYPE_MESSAGES = {"model_type": "Input should be an object", "model_attribu
 
 
 def _validation_message(error: dict) -> str:
-    """pydantic's message, but in words for a text field sent where a file was expected
-    and for a JSON value of the wrong type (its own messages name Python classes)."""
+    """pydantic's message, but in words for a text field sent where a file was expected,
+    for a JSON body sent as another type, and for a JSON value of the wrong type (its own
+    messages name Python classes)."""
     if "Expected UploadFile" in error["msg"]:
         return ("a text field, not a file: send the image as a file part "
                 "(with a filename, as curl -F file=@word.png does)")
+    if tuple(error["loc"]) == ("body",) and isinstance(error.get("input"), bytes):
+        # FastAPI reads a body as JSON only when its Content-Type says so (curl -d sends a form's).
+        return "the body was not read as JSON: send it with Content-Type: application/json"
     return _JSON_TYPE_MESSAGES.get(error.get("type", ""), error["msg"])
 
 

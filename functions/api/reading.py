@@ -17,7 +17,8 @@ from functions.api.models import ApiResult, BatchItemError, BatchResponse
 from functions.api.runtime import Runtime
 from functions.common.observability import logger, record_error, record_reading, tracer
 
-_DATA_URL = re.compile(r"^data:(?P<mime>[\w/+.-]+)?(?:;[\w=-]+)*;base64,", re.IGNORECASE)
+# A parameter's value may hold any character but ; and , (RFC 2397: ``;name=scan.png``, ``%20``).
+_DATA_URL = re.compile(r"^\s*data:(?P<mime>[\w/+.-]+)?(?:;[^;,]*)*;base64,", re.IGNORECASE)
 # Characters of a base64 image that may decode to nothing: a data URL's prefix, line breaks.
 _BASE64_SLACK = 1024
 # The URL-safe alphabet (RFC 4648, section 5: JavaScript's and Python's urlsafe encoders) to the standard one.

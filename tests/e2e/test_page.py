@@ -303,3 +303,100 @@ def test_stats_panel_shows_this_containers_numbers_and_why_the_service_has_none(
     assert why.startswith("CloudWatch is not reachable from here (")
     assert not re.search(r"Error|botocore|https?://", why)
     page.close()
+
+
+# API Gateway's HTTP API refuses a request whose request line and headers pass 10,240 bytes
+# (a quota that cannot be raised), before the function runs.
+API_GATEWAY_REQUEST_LINE_AND_HEADERS = 10240
+
+
+def test_a_long_word_list_is_sent_in_the_body_not_the_url(server, browser, data_dir):
+    words = [f"word{i:04d}" for i in range(2000)]
+    page = browser.new_page()
+    sent = []
+    page.on("request", lambda r: sent.append(r) if "/api/ocr" in r.url else None)
+    page.goto(server)
+    page.uncheck("#detect")
+    page.fill("#lexicon", ", ".join(words))
+    page.set_input_files("#file", str(data_dir / "iiit5k" / "test" / "1002_1.png"))
+    expect(page.locator("#result")).to_be_visible(timeout=30000)
+    assert len(sent) == 1
+    request_line_and_headers = len(sent[0].url) + sum(len(k) + len(v) for k, v in sent[0].headers.items())
+    assert request_line_and_headers < API_GATEWAY_REQUEST_LINE_AND_HEADERS // 2, len(sent[0].url)
+    assert all(w in words for w in _shown_words(page))  # the word list was applied
+    page.close()
+
+
+def _drop_file(page, selector: str, name: str, data: bytes, mime: str) -> bool:
+    """Drop a file on ``selector`` as a drag from the desktop does -> whether the page took
+    the drop (the browser's default action, opening the file in place of the page, prevented)."""
+    return page.evaluate("""([selector, name, bytes, mime]) => {
+        const dt = new DataTransfer();
+        dt.items.add(new File([new Uint8Array(bytes)], name, { type: mime }));
+        const target = document.querySelector(selector);
+        for (const type of ['dragenter', 'dragover']) {
+            target.dispatchEvent(new DragEvent(type, { bubbles: true, cancelable: true, dataTransfer: dt }));
+        }
+        const drop = new DragEvent('drop', { bubbles: true, cancelable: true, dataTransfer: dt });
+        target.dispatchEvent(drop);
+        return drop.defaultPrevented;
+    }""", [selector, name, list(data), mime])
+
+
+@pytest.mark.parametrize("where", ["#drop", "header", "#stats"])
+def test_a_dropped_image_is_read_wherever_it_lands(server, browser, data_dir, where):
+    """A drop that misses the drop zone must not replace the page with the image."""
+    crop = (data_dir / "iiit5k" / "test" / "1002_1.png").read_bytes()
+    page = browser.new_page(viewport={"width": 1280, "height": 860})
+    page.goto(server)
+    page.uncheck("#detect")
+    assert _drop_file(page, where, "word.png", crop, "image/png")
+    expect(page.locator("#result")).to_be_visible(timeout=30000)
+    expect(page.locator("#words li")).to_have_count(1)
+    page.close()
+
+
+def test_a_second_drop_while_the_first_is_read_wins(server, browser, data_dir, tmp_path):
+    page = browser.new_page()
+    held = []
+    page.route("**/api/ocr?*", lambda route: held.append(route) if not held else route.continue_())
+    page.goto(server)
+    page.uncheck("#detect")
+    crop = (data_dir / "iiit5k" / "test" / "1002_1.png").read_bytes()
+    _drop_file(page, "#drop", "first.png", crop, "image/png")
+    expect(page.locator("#status")).to_have_text("Reading first.png…")
+    _drop_file(page, "#drop", "second.png", crop, "image/png")
+    expect(page.locator("#result")).to_be_visible(timeout=30000)
+    held[0].fulfill(status=500, content_type="application/json", body='{"error": {"code": "x", "detail": "x"}}')
+    page.wait_for_timeout(300)  # the first answer, arriving last, must not undo the second
+    expect(page.locator("#error")).to_be_hidden()
+    expect(page.locator("#status")).to_contain_text("Found")
+    page.close()
+
+
+def test_the_same_file_can_be_chosen_again_after_a_failure(server, browser, data_dir):
+    """A file input fires no change event when the file chosen is the one it already holds:
+    after a failure, choosing the same file again to retry did nothing. Each pick is read
+    and the inputs emptied, so the next pick of any file is a change."""
+    page = browser.new_page()
+    answers = iter([lambda route: route.abort("connectionrefused")])
+    page.route("**/api/ocr?*", lambda route: next(answers, lambda r: r.continue_())(route))
+    page.goto(server)
+    page.uncheck("#detect")
+    crop = str(data_dir / "iiit5k" / "test" / "1002_1.png")
+    page.set_input_files("#file", crop)
+    expect(page.locator("#error")).to_contain_text("Could not reach the server", timeout=30000)
+    assert page.eval_on_selector("#file", "input => input.files.length") == 0
+    page.set_input_files("#file", crop)
+    expect(page.locator("#result")).to_be_visible(timeout=30000)
+    assert page.eval_on_selector("#file", "input => input.files.length") == 0
+    page.close()
+
+
+def test_the_model_line_says_when_the_api_requires_authentication(server, browser):
+    page = browser.new_page()
+    page.route("**/api/health", lambda route: route.fulfill(status=403, content_type="application/json",
+                                                            body='{"message":"Forbidden"}'))
+    page.goto(server)
+    expect(page.locator("#model")).to_contain_text("requires authentication", timeout=15000)
+    page.close()

@@ -203,3 +203,39 @@ def test_health_is_prompt_while_scene_uploads_run(api):
     assert health.status_code == 200 and statuses == [200] * 8
     assert health_done < max(done), "health waited for every upload to finish"
     assert health_done - started < 5.0
+
+
+def _word_png() -> bytes:
+    import cv2
+    import numpy as np
+
+    img = np.full((40, 120, 3), 255, np.uint8)
+    cv2.putText(img, "OPEN", (5, 30), cv2.FONT_HERSHEY_SIMPLEX, 1, (0, 0, 0), 2)
+    return cv2.imencode(".png", img)[1].tobytes()
+
+
+@pytest.mark.parametrize("prefix", [
+    "data:image/png;name=scan.png;base64,",  # RFC 2397 allows any parameter value, a file name too
+    "data:image/jpeg;name=IMG%201.jpg;base64,",
+    "\n  data:image/png;base64,",  # whitespace is read anywhere else in the text
+])
+def test_base64_reads_every_well_formed_data_url(api, prefix):
+    from fastapi.testclient import TestClient
+
+    r = TestClient(api.app).post("/api/ocr/base64", json={"image": prefix + base64.b64encode(_word_png()).decode()})
+    assert r.status_code == 200, r.json()
+    assert r.json()["image_size"] == {"width": 120, "height": 40}
+
+
+@pytest.mark.parametrize("headers", [{"content-type": "application/x-www-form-urlencoded"},  # curl -d's
+                                     {"content-type": "text/plain"}, {}])
+def test_base64_body_not_sent_as_json_is_told_so(api, headers):
+    """A JSON object sent without a JSON content type: FastAPI does not parse it, and its
+    422 said "Input should be an object" of what is one."""
+    from fastapi.testclient import TestClient
+
+    body = json.dumps({"image": base64.b64encode(_word_png()).decode()}).encode()
+    r = TestClient(api.app).post("/api/ocr/base64", content=body, headers=headers)
+    assert r.status_code == 422
+    detail = r.json()["error"]["detail"]
+    assert "Content-Type: application/json" in detail and "should be an object" not in detail, detail

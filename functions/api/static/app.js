@@ -96,10 +96,13 @@ async function readImage(file) {
 
   const form = new FormData();
   form.append('file', file, file.name || 'pasted.png');
+  // The word list goes in the body, one field (the API splits it at commas): API Gateway
+  // refuses a request line and headers over 10,240 bytes, a few hundred words in the URL.
+  const words = lexiconWords();
+  if (words.length) form.append('lexicon', words.join(','));
   const params = new URLSearchParams({
     detect: $('detect').checked, beam_width: $('beam').value, min_confidence: $('conf').value, annotate: 'true',
   });
-  for (const w of lexiconWords()) params.append('lexicon', w);
 
   setBusy(true, `Reading ${file.name || 'the pasted image'}…`);
   const started = performance.now();
@@ -181,6 +184,7 @@ function render(body, roundTripMs) {
 async function loadHealth() {
   try {
     const r = await fetch('api/health');
+    if (r.status === 401 || r.status === 403) { $('model').textContent = 'Model info unavailable: this API requires authentication.'; return; }
     const h = await r.json();
     if (!h.model_loaded) { $('model').textContent = `Model not loaded: ${h.error || 'unknown error'}`; return; }
     const m = h.model;
@@ -240,8 +244,11 @@ function wire() {
   $('choose').addEventListener('click', pick);
   drop.addEventListener('click', pick);
   drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); pick(); } });
-  $('file').addEventListener('change', (e) => readImage(e.target.files[0]));
-  $('camera').addEventListener('change', (e) => readImage(e.target.files[0]));
+  // Emptied once taken: an input holding a file fires no change when that file is chosen
+  // again, and choosing it again is how one retries after a failure.
+  const take = (e) => { const file = e.target.files[0]; e.target.value = ''; readImage(file); };
+  $('file').addEventListener('change', take);
+  $('camera').addEventListener('change', take);
   $('take').addEventListener('click', () => $('camera').click());
   $('preview').addEventListener('load', () => {
     if (!$('preview').getAttribute('src')) return; // a load of a preview already replaced
@@ -251,7 +258,16 @@ function wire() {
   $('preview').addEventListener('error', () => { $('preview').hidden = true; $('drop-text').hidden = false; });
   for (const ev of ['dragenter', 'dragover']) drop.addEventListener(ev, (e) => { e.preventDefault(); drop.classList.add('over'); });
   for (const ev of ['dragleave', 'drop']) drop.addEventListener(ev, () => drop.classList.remove('over'));
-  drop.addEventListener('drop', (e) => { e.preventDefault(); readImage(e.dataTransfer.files[0]); });
+  // A file dropped anywhere on the page is read: one that misses the drop zone would
+  // otherwise be opened by the browser in place of the page. Text drags (into the word
+  // list) keep their default.
+  const hasFiles = (e) => [...(e.dataTransfer?.types || [])].includes('Files');
+  for (const ev of ['dragenter', 'dragover']) document.addEventListener(ev, (e) => { if (hasFiles(e)) e.preventDefault(); });
+  document.addEventListener('drop', (e) => {
+    if (!hasFiles(e)) return;
+    e.preventDefault();
+    readImage(e.dataTransfer.files[0]);
+  });
   document.addEventListener('paste', (e) => {
     const item = [...(e.clipboardData?.items || [])].find((i) => i.kind === 'file' && i.type.startsWith('image/'));
     if (item) readImage(item.getAsFile());

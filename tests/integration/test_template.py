@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import json
+import os
 import re
+import subprocess
 
 import pytest
 from samtranslator.translator.transform import transform
@@ -551,3 +553,41 @@ def test_sam_build_and_deploy_read_the_same_parameters(sam):
     assert build == deploy and "Architecture" in build
     assert set(build) <= set(sam["Parameters"])
     assert build["Architecture"] in sam["Parameters"]["Architecture"]["AllowedValues"]
+
+
+# An image function with neither ImageUri nor build Metadata: cfn-lint passes it, the SAM
+# translator (plain `sam validate`) refuses it, as `sam build` and `sam deploy` would.
+_UNTRANSLATABLE = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Transform: AWS::Serverless-2016-10-31
+Resources:
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      PackageType: Image
+"""
+SAM_CLI = REPO / ".venv-sam" / "bin" / "sam"
+
+
+def _make_validate_commands() -> list[str]:
+    """The recipe of the Makefile's ``validate`` target, a shell line each."""
+    recipe = re.search(r"^validate:.*\n((?:\t.*\n)+)", (REPO / "Makefile").read_text(), flags=re.MULTILINE)
+    assert recipe, "no validate target in the Makefile"
+    return [line.strip() for line in recipe.group(1).splitlines()]
+
+
+@pytest.mark.skipif(not SAM_CLI.exists(), reason="no .venv-sam (make validate creates it)")
+def test_make_validate_runs_the_sam_translator_too(tmp_path):
+    """`make validate` runs `sam validate` (the translator) and `sam validate --lint` (cfn-lint), in
+    a folder with the repository's samconfig.toml: a `lint = true` there turns the first into
+    the second, and what only the translator sees (a missing ImageUri) passes unnoticed."""
+    (tmp_path / "samconfig.toml").write_text((REPO / "samconfig.toml").read_text())
+    (tmp_path / "template.yaml").write_text(_UNTRANSLATABLE)
+    env = {**os.environ, "SAM_CLI_TELEMETRY": "0", "AWS_DEFAULT_REGION": "us-east-1"}
+    outcomes = []
+    for command in _make_validate_commands():
+        command = command.replace(".venv-sam/bin/sam", str(SAM_CLI))
+        proc = subprocess.run(["bash", "-c", command], cwd=tmp_path, env=env, capture_output=True, text=True,
+                              timeout=180, check=False)
+        outcomes.append((command, proc.returncode, proc.stdout + proc.stderr))
+    assert any(rc != 0 and "ImageUri" in out for _, rc, out in outcomes), outcomes

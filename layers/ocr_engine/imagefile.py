@@ -141,7 +141,7 @@ def decode_image(data: bytes, settings: Settings,
             if before_decoding is not None:
                 before_decoding(*img.size)
             img.seek(0)
-            pixels = _still_webp(data) if fmt == "WEBP" and getattr(img, "n_frames", 1) == 1 else None
+            pixels = _still_webp(data) if fmt == "WEBP" else None
             if pixels is None:
                 img.load()
                 pixels = _to_uint8(img)
@@ -338,21 +338,27 @@ def _bands(w: int, h: int):
 
 
 def _to_uint8(img: Image.Image) -> np.ndarray:
-    """Any PIL mode -> H×W uint8 (gray modes) or H×W×3 uint8 RGB; transparency is
-    flattened onto white. Converted a band of rows at a time: only the 8-bit result is
-    ever whole, next to the decoded image."""
+    """Any PIL mode -> H×W uint8 (gray modes) or H×W×3 uint8 RGB; transparency (an alpha
+    channel, or a colour key: PNG's tRNS) is flattened onto white, but for a BMP's alpha
+    left all 0, which viewers ignore. Converted a band of rows at a time: only the 8-bit
+    result is ever whole, next to the decoded image."""
     if img.mode in _HIGH_DEPTH:
         return _scaled_gray(img)
-    if img.mode == "L":
+    # A colour key (PNG's tRNS in a palette, grey or RGB image) is transparency too.
+    alpha = img.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (
+        img.mode in ("P", "1", "L", "RGB") and "transparency" in img.info)
+    if alpha and img.format == "BMP" and img.mode == "RGBA" and img.getchannel("A").getextrema()[1] == 0:
+        alpha = False  # an alpha mask left unused (all 0): viewers show such a BMP opaque, as browsers do
+    if img.mode == "L" and not alpha:
         return np.array(img, dtype=np.uint8)
-    if img.mode == "1":
+    if img.mode == "1" and not alpha:
         return np.array(img.convert("L"), dtype=np.uint8)
     w, h = img.size
-    alpha = img.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (img.mode == "P" and "transparency" in img.info)
     out = np.empty((h, w, 3), np.uint8)
     for y0, y1 in _bands(*img.size):
         band = img.crop((0, y0, w, y1))
         if alpha:
+            band = band.convert("LA") if band.mode == "La" else band  # PIL converts La to nothing else
             rgba = np.asarray(band.convert("RGBA"))
             out[y0:y1] = _on_white(rgba[..., :3], rgba[..., 3:])
         else:
@@ -368,10 +374,12 @@ def _on_white(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
 
 
 def _still_webp(data: bytes) -> np.ndarray | None:
-    """A still WebP decoded by libwebp through OpenCV into one 8-bit array, transparency
-    flattened onto white as ``_to_uint8`` flattens it: PIL's WebP plugin holds the picture in
-    several 32-bit canvases (40 Mpx: 850 MB of memory, against 270 MB here). None when OpenCV
-    does not read it: PIL then decodes it (or says what is wrong with it)."""
+    """A WebP decoded by libwebp through OpenCV into one 8-bit array (an animated one: its
+    first frame, composed on its canvas as PIL composes it), transparency flattened onto white
+    as ``_to_uint8`` flattens it: PIL's WebP plugin holds the picture in several 32-bit
+    canvases (40 Mpx: 850 MB of memory, against 270 MB here; an animated 39.7 Mpx one peaked at
+    768 MB in the engine). None when OpenCV does not read it: PIL then decodes it (or says
+    what is wrong with it)."""
     pixels = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_UNCHANGED | cv2.IMREAD_IGNORE_ORIENTATION)
     if pixels is None or pixels.ndim != 3 or pixels.shape[2] not in (3, 4):
         return None

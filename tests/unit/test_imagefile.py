@@ -12,7 +12,7 @@ from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
 from ocr_engine.imagefile import BMP_RLE_MAX_PIXELS, _still_webp, decode_image, jpeg_scans, sniff_format
 from PIL import Image
 
-from tests.helpers import encode, rgb16_tiff, rle8_bmp, tiled_tiff
+from tests.helpers import _tiff, encode, rgb16_tiff, rle8_bmp, tiled_tiff
 
 SETTINGS = Settings()
 
@@ -440,3 +440,80 @@ def test_a_planar_16_bit_tiff_counts_one_sample_a_strip():
     pixels = (np.random.default_rng(4).integers(0, 256, (100, 100, 3)) * 257).astype(np.uint16)
     out = decode_image(rgb16_tiff(pixels, rows_per_strip=100, planar=True), replace(SETTINGS, max_pixels=15_000))
     assert out.rgb.shape == (100, 100, 3)  # read, not refused (PIL's own reading of planar 16-bit aside)
+
+
+def _on_white(img: Image.Image) -> np.ndarray:
+    """What a viewer shows: ``img`` (its transparency as PIL reads it) over opaque white."""
+    rgba = img.convert("RGBA")
+    return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB"))
+
+
+@pytest.mark.parametrize("mode, key", [("L", 0), ("RGB", (0, 0, 0)), ("1", 0)])
+def test_a_png_with_a_transparent_colour_is_flattened_on_white(mode, key):
+    """A grey or RGB PNG can mark one colour transparent (a tRNS chunk, as PNG optimisers store
+    a logo's binary alpha): the transparent background was read as its stored colour (black
+    here, under dark text), not as the white a viewer shows."""
+    ink = 255 if mode == "1" else 40  # the key is black: the ink is any other colour
+    pixels = np.zeros((20, 40), np.uint8)
+    pixels[8:12, 5:35] = ink
+    img = Image.fromarray(pixels).convert(mode)
+    data = encode(img, "PNG", transparency=key)
+    img = Image.open(io.BytesIO(data))
+    assert img.mode == mode and "transparency" in img.info
+    out = decode_image(data, SETTINGS).rgb
+    assert np.array_equal(out, _on_white(img))
+    assert (out[0, 0] == 255).all() and (out[10, 20] == ink).all()  # the background white, the ink as it is
+
+
+def test_a_tiff_of_grey_and_premultiplied_alpha_is_read():
+    """Grey with associated (premultiplied) alpha, ExtraSamples 1: PIL's mode La, which PIL
+    converts to nothing but LA; it was refused as 'corrupt or truncated'."""
+    grey, alpha = np.array([[0, 100, 200, 50]], np.uint8), np.array([[255, 255, 200, 0]], np.uint8)
+    premultiplied = (grey.astype(np.uint16) * alpha // 255).astype(np.uint8)
+    body = np.stack([premultiplied, alpha], -1).tobytes()
+    short, long_ = 3, 4
+    entries = [(256, short, 1, 4), (257, short, 1, 1), (258, short, 2, 8 | 8 << 16), (259, short, 1, 1),
+               (262, short, 1, 1), (273, long_, 1, 8), (277, short, 1, 2), (278, short, 1, 1),
+               (279, long_, 1, len(body)), (338, short, 1, 1)]
+    data = _tiff(body, entries)
+    img = Image.open(io.BytesIO(data))
+    assert img.mode == "La"
+    out = decode_image(data, SETTINGS).rgb
+    assert np.array_equal(out, _on_white(img.convert("LA")))
+    assert out[0, :, 0].tolist()[:2] == [0, 100] and (out[0, 3] == 255).all()  # opaque as they are; clear: white
+
+
+def test_an_animated_webp_is_decoded_by_libwebp_not_pils_canvases(monkeypatch):
+    """PIL's WebP decoder holds a picture in several 32-bit canvases: a 40 Mpx animated WebP
+    of 262 KB peaked at 768 MB. Its first frame is read through OpenCV as a still one is."""
+    from PIL import WebPImagePlugin
+
+    rng = np.random.default_rng(5)
+    frames = [Image.fromarray(rng.integers(0, 256, (30, 50, 4), np.uint8), "RGBA") for _ in range(2)]
+    buf = io.BytesIO()
+    frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], lossless=True)
+    first = Image.open(io.BytesIO(buf.getvalue()))
+    assert first.n_frames == 2
+    expected = _on_white(first)  # PIL's reading of the first frame, on white
+
+    def no_pil_decoding(self):
+        raise AssertionError("PIL's WebP decoder was used")
+
+    monkeypatch.setattr(WebPImagePlugin.WebPImageFile, "load", no_pil_decoding)
+    assert np.array_equal(decode_image(buf.getvalue(), SETTINGS).rgb, expected)
+
+
+def test_a_bmp_whose_alpha_channel_is_all_zero_is_read_opaque():
+    """A 32-bit BMP may declare an alpha mask and leave it unused (all 0): browsers show it opaque
+    (Chromium's BMP reader: 'decode as if fully opaque until we see a non-zero alpha value'). It
+    read as blank white. A BMP that does use its alpha is still flattened onto white."""
+    rng = np.random.default_rng(6)
+    bgr = rng.integers(0, 256, (20, 30, 3), np.uint8)
+    unused = cv2.imencode(".bmp", np.dstack([bgr, np.zeros((20, 30), np.uint8)]))[1].tobytes()
+    assert Image.open(io.BytesIO(unused)).mode == "RGBA"
+    assert np.array_equal(decode_image(unused, SETTINGS).rgb, bgr[..., ::-1])
+    alpha = np.zeros((20, 30), np.uint8)
+    alpha[:, 15:] = 255  # the left half transparent
+    used = cv2.imencode(".bmp", np.dstack([bgr, alpha]))[1].tobytes()
+    out = decode_image(used, SETTINGS).rgb
+    assert (out[:, :15] == 255).all() and np.array_equal(out[:, 15:], bgr[:, 15:, ::-1])

@@ -392,6 +392,13 @@ def test_stateful_resources_say_what_happens_on_delete(cfn):
         assert res["DeletionPolicy"] in ("Retain", "Delete") and res["UpdateReplacePolicy"] == res["DeletionPolicy"]
 
 
+def test_sam_delete_keeps_the_bucket_of_the_users_images(cfn):
+    """A bucket that is not empty cannot be deleted: without Retain `sam delete` ends in
+    DELETE_FAILED, and the images and results are the users' to keep or empty."""
+    bucket = cfn["Resources"]["DropBucket"]
+    assert bucket["DeletionPolicy"] == bucket["UpdateReplacePolicy"] == "Retain"
+
+
 @pytest.mark.parametrize("which", ["sam", "translated"])
 def test_cfn_lint_passes_with_informational_rules(cfn, tmp_path, which):
     from cfnlint.api import ManualArgs, lint_file

@@ -56,7 +56,7 @@ _asgi = Mangum(middleware.HeadAsGet(app), lifespan="off")
 
 
 @logger.inject_lambda_context(correlation_id_path="requestContext.requestId")
-@tracer.capture_lambda_handler
+@tracer.capture_lambda_handler(capture_response=False)  # see reading.py: no answers in traces
 @metrics.log_metrics(capture_cold_start_metric=True)
 def handler(event: dict, context) -> dict:
     """Lambda entry point (API Gateway HTTP API v2 or REST v1 events)."""

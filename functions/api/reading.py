@@ -63,7 +63,9 @@ def _answer(image: DecodedImage, result: OcrResult, filename: str | None, annota
     return result.extended(ApiResult, filename=filename, request_id=request_id, annotated_b64=annotated)
 
 
-@tracer.capture_method
+# An answer is no trace metadata: it holds the words read off a user's photo and may hold the
+# annotated image (megabytes; X-Ray drops a segment over 64 KB, and the trace with it).
+@tracer.capture_method(capture_response=False)
 def read_one(runtime: Runtime, data: bytes | str, filename: str | None, options: ReadOptions, annotate: bool,
              request_id: str) -> ApiResult:
     """One image (bytes, or base64 text still to decode) -> its answer. Raises the engine's errors."""
@@ -92,7 +94,7 @@ def _batch_error(exc: OcrError, index: int, filename: str | None, request_id: st
                              status=status_for(exc))
 
 
-@tracer.capture_method
+@tracer.capture_method(capture_response=False)
 def read_batch(runtime: Runtime, items: list[tuple[bytes | str, str | None]], options: ReadOptions,
                annotate: bool, request_id: str) -> BatchResponse:
     """Several images (bytes or base64, and filenames) -> per image, in order, its answer or

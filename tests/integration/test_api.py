@@ -239,3 +239,18 @@ def test_base64_body_not_sent_as_json_is_told_so(api, headers):
     assert r.status_code == 422
     detail = r.json()["error"]["detail"]
     assert "Content-Type: application/json" in detail and "should be an object" not in detail, detail
+
+
+def test_traces_get_no_answers(api, monkeypatch):
+    """X-Ray gets no answer bodies as metadata: they hold the words read off users' photos and
+    may hold the annotated image (megabytes: X-Ray drops a segment over 64 KB with its trace)."""
+    from functions.common.observability import tracer
+
+    captured = []
+    monkeypatch.setattr(tracer, "_add_response_as_metadata",
+                        lambda **kw: captured.append((kw["method_name"], kw["capture_response"])))
+    status, _ = invoke(api, "api-ocr-upload.json")
+    assert status == 200
+    names = {name.rsplit(".", 1)[-1] for name, _ in captured}
+    assert {"handler", "read_one"} <= names, captured
+    assert all(capture is False for _, capture in captured), captured

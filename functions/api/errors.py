@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 
+import pydantic_core
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -104,8 +105,28 @@ def _validation_message(error: dict) -> str:
     return _JSON_TYPE_MESSAGES.get(error.get("type", ""), error["msg"])
 
 
+def _json_invalid(error: dict, doc: object) -> dict:
+    """FastAPI's own error for a JSON body it could not parse, ``body.<position>: JSON decode
+    error`` (as if about a field named by the position), in the batch route's words:
+    ``body: Invalid JSON: <what> at line L column C``. The text is parsed again by pydantic,
+    as the batch route parses it, so that one body gets one message on either route."""
+    pos = error["loc"][1]
+    text = doc if isinstance(doc, str) else ""
+    try:
+        pydantic_core.from_json(text)
+    except ValueError as exc:
+        return {**error, "loc": ("body",), "msg": f"Invalid JSON: {exc}"}
+    # pydantic reads what Python's json could not: Python's reason, at its position.
+    line = text.count("\n", 0, pos) + 1
+    column = pos - text.rfind("\n", 0, pos)
+    reason = (error.get("ctx") or {}).get("error", "not valid JSON")
+    return {**error, "loc": ("body",), "msg": f"Invalid JSON: {reason} at line {line} column {column}"}
+
+
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    errors = exc.errors()
+    # FastAPI's JSON error names the position as if it were a field (body.1): say what it is.
+    errors = [_json_invalid(e, exc.body) if e.get("type") == "json_invalid" and len(e["loc"]) == 2
+              and e["loc"][0] == "body" and isinstance(e["loc"][1], int) else e for e in exc.errors()]
     # A body of many bad items has as many errors: the first few say what is wrong.
     listed = [f"{'.'.join(str(p) for p in e['loc'])}: {_validation_message(e)}" for e in errors[:MAX_ERRORS_LISTED]]
     if len(errors) > MAX_ERRORS_LISTED:

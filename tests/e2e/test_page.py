@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from ocr_engine.config import DEFAULT_MAX_IMAGE_BYTES
 from playwright.sync_api import expect, sync_playwright
 
 from tests.local_server import start_server, stop_server
@@ -399,4 +400,90 @@ def test_the_model_line_says_when_the_api_requires_authentication(server, browse
                                                             body='{"message":"Forbidden"}'))
     page.goto(server)
     expect(page.locator("#model")).to_contain_text("requires authentication", timeout=15000)
+    page.close()
+
+
+def test_the_model_line_says_plainly_when_health_is_not_json(server, browser):
+    """A gateway's error page in place of health's JSON showed the parse error ("Unexpected token <")."""
+    page = browser.new_page()
+    page.route("**/api/health", lambda route: route.fulfill(status=502, content_type="text/html",
+                                                            body="<html><h1>502 Bad Gateway</h1></html>"))
+    page.goto(server)
+    expect(page.locator("#model")).to_have_text("Model info unavailable (the server answered 502).", timeout=15000)
+    page.close()
+
+
+def test_a_file_over_the_upload_limit_is_refused_before_it_is_sent(server, browser, data_dir, tmp_path):
+    """The API answers 413 only once it has the whole file: the page, told the limit by health, says so at once."""
+    limit = httpx.get(server + "api/health", timeout=30).json().get("max_image_bytes", DEFAULT_MAX_IMAGE_BYTES)
+    huge = tmp_path / "huge.png"
+    crop = (data_dir / "iiit5k" / "test" / "1002_1.png").read_bytes()
+    huge.write_bytes(crop + bytes(limit + 1 - len(crop)))
+    page = browser.new_page()
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/api/ocr" in r.url else None)
+    page.goto(server)
+    expect(page.locator("#model")).to_contain_text("crnn")  # health has answered
+    page.set_input_files("#file", str(huge))
+    expect(page.locator("#error")).to_be_visible(timeout=30000)
+    expect(page.locator("#error")).to_have_text(
+        f"That image is too large ({(limit + 10_000) / 1e6:g} MB; the limit is {limit / 1e6:g} MB). "
+        "Try a smaller one, or drop it into the S3 bucket instead.")
+    expect(page.locator("#status")).to_have_text("Nothing was read.")
+    expect(page.locator("#choose")).to_be_enabled()
+    assert sent == []
+    page.close()
+
+
+def test_an_upload_the_server_never_answers_is_given_up(server, browser, data_dir):
+    """A hung server left the spinner running for ever: the upload is stopped after 2 minutes
+    (well past the API's 20 s deadline and API Gateway's 29 s) and the page can try again."""
+    page = browser.new_page()
+    page.clock.install()
+    held = []
+    page.route("**/api/ocr?*", lambda route: held.append(route) if not held else route.continue_())
+    page.goto(server)
+    page.uncheck("#detect")
+    crop = str(data_dir / "iiit5k" / "test" / "1002_1.png")
+    page.set_input_files("#file", crop)
+    expect(page.locator("#status")).to_have_text("Reading 1002_1.png…")
+    page.clock.run_for(110_000)
+    expect(page.locator("#choose")).to_be_disabled()  # still waiting: generous, not hasty
+    expect(page.locator("#error")).to_be_hidden()
+    page.clock.run_for(11_000)
+    expect(page.locator("#error")).to_have_text("The server did not answer within 2 minutes, so the upload was "
+                                                "stopped. Try again, or try a smaller image.")
+    expect(page.locator("#status")).to_have_text("Nothing was read.")
+    expect(page.locator("#choose")).to_be_enabled()
+    page.set_input_files("#file", crop)  # and again: this one is answered
+    expect(page.locator("#result")).to_be_visible(timeout=30000)
+    expect(page.locator("#error")).to_be_hidden()
+    page.close()
+
+
+NO_WORDS = ('{"schema_version": "1", "filename": "blank.png", "image_size": {"width": 40, "height": 20}, '
+            '"words": [], "full_text": "", "timings_ms": {"total": 5.0}, "request_id": "r-3", "annotated_b64": null}')
+
+
+def test_copy_text_copies_nothing_when_no_words_were_read(server, browser, data_dir):
+    """It copied the placeholder "(no words found)"."""
+    page = browser.new_page()
+    answers = iter([_fulfil_with(200, NO_WORDS)])
+    page.route("**/api/ocr?*", lambda route: next(answers, lambda r: r.continue_())(route))
+    page.goto(server)
+    page.evaluate("() => { window.copied = []; navigator.clipboard.writeText = async (t) => { copied.push(t); }; }")
+    page.uncheck("#detect")
+    crop = str(data_dir / "iiit5k" / "test" / "1002_1.png")
+    page.set_input_files("#file", crop)
+    expect(page.locator("#fulltext")).to_have_text("(no words found)", timeout=30000)
+    page.evaluate("document.getElementById('copy').click()")
+    page.wait_for_timeout(300)
+    assert page.evaluate("window.copied") == []
+    expect(page.locator("#copy")).to_be_disabled()
+    page.set_input_files("#file", crop)  # a reading with words: its text is copied
+    expect(page.locator("#words li")).to_have_count(1, timeout=30000)
+    expect(page.locator("#copy")).to_be_enabled()
+    page.click("#copy")
+    expect(page.locator("#copy")).to_have_text("Copied")
+    assert page.evaluate("window.copied") == [page.locator("#fulltext").inner_text()] != ["(no words found)"]
     page.close()

@@ -65,6 +65,13 @@ def test_health_reports_the_model(api):
     assert body["model_loaded"] is True and body["model"]["version"]
 
 
+def test_health_reports_the_upload_limit(api):
+    """The page refuses a file over the limit before sending it: health says what the limit is."""
+    status, body = invoke(api, "api-health.json")
+    assert status == 200
+    assert body["max_image_bytes"] == api.runtime.engine.settings.max_image_bytes > 0
+
+
 def test_emf_metrics_are_printed(api, capsys):
     invoke(api, "api-ocr-base64.json")
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
@@ -254,3 +261,19 @@ def test_traces_get_no_answers(api, monkeypatch):
     names = {name.rsplit(".", 1)[-1] for name, _ in captured}
     assert {"handler", "read_one"} <= names, captured
     assert all(capture is False for _, capture in captured), captured
+
+
+@pytest.mark.parametrize("body,where", [(b"{not json", "at line 1 column 2"),
+                                        (b'{"image": "eA==",\n "beam_width": }', "at line 2 column 16")])
+def test_base64_body_not_valid_json_is_told_so_where(api, body, where):
+    """FastAPI's own 422 read "body.1: JSON decode error", as if about a field named 1: it
+    says the body is not valid JSON, where, as the batch route says it of the same body."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(api.app)
+    headers = {"content-type": "application/json"}
+    r = client.post("/api/ocr/base64", content=body, headers=headers)
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request"
+    detail = r.json()["error"]["detail"]
+    assert detail.startswith("body: Invalid JSON: ") and detail.endswith(where), detail
+    assert detail == client.post("/api/ocr/batch", content=body, headers=headers).json()["error"]["detail"]

@@ -7,6 +7,7 @@ from fastapi.responses import JSONResponse
 from ocr_engine import __version__
 
 from functions.api import stats
+from functions.api.models import LIMITS
 from functions.api.runtime import RuntimeDep
 
 router = APIRouter()
@@ -21,6 +22,9 @@ def health(runtime: RuntimeDep) -> JSONResponse:
         "engine_version": __version__,
         "cold_start": runtime.cold,
         "model_load_ms": round(runtime.load_ms, 1),
+        # The largest image /api/ocr takes (OCR_MAX_IMAGE_BYTES; more: 413): the page refuses
+        # a larger file at once instead of uploading it to learn so.
+        "max_image_bytes": (engine.settings if engine else LIMITS).max_image_bytes,
     }
     if engine:
         body["model"] = engine.model_info.to_dict()

@@ -7,9 +7,16 @@ const ACCEPTED = ['image/png', 'image/jpeg', 'image/bmp', 'image/tiff', 'image/w
 const FORMATS = 'PNG, JPEG, BMP, TIFF, WebP or GIF'; // what the API decodes (ocr_engine.imagefile)
 const AUTH_MESSAGE = 'This API requires authentication (deployed with ApiAuth), which this page does not send. ' +
   'Call the API with a token.';
+// An upload still unanswered after this long is given up. The API stops a read at its deadline
+// (OCR_REQUEST_DEADLINE_S, 20 s) and API Gateway answers 504 at 29 s: this leaves room for a
+// slow upload and a queue on the local server.
+const UPLOAD_TIMEOUT_MS = 120000;
+const TIMEOUT_MESSAGE = 'The server did not answer within 2 minutes, so the upload was stopped. ' +
+  'Try again, or try a smaller image.';
 
 let previewUrl = null;
 let latestRequest = 0; // a newer upload wins over an older answer still on its way
+let maxImageBytes = null; // the API's upload limit, once /api/health has said it
 
 function setBusy(busy, text) {
   document.body.classList.toggle('busy', busy);
@@ -78,6 +85,9 @@ function showPreview(file) {
   $('preview').src = previewUrl;
 }
 
+// Megabytes as the limit is set (3,000,000 bytes: 3 MB); a size rounded up, never shown at the limit.
+const mb = (bytes, round = Math.round) => `${round(bytes / 10000) / 100} MB`;
+
 function failed(text) {
   showError(text);
   setBusy(false, 'Nothing was read.');
@@ -90,6 +100,13 @@ async function readImage(file) {
   if (file.type && !ACCEPTED.includes(file.type) && !file.type.startsWith('image/')) {
     showPreview(null);
     failed(`That file is not a supported image. Use ${FORMATS}.`);
+    return;
+  }
+  // The API would refuse it (413) only once it had all of it: say so now, nothing sent.
+  if (maxImageBytes && file.size > maxImageBytes) {
+    showPreview(null);
+    failed(`That image is too large (${mb(file.size, Math.ceil)}; the limit is ${mb(maxImageBytes)}). ` +
+      'Try a smaller one, or drop it into the S3 bucket instead.');
     return;
   }
   showPreview(file);
@@ -108,14 +125,25 @@ async function readImage(file) {
   const started = performance.now();
   let response;
   let body = null;
+  const abort = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => { timedOut = true; abort.abort(); }, UPLOAD_TIMEOUT_MS);
   try {
-    response = await fetch(`api/ocr?${params}`, { method: 'POST', body: form });
+    response = await fetch(`api/ocr?${params}`, { method: 'POST', body: form, signal: abort.signal });
     try { body = await response.json(); } catch { /* a gateway error page is not JSON */ }
   } catch {
-    if (request === latestRequest) failed('Could not reach the server. Check the connection and try again.');
+    if (request === latestRequest) {
+      failed(timedOut ? TIMEOUT_MESSAGE : 'Could not reach the server. Check the connection and try again.');
+    }
     return;
+  } finally {
+    clearTimeout(timer);
   }
   if (request !== latestRequest) return;
+  if (timedOut) { // stopped while its body was read
+    failed(TIMEOUT_MESSAGE);
+    return;
+  }
   if (!response.ok) {
     failed(httpErrorMessage(response.status, body));
     return;
@@ -149,6 +177,7 @@ function render(body, roundTripMs) {
     $('annotation-note').textContent = 'The image with the word boxes was too large to send back.';
   }
   $('fulltext').textContent = body.full_text || '(no words found)';
+  $('copy').disabled = !body.full_text; // nothing to copy: not the placeholder
   $('timing').textContent =
     `${body.timings_ms.total.toFixed(0)} ms on the server · ${roundTripMs.toFixed(0)} ms round trip · ` +
     `${body.image_size.width}×${body.image_size.height} px`;
@@ -185,7 +214,13 @@ async function loadHealth() {
   try {
     const r = await fetch('api/health');
     if (r.status === 401 || r.status === 403) { $('model').textContent = 'Model info unavailable: this API requires authentication.'; return; }
-    const h = await r.json();
+    let h = null;
+    try { h = await r.json(); } catch { /* a gateway error page is not JSON */ }
+    if (!h || typeof h !== 'object' || typeof h.model_loaded !== 'boolean') {
+      $('model').textContent = `Model info unavailable (the server answered ${r.status}).`;
+      return;
+    }
+    if (Number.isInteger(h.max_image_bytes) && h.max_image_bytes > 0) maxImageBytes = h.max_image_bytes;
     if (!h.model_loaded) { $('model').textContent = `Model not loaded: ${h.error || 'unknown error'}`; return; }
     const m = h.model;
     const acc = m.metrics && (m.metrics.iiit5k_test_word_accuracy ?? m.metrics.iiit5k_test_first300_word_accuracy);
@@ -273,6 +308,7 @@ function wire() {
     if (item) readImage(item.getAsFile());
   });
   $('copy').addEventListener('click', async () => {
+    if ($('copy').disabled) return;
     try { await navigator.clipboard.writeText($('fulltext').textContent); $('copy').textContent = 'Copied'; }
     catch { $('copy').textContent = 'Select and copy'; }
     setTimeout(() => { $('copy').textContent = 'Copy text'; }, 1500);

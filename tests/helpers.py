@@ -3,6 +3,7 @@ stand-in HTTP body for botocore responses faked in tests."""
 
 from __future__ import annotations
 
+import importlib.util
 import io
 import struct
 import zlib
@@ -10,6 +11,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+import pytest
 from PIL import Image
 
 
@@ -131,3 +133,15 @@ def rgb16_tiff(pixels: np.ndarray, rows_per_strip: int, *, planar: bool = False,
                (279, long_, n, counts_at if n > 1 else len(strips[0])), (284, short, 1, 2 if planar else 1)]
     body = struct.pack("<HHH", 16, 16, 16) + struct.pack(f"<{n}I", *starts)
     return _tiff(body + struct.pack(f"<{n}I", *(len(s) for s in strips)) + b"".join(strips), entries)
+
+
+def import_keras():
+    """Keras, for a training test module. Not installed (``make test-fast``): the module is
+    skipped. Installed but failing to import (its JAX backend missing or broken): an error, not
+    a skip, as ``pytest.importorskip`` made it, and CI's training tests silently did not run."""
+    if importlib.util.find_spec("keras") is None:
+        pytest.skip("Keras is not installed (requirements/train-ci.txt, which make test installs)",
+                    allow_module_level=True)
+    import keras
+
+    return keras

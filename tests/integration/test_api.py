@@ -185,7 +185,8 @@ def test_health_answers_while_uploads_are_read_and_reads_are_bounded(api, monkey
 
 def test_health_is_prompt_while_scene_uploads_run(api):
     """The same with real reading (CPU-bound, no hold): health answers before the uploads
-    are done, and within a generous bound."""
+    are done. No wall-clock bound: on a loaded CI machine any number of seconds is a guess, and
+    the order alone is what an event loop blocked by the reading would break."""
     import time
     from concurrent.futures import ThreadPoolExecutor
 
@@ -203,13 +204,11 @@ def test_health_is_prompt_while_scene_uploads_run(api):
 
         uploads = [pool.submit(upload, data) for data in scenes]
         time.sleep(0.05)  # let the uploads reach the server first
-        started = time.perf_counter()
         health = client.get("/api/health")
         health_done = time.perf_counter()
         statuses = [u.result(timeout=300) for u in uploads]
     assert health.status_code == 200 and statuses == [200] * 8
     assert health_done < max(done), "health waited for every upload to finish"
-    assert health_done - started < 5.0
 
 
 def _word_png() -> bytes:

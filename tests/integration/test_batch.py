@@ -90,10 +90,18 @@ def test_three_images_one_not_an_image_json_body(client, three):
     assert_three_in_order(r.json()["results"], singles(client, three, {"detect": "false"}))
 
 
-def test_options_as_form_fields_or_query_as_api_ocr_takes_them(client, three):
-    alone = singles(client, three, {"detect": "false", "beam_width": "1"})
-    r = client.post("/api/ocr/batch", files=[("file", f) for f in three], data={"detect": "false"},
-                    params={"beam_width": "1"})
+@pytest.mark.parametrize("form,query", [
+    ({"detect": "false", "annotate": "true"}, {"beam_width": "1"}),
+    ({"detect": "false"}, {"beam_width": "1", "annotate": "true"}),
+    ({"detect": "false", "annotate": "true"}, {"beam_width": "1", "annotate": "false"}),  # a form field wins
+], ids=["annotate-as-a-form-field", "annotate-in-the-query", "the-form-field-wins"])
+def test_options_as_form_fields_or_query_as_api_ocr_takes_them(client, three, form, query):
+    # annotate shows in the answer; detect and beam_width do not change how these crops read,
+    # so a batch that ignored the options passed when they were all this test sent.
+    alone = singles(client, three, {"detect": "false", "beam_width": "1", "annotate": "true"})
+    assert alone[0]["annotated_b64"] and alone[2]["annotated_b64"]
+    r = client.post("/api/ocr/batch", files=[("file", f) for f in three], data=form, params=query)
+    assert r.status_code == 200, r.text
     assert_three_in_order(r.json()["results"], alone)
 
 

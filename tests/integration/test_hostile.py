@@ -209,8 +209,13 @@ def test_s3_refuses_objects_over_the_limit_without_reading_them(s3, monkeypatch)
     from dataclasses import replace
 
     monkeypatch.setattr(module.engine, "settings", replace(module.engine.settings, max_image_bytes=1000))
+    read, engine_read = [], module.engine.read  # what reached the engine: nothing, its size refuses it first
+    monkeypatch.setattr(module.engine, "read", lambda data, *a: read.append(len(data)) or engine_read(data, *a))
     client.put_object(Bucket=BUCKET, Key="big.png", Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 5000)
     assert module.handler(s3_event("big.png"), CTX)["outcomes"]["big.png"] == "refused"
+    assert read == []
+    error = json.loads(client.get_object(Bucket=BUCKET, Key="big.png.ocr.json")["Body"].read())["error"]
+    assert error == {"code": "image_too_large", "detail": "the object is 5,008 bytes; the limit is 1,000"}
 
 
 @pytest.mark.parametrize("key", HOSTILE_KEYS, ids=range(len(HOSTILE_KEYS)))

@@ -16,7 +16,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -117,14 +116,12 @@ CHECKS = {"make drop": _check_drop, "make invoke": _check_invoke, ".venv/bin/ocr
 @pytest.mark.parametrize("command", COMMANDS)
 def test_a_readme_command_runs_as_written(command, data_dir):
     assert PHOTO.is_file()
-    started = time.perf_counter()
+    # No wall-clock assertion: the timeout only stops a hung command (speed is ocr bench's to measure).
     proc = subprocess.run(["bash", "-c", _as_run(command)], cwd=REPO, env=_fresh_shell_env(), capture_output=True,
                           text=True, timeout=180, check=False)
-    seconds = time.perf_counter() - started
     assert proc.returncode == 0, f"{command}\n{proc.stdout[-1500:]}\n{proc.stderr[-3000:]}"
     assert "Traceback" not in proc.stderr, proc.stderr[-3000:]
     CHECKS[" ".join(command.split()[:2])](command, proc.stdout)
-    assert seconds < 60, f"{command} took {seconds:.0f} s"
 
 
 def test_make_invoke_for_s3_makes_its_own_image_without_the_data_folder(tmp_path):

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import tomllib
 
 import pytest
 from samtranslator.translator.transform import transform
@@ -581,6 +582,19 @@ def _make_validate_commands() -> list[str]:
     recipe = re.search(r"^validate:.*\n((?:\t.*\n)+)", (REPO / "Makefile").read_text(), flags=re.MULTILINE)
     assert recipe, "no validate target in the Makefile"
     return [line.strip() for line in recipe.group(1).splitlines()]
+
+
+def test_samconfig_leaves_plain_sam_validate_to_the_sam_translator():
+    """What the next test runs sam for, read from samconfig.toml itself, so that CI checks it
+    too (`make test` creates no .venv-sam: the next test is skipped there). sam reads a command's
+    options from [ENV.validate.parameters] and [ENV.global.parameters]: `lint = true` in either
+    turns `sam validate` into `sam validate --lint`, and the translator never runs."""
+    config = tomllib.loads((REPO / "samconfig.toml").read_text())
+    environments = {name: env for name, env in config.items() if isinstance(env, dict)}
+    assert "default" in environments
+    for name, env in environments.items():
+        for command in ("validate", "global"):
+            assert not env.get(command, {}).get("parameters", {}).get("lint"), f"[{name}.{command}.parameters] lint"
 
 
 @pytest.mark.skipif(not SAM_CLI.exists(), reason="no .venv-sam (make validate creates it)")

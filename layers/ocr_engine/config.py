@@ -23,7 +23,7 @@
 | OCR_READ_STRETCH | 1.15 | a word crop is read this many times as wide as it is (chosen on the dev crops) |
 | OCR_LM_SUPPORT | 6.0 | the LM's reading lies within this many nats of the network's; digits kept (ctc.py) |
 | OCR_NUM_THREADS | 1 | LiteRT interpreter threads |
-| OCR_DETECT_MAX_SIDE | 1600 | scenes are shrunk to this before detection |
+| OCR_DETECT_MAX_SIDE | 1600 | scenes shrink to this long side to detect (a strip past 4:1: to a 4:1 image's pixels) |
 | OCR_ANNOTATE_MAX_SIDE | 1600 | the annotated image is at most this long on its longest side |
 | OCR_MAX_ANNOTATED_BYTES | 3000000 | most bytes of the annotated image (it is shrunk, then dropped, to fit) |
 | OCR_REQUEST_DEADLINE_S | 20 | a read still running after this many seconds stops: deadline_exceeded, 503 (0: none) |

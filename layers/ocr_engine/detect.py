@@ -6,7 +6,8 @@ quarter in ~260 ms. The candidates are many (windows and railings look like text
 any classical detector), so the pipeline recognizes them all in one batch and keeps
 the ``max_regions`` most confident readings: the recognizer is the text verifier.
 
-1. Shrink the scene so its longest side is at most ``max_side``.
+1. Shrink the scene so its longest side is at most ``max_side`` (a strip longer than 4:1, a
+   panorama, to the pixels of a 4:1 image instead: ``detection_scale``).
 2. Morphological gradient (edges of strokes), binarised with Otsu.
 3. Close with short horizontal bars so letters of one word merge (several bar
    lengths, since letter spacing varies with the text size).
@@ -31,6 +32,7 @@ CLOSING_WIDTHS = (5, 9, 15)
 MIN_FILL = 0.25  # share of the box covered by edge pixels
 NMS_IOU = 0.5
 MIN_EDGE = 40  # weakest gradient counted as a stroke edge (0-255)
+STRIP_ASPECT = 4.0  # longer than this, an image is shrunk by its pixel count, not its long side
 
 
 @dataclass(frozen=True)
@@ -96,10 +98,22 @@ def reading_order(regions: list[_B]) -> list[_B]:
     return [r for line in lines for r in sorted(line, key=lambda r: r.bbox[0])]
 
 
+def detection_scale(h: int, w: int, max_side: int) -> float:
+    """The shrinking the detector works at: the long side to ``max_side``, but a strip longer
+    than 4:1 keeps the pixels of a 4:1 image (its long side past ``max_side``). A 20000 x 200
+    panorama at a 1600 px long side would leave its words 1-7 px high, under any stroke."""
+    long_side, short_side = max(h, w), max(1, min(h, w))
+    scale = max_side / long_side
+    aspect = long_side / short_side
+    if aspect > STRIP_ASPECT:
+        scale *= (aspect / STRIP_ASPECT) ** 0.5
+    return min(1.0, scale)
+
+
 def detect_candidates(rgb: np.ndarray, max_candidates: int = 48, max_side: int = 1000) -> list[Region]:
     """Up to ``max_candidates`` word boxes in image coordinates, best classical score first."""
     h, w = rgb.shape[:2]
-    scale = min(1.0, max_side / max(h, w))
+    scale = detection_scale(h, w, max_side)
     gray = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
     if scale < 1.0:
         gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)

@@ -121,3 +121,17 @@ def test_a_blank_image_returns_no_words(shape):
     assert ok
     for detect in (True, False):
         assert get_engine().read(png.tobytes(), ReadOptions(detect=detect)).words == []
+
+
+def test_the_words_of_a_panorama_are_read():
+    """A 20000 x 200 strip: shrunk by its long side for detection, its words were 7 px high and
+    the engine read one made-up word ("int") across it."""
+    import cv2
+
+    from tests.helpers import scene_with_words
+
+    texts = ["open", "bakery", "sale", "hotel", "2026"]
+    rgb, _ = scene_with_words([(t.upper(), 400 + 3500 * i, 150, 3.0) for i, t in enumerate(texts)], size=(200, 20000))
+    jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
+    words = [w.text for w in get_engine().read(jpeg).words]
+    assert sum(t in words for t in texts) >= 4, words

@@ -34,3 +34,24 @@ def test_reading_order_is_lines_then_left_to_right():
     regions = [Region((500, 100, 600, 140), 1), Region((50, 300, 150, 340), 1),
                Region((50, 105, 150, 135), 1), Region((400, 310, 480, 335), 1)]
     assert [r.bbox[:2] for r in reading_order(regions)] == [(50, 105), (500, 100), (50, 300), (400, 310)]
+
+
+def test_the_words_of_a_panorama_are_found_though_its_long_side_shrinks_most():
+    """A 16000 x 240 strip shrunk to a 1600 px long side leaves its 60 px words 6 px high,
+    under any stroke the detector sees: a strip is shrunk to a square's pixel count instead."""
+    words = [(text, 400 + 3000 * i, 160, 2.5) for i, text in enumerate(["OPEN", "BAKERY", "SALE", "HOTEL", "2026"])]
+    rgb, gold = scene_with_words(words, size=(240, 16000))
+    found = detect_candidates(rgb, max_candidates=48, max_side=1600)
+    assert len(match_boxes([r.bbox for r in found], gold, threshold=0.5)) == len(gold)
+
+
+def test_an_ordinary_scene_is_shrunk_as_before():
+    """Up to 4:1 the long side alone sets the shrinking: the tuned detector sees the scenes it
+    was measured on (svt_train) as it did."""
+    from ocr_engine.detect import detection_scale
+
+    assert detection_scale(1200, 1600, 1600) == 1.0
+    assert detection_scale(3000, 4000, 1600) == 0.4
+    assert detection_scale(1000, 4000, 1600) == 0.4  # 4:1
+    assert detection_scale(200, 20000, 1600) == 0.4  # 100:1: 8000 x 80, a 4:1 image's pixels
+    assert detection_scale(20000, 200, 1600) == 0.4

@@ -395,22 +395,16 @@ def test_the_same_file_can_be_chosen_again_after_a_failure(server, browser, data
     page.close()
 
 
-def test_the_model_line_says_when_the_api_requires_authentication(server, browser):
+@pytest.mark.parametrize(("status", "content_type", "body", "shown"), [
+    (403, "application/json", '{"message":"Forbidden"}', "Model info unavailable: this API requires authentication."),
+    # A gateway's error page in place of health's JSON showed the parse error ("Unexpected token <").
+    (502, "text/html", "<html><h1>502 Bad Gateway</h1></html>", "Model info unavailable (the server answered 502)."),
+])
+def test_the_model_line_says_plainly_why_health_is_unavailable(server, browser, status, content_type, body, shown):
     page = browser.new_page()
-    page.route("**/api/health", lambda route: route.fulfill(status=403, content_type="application/json",
-                                                            body='{"message":"Forbidden"}'))
+    page.route("**/api/health", lambda route: route.fulfill(status=status, content_type=content_type, body=body))
     page.goto(server)
-    expect(page.locator("#model")).to_contain_text("requires authentication", timeout=15000)
-    page.close()
-
-
-def test_the_model_line_says_plainly_when_health_is_not_json(server, browser):
-    """A gateway's error page in place of health's JSON showed the parse error ("Unexpected token <")."""
-    page = browser.new_page()
-    page.route("**/api/health", lambda route: route.fulfill(status=502, content_type="text/html",
-                                                            body="<html><h1>502 Bad Gateway</h1></html>"))
-    page.goto(server)
-    expect(page.locator("#model")).to_have_text("Model info unavailable (the server answered 502).", timeout=15000)
+    expect(page.locator("#model")).to_have_text(shown, timeout=15000)
     page.close()
 
 

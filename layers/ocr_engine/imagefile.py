@@ -141,7 +141,7 @@ def decode_image(data: bytes, settings: Settings,
             if before_decoding is not None:
                 before_decoding(*img.size)
             img.seek(0)
-            pixels = _still_webp(data) if fmt == "WEBP" else None
+            pixels = _webp_by_libwebp(data) if fmt == "WEBP" else None
             if pixels is None:
                 img.load()
                 pixels = _to_uint8(img)
@@ -373,7 +373,7 @@ def _on_white(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
     return ((colour.astype(np.uint16) * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
 
 
-def _still_webp(data: bytes) -> np.ndarray | None:
+def _webp_by_libwebp(data: bytes) -> np.ndarray | None:
     """A WebP decoded by libwebp through OpenCV into one 8-bit array (an animated one: its
     first frame, composed on its canvas as PIL composes it), transparency flattened onto white
     as ``_to_uint8`` flattens it: PIL's WebP plugin holds the picture in several 32-bit

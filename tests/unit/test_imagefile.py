@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from ocr_engine.config import Settings
 from ocr_engine.errors import ImageTooLarge, InvalidImage, UnsupportedFormat
-from ocr_engine.imagefile import BMP_RLE_MAX_PIXELS, _still_webp, decode_image, jpeg_scans, sniff_format
+from ocr_engine.imagefile import BMP_RLE_MAX_PIXELS, _webp_by_libwebp, decode_image, jpeg_scans, sniff_format
 from PIL import Image
 
 from tests.helpers import _tiff, encode, rgb16_tiff, rle8_bmp, tiled_tiff
@@ -31,7 +31,7 @@ def test_every_supported_format_decodes_to_rgb(fmt):
 
 @pytest.mark.parametrize("mode", ["RGB", "RGBA"])
 @pytest.mark.parametrize("lossless", [True, False])
-def test_a_still_webp_reads_as_pil_would_read_it_transparency_on_white(mode, lossless):
+def test_a_webp_by_libwebp_reads_as_pil_would_read_it_transparency_on_white(mode, lossless):
     """Still WebPs are decoded by libwebp through OpenCV (a fraction of PIL's memory): the
     same pixels as PIL's decoder and ``_to_uint8``, EXIF rotation applied the same way."""
     rng = np.random.default_rng(7)
@@ -44,7 +44,7 @@ def test_a_still_webp_reads_as_pil_would_read_it_transparency_on_white(mode, los
     img.save(buf, "WEBP", lossless=lossless, exif=exif.tobytes())
     decoded = Image.open(io.BytesIO(buf.getvalue())).convert("RGBA")
     expected = Image.alpha_composite(Image.new("RGBA", decoded.size, (255, 255, 255, 255)), decoded).convert("RGB")
-    assert np.array_equal(_still_webp(buf.getvalue()), np.asarray(expected))  # the path decode_image takes
+    assert np.array_equal(_webp_by_libwebp(buf.getvalue()), np.asarray(expected))  # the path decode_image takes
     out = decode_image(buf.getvalue(), SETTINGS).rgb
     assert np.array_equal(out, cv2.rotate(np.asarray(expected), cv2.ROTATE_90_CLOCKWISE))
     if mode == "RGBA":

@@ -71,8 +71,9 @@ def augment_real(synth: WordSynth, img: np.ndarray, strong: bool = False) -> np.
     """Geometric + photometric jitter for real crops (a margin so nothing is cut).
 
     ``strong``: every crop warped, its shape and colours changed and its degradations
-    stacked. The networks read 97-99% of the IC13 and IIIT5K crops they train on but 86-94%
-    of the held-out ones: each real crop, seen about ten times, is learnt by heart."""
+    stacked. Meant against learning the real crops by heart (the networks read 97-99% of the
+    IC13 and IIIT5K crops they train on, 86-94% of the held-out ones); in phase 22 it did not
+    stop that, and tied on dev (model/checkpoints/README.md)."""
     h, w = img.shape[:2]
     pad = max(2, h // 6)
     big = cv2.copyMakeBorder(img, pad, pad, pad, pad, cv2.BORDER_REPLICATE)

@@ -105,28 +105,31 @@ def _validation_message(error: dict) -> str:
     return _JSON_TYPE_MESSAGES.get(error.get("type", ""), error["msg"])
 
 
-def _json_invalid(error: dict, doc: object) -> dict:
-    """FastAPI's own error for a JSON body it could not parse, ``body.<position>: JSON decode
-    error`` (as if about a field named by the position), in the batch route's words:
-    ``body: Invalid JSON: <what> at line L column C``. The text is parsed again by pydantic,
-    as the batch route parses it, so that one body gets one message on either route."""
-    pos = error["loc"][1]
-    text = doc if isinstance(doc, str) else ""
+def json_body_error(exc: ValueError) -> dict:
+    """A JSON body that does not parse, as one validation error, worded alike on every route:
+    ``body: Invalid JSON: <what> at line L column C`` (pydantic_core's words)."""
+    return {"loc": ("body",), "type": "json_invalid", "msg": f"Invalid JSON: {exc}"}
+
+
+def _is_json_decode_error(error: dict) -> bool:
+    """FastAPI's own error for a JSON body it could not parse: ``body.<position>``, as if the
+    position were a field."""
+    loc = error["loc"]
+    return error.get("type") == "json_invalid" and len(loc) == 2 and loc[0] == "body" and isinstance(loc[1], int)
+
+
+def _reworded_json_error(error: dict, body: object) -> dict:
+    """FastAPI's JSON decode error in ``json_body_error``'s words (the body parsed again, by
+    pydantic_core, as the batch route parses it)."""
     try:
-        pydantic_core.from_json(text)
+        pydantic_core.from_json(body if isinstance(body, (str, bytes)) else "")
     except ValueError as exc:
-        return {**error, "loc": ("body",), "msg": f"Invalid JSON: {exc}"}
-    # pydantic reads what Python's json could not: Python's reason, at its position.
-    line = text.count("\n", 0, pos) + 1
-    column = pos - text.rfind("\n", 0, pos)
-    reason = (error.get("ctx") or {}).get("error", "not valid JSON")
-    return {**error, "loc": ("body",), "msg": f"Invalid JSON: {reason} at line {line} column {column}"}
+        return json_body_error(exc)
+    return {**error, "loc": ("body",)}  # what Python's json refused and pydantic reads: FastAPI's words
 
 
 async def _validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
-    # FastAPI's JSON error names the position as if it were a field (body.1): say what it is.
-    errors = [_json_invalid(e, exc.body) if e.get("type") == "json_invalid" and len(e["loc"]) == 2
-              and e["loc"][0] == "body" and isinstance(e["loc"][1], int) else e for e in exc.errors()]
+    errors = [_reworded_json_error(e, exc.body) if _is_json_decode_error(e) else e for e in exc.errors()]
     # A body of many bad items has as many errors: the first few say what is wrong.
     listed = [f"{'.'.join(str(p) for p in e['loc'])}: {_validation_message(e)}" for e in errors[:MAX_ERRORS_LISTED]]
     if len(errors) > MAX_ERRORS_LISTED:

@@ -14,7 +14,7 @@ from ocr_engine.pipeline import OcrEngine
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import UploadFile as StarletteUploadFile
 
-from functions.api.errors import DOCUMENTED_ERRORS, request_id
+from functions.api.errors import DOCUMENTED_ERRORS, json_body_error, request_id
 from functions.api.models import (
     LIMITS,
     ApiResult,
@@ -142,8 +142,7 @@ def _batch_request(raw: bytes, engine: OcrEngine) -> BatchRequest:
     try:
         data = pydantic_core.from_json(raw)
     except ValueError as exc:
-        raise RequestValidationError([{"loc": ("body",), "type": "json_invalid", "msg": f"Invalid JSON: {exc}"}]
-                                     ) from None
+        raise RequestValidationError([json_body_error(exc)]) from None
     images = data.get("images") if isinstance(data, dict) else None
     if isinstance(images, list):
         engine.check_batch(len(images), 0)  # too many: the same 422 as a multipart batch's

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import shutil
@@ -11,6 +12,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 from ocr_engine.config import DEFAULT_MAX_IMAGE_BYTES
+from playwright.sync_api import Error as PlaywrightError
 from playwright.sync_api import expect, sync_playwright
 
 from tests.local_server import start_server, stop_server
@@ -359,9 +361,12 @@ def test_a_dropped_image_is_read_wherever_it_lands(server, browser, data_dir, wh
 
 
 def test_a_second_drop_while_the_first_is_read_wins(server, browser, data_dir, tmp_path):
+    """The second image's answer is shown, and the first upload is stopped, not left to
+    hold the connection and the server's reading slot for an answer no one will see."""
     page = browser.new_page()
-    held = []
+    held, stopped = [], []
     page.route("**/api/ocr?*", lambda route: held.append(route) if not held else route.continue_())
+    page.on("requestfailed", lambda r: stopped.append(r.failure) if "/api/ocr" in r.url else None)
     page.goto(server)
     page.uncheck("#detect")
     crop = (data_dir / "iiit5k" / "test" / "1002_1.png").read_bytes()
@@ -369,8 +374,10 @@ def test_a_second_drop_while_the_first_is_read_wins(server, browser, data_dir, t
     expect(page.locator("#status")).to_have_text("Reading first.png…")
     _drop_file(page, "#drop", "second.png", crop, "image/png")
     expect(page.locator("#result")).to_be_visible(timeout=30000)
-    held[0].fulfill(status=500, content_type="application/json", body='{"error": {"code": "x", "detail": "x"}}')
-    page.wait_for_timeout(300)  # the first answer, arriving last, must not undo the second
+    assert stopped == ["net::ERR_ABORTED"]
+    with contextlib.suppress(PlaywrightError):  # a stopped request cannot be answered
+        held[0].fulfill(status=500, content_type="application/json", body='{"error": {"code": "x", "detail": "x"}}')
+    page.wait_for_timeout(300)  # had it been answered, arriving last, it must not undo the second
     expect(page.locator("#error")).to_be_hidden()
     expect(page.locator("#status")).to_contain_text("Found")
     page.close()

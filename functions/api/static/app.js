@@ -16,6 +16,7 @@ const TIMEOUT_MESSAGE = 'The server did not answer within 2 minutes, so the uplo
 
 let previewUrl = null;
 let latestRequest = 0; // a newer upload wins over an older answer still on its way
+let inFlight = null; // the AbortController of the upload on its way, stopped by a newer one
 let maxImageBytes = null; // the API's upload limit, once /api/health has said it
 
 function setBusy(busy, text) {
@@ -96,6 +97,9 @@ function failed(text) {
 async function readImage(file) {
   if (!file) return;
   const request = ++latestRequest;
+  // Its answer would be ignored: stop it, so the server and the connection are free for this one.
+  if (inFlight) inFlight.abort();
+  inFlight = null;
   clearResult();
   if (file.type && !ACCEPTED.includes(file.type) && !file.type.startsWith('image/')) {
     showPreview(null);
@@ -126,6 +130,7 @@ async function readImage(file) {
   let response;
   let body = null;
   const abort = new AbortController();
+  inFlight = abort;
   let timedOut = false;
   const timer = setTimeout(() => { timedOut = true; abort.abort(); }, UPLOAD_TIMEOUT_MS);
   try {
@@ -138,6 +143,7 @@ async function readImage(file) {
     return;
   } finally {
     clearTimeout(timer);
+    if (inFlight === abort) inFlight = null;
   }
   if (request !== latestRequest) return;
   if (timedOut) { // stopped while its body was read

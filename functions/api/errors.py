@@ -99,15 +99,23 @@ def _validation_message(error: dict) -> str:
     if "Expected UploadFile" in error["msg"]:
         return ("a text field, not a file: send the image as a file part "
                 "(with a filename, as curl -F file=@word.png does)")
+    if tuple(error["loc"]) == ("body",) and error.get("type") == "missing":  # FastAPI's word for no body
+        return EMPTY_BODY
     if tuple(error["loc"]) == ("body",) and isinstance(error.get("input"), bytes):
         # FastAPI reads a body as JSON only when its Content-Type says so (curl -d sends a form's).
         return "the body was not read as JSON: send it with Content-Type: application/json"
     return _JSON_TYPE_MESSAGES.get(error.get("type", ""), error["msg"])
 
 
-def json_body_error(exc: ValueError) -> dict:
+EMPTY_BODY = "empty: send a JSON object, with Content-Type: application/json"
+
+
+def json_body_error(exc: ValueError, body: bytes | str) -> dict:
     """A JSON body that does not parse, as one validation error, worded alike on every route:
-    ``body: Invalid JSON: <what> at line L column C`` (pydantic_core's words)."""
+    ``body: Invalid JSON: <what> at line L column C`` (pydantic_core's words), or for a body
+    of nothing (or only blanks) ``body: empty: …``, not an end of file at column 0."""
+    if not body.strip():
+        return {"loc": ("body",), "type": "missing", "msg": EMPTY_BODY}
     return {"loc": ("body",), "type": "json_invalid", "msg": f"Invalid JSON: {exc}"}
 
 
@@ -121,10 +129,11 @@ def _is_json_decode_error(error: dict) -> bool:
 def _reworded_json_error(error: dict, body: object) -> dict:
     """FastAPI's JSON decode error in ``json_body_error``'s words (the body parsed again, by
     pydantic_core, as the batch route parses it)."""
+    text = body if isinstance(body, (str, bytes)) else ""
     try:
-        pydantic_core.from_json(body if isinstance(body, (str, bytes)) else "")
+        pydantic_core.from_json(text)
     except ValueError as exc:
-        return json_body_error(exc)
+        return json_body_error(exc, text)
     return {**error, "loc": ("body",)}  # what Python's json refused and pydantic reads: FastAPI's words
 
 

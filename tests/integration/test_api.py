@@ -276,3 +276,17 @@ def test_base64_body_not_valid_json_is_told_so_where(api, body, where):
     detail = r.json()["error"]["detail"]
     assert detail.startswith("body: Invalid JSON: ") and detail.endswith(where), detail
     assert detail == client.post("/api/ocr/batch", content=body, headers=headers).json()["error"]["detail"]
+
+
+@pytest.mark.parametrize("route", ["/api/ocr/base64", "/api/ocr/batch"])
+@pytest.mark.parametrize("body,headers", [(b"", {"content-type": "application/json"}), (b"", {}),
+                                          (b" \r\n\t", {"content-type": "application/json"})])
+def test_an_empty_json_body_is_told_so_alike_on_both_routes(api, route, body, headers):
+    """Base64 said "body: Field required" of an empty body and batch "Invalid JSON: EOF while
+    parsing a value at line 1 column 0": both now say the body is empty and what to send."""
+    from fastapi.testclient import TestClient
+
+    r = TestClient(api.app).post(route, content=body, headers=headers)
+    assert r.status_code == 422 and r.json()["error"] == {
+        "code": "invalid_request",
+        "detail": "body: empty: send a JSON object, with Content-Type: application/json"}

@@ -142,7 +142,7 @@ def _batch_request(raw: bytes, engine: OcrEngine) -> BatchRequest:
     try:
         data = pydantic_core.from_json(raw)
     except ValueError as exc:
-        raise RequestValidationError([json_body_error(exc)]) from None
+        raise RequestValidationError([json_body_error(exc, raw)]) from None
     images = data.get("images") if isinstance(data, dict) else None
     if isinstance(images, list):
         engine.check_batch(len(images), 0)  # too many: the same 422 as a multipart batch's

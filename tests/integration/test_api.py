@@ -290,3 +290,21 @@ def test_an_empty_json_body_is_told_so_alike_on_both_routes(api, route, body, he
     assert r.status_code == 422 and r.json()["error"] == {
         "code": "invalid_request",
         "detail": "body: empty: send a JSON object, with Content-Type: application/json"}
+
+
+@pytest.mark.parametrize(("route", "body"), [
+    ("/api/ocr/base64", {"image": "eA=="}),
+    ("/api/ocr/batch", {"images": [{"image": "eA=="}]}),
+])
+def test_options_in_the_query_of_a_json_body_are_refused_by_name(api, route, body):
+    """``?annotate=true`` on a JSON body was ignored: the answer came back without the
+    image asked for, and no word of why. The options go in the body."""
+    from fastapi.testclient import TestClient
+
+    client = TestClient(api.app)
+    r = client.post(f"{route}?annotate=true&detect=false&cache=1", json=body)
+    assert r.status_code == 422, r.text
+    assert r.json()["error"]["detail"] == (
+        "query.detect: a JSON body's options go in the body, beside the image; "
+        "query.annotate: a JSON body's options go in the body, beside the image")
+    assert client.post(f"{route}?cache=1", json=body).status_code != 422  # another parameter is not an option

@@ -55,6 +55,8 @@ async def ocr_upload(
 
 @router.post("/api/ocr/base64", response_model=ApiResult, summary="Read a base64 image or data URL (JSON body)")
 async def ocr_base64(request: Request, runtime: RuntimeDep, body: Base64Request) -> ApiResult:
+    """The options in the JSON body, beside the image."""
+    refuse_query_options(request)
     request.state.filename = body.filename
     limit = runtime.ready_engine().settings.max_image_bytes
     if decoded_size_bound(body.image) > limit:
@@ -95,6 +97,16 @@ def _invalid_request(exc: ValidationError, where: str = "body") -> RequestValida
     return RequestValidationError([{**e, "loc": (where, *e["loc"])} for e in exc.errors(include_url=False)])
 
 
+def refuse_query_options(request: Request) -> None:
+    """A JSON body carries its own options: one given in the query instead was silently
+    ignored (``?annotate=true`` answered no image). Name it, and say where it goes."""
+    named = [name for name in OptionFields.model_fields if name in request.query_params]
+    if named:
+        raise RequestValidationError([{"loc": ("query", name), "type": "option_in_query",
+                                       "msg": "a JSON body's options go in the body, beside the image"}
+                                      for name in named])
+
+
 def _option_fields(values: Any, where: str) -> OptionFields:
     """The options a multidict (the form, or the query) gives, as ``/api/ocr`` takes them:
     a repeated field's last value (every value of ``lexicon``); a form's empty field is
@@ -125,6 +137,7 @@ async def ocr_batch(request: Request, runtime: RuntimeDep) -> BatchResponse:
     if media in ("multipart/form-data", "application/x-www-form-urlencoded"):
         items, options = await _batch_from_form(request, engine)
     elif media in ("", "application/json") or media.endswith("+json"):
+        refuse_query_options(request)
         body = _batch_request(await request.body(), engine)
         engine.check_batch(len(body.images), decoded_size_bound(*(i.image for i in body.images)))
         items, options = [(i.image, i.filename) for i in body.images], body

@@ -167,7 +167,7 @@ def summarize(store: S3Store, bucket: str, manifest_key: str, prefix: str) -> di
     failed_objects = 0
     named: dict[str, list[str]] = {outcome: [] for outcome in NAMED}
     for status, files in manifest.get("ResultFiles", {}).items():
-        for entry in (e for f in files for e in store.read_json(bucket, f["Key"])):
+        for entry in (e for f in files for e in store.json_array_items(bucket, f["Key"])):
             if status == "SUCCEEDED":
                 batches["succeeded"] += 1
                 output = _as_json(entry.get("Output"))

@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 import boto3
+import ijson
 from botocore.config import Config
 from botocore.exceptions import ClientError
 from ocr_engine.errors import ImageTooLarge
@@ -131,6 +132,16 @@ class S3Store:
 
     def read_json(self, bucket: str, key: str) -> Any:
         return json.loads(self.client.get_object(Bucket=bucket, Key=key)["Body"].read())
+
+    def json_array_items(self, bucket: str, key: str) -> Iterator[Any]:
+        """The items of a JSON array file, parsed one at a time as its body streams in: a
+        Distributed Map's result file holds every batch's input and output and may reach
+        5 GB, which ``read_json`` would hold whole (and about twice that once parsed)."""
+        body = self.client.get_object(Bucket=bucket, Key=key)["Body"]
+        try:
+            yield from ijson.items(body, "item", use_float=True)
+        finally:
+            body.close()
 
     def write_json(self, bucket: str, key: str, value: Any) -> None:
         self.client.put_object(Bucket=bucket, Key=key, Body=json.dumps(value, indent=1, ensure_ascii=False).encode(),

@@ -136,6 +136,45 @@ def _path(expr: str, data: Any, context: dict) -> Any:
     return root
 
 
+class ExecutionFailed(Exception):
+    """A Fail state reached: the execution's error and cause."""
+
+    def __init__(self, error: str, cause: str):
+        super().__init__(f"{error}: {cause}")
+        self.error, self.cause = error, cause
+
+
+def _matches(rule: dict, data: Any) -> bool:
+    """A Choice rule of the kinds the definition uses: ``IsPresent`` and ``IsString``."""
+    try:
+        value, present = _path(rule["Variable"], data, {}), True
+    except (KeyError, TypeError):
+        value, present = None, False
+    if "IsPresent" in rule:
+        return present == rule["IsPresent"]
+    if "IsString" in rule:
+        return present and isinstance(value, str) == rule["IsString"]
+    raise ValueError(f"the local runner does not evaluate the Choice rule {rule}")
+
+
+def input_at(states: dict, start: str, execution_input: dict, stop: str) -> dict:
+    """The states from ``start`` to ``stop`` run on the execution's input (Choice, a Pass
+    that sets a field, Fail) -> the input ``stop`` gets; ``ExecutionFailed`` at a Fail."""
+    name, data = start, dict(execution_input)
+    while name != stop:
+        state = states[name]
+        if state["Type"] == "Choice":
+            name = next((rule["Next"] for rule in state["Choices"] if _matches(rule, data)), state["Default"])
+        elif state["Type"] == "Pass" and "Result" in state:
+            data = {**data, state["ResultPath"].removeprefix("$."): state["Result"]}
+            name = state["Next"]
+        elif state["Type"] == "Fail":
+            raise ExecutionFailed(state["Error"], state["Cause"])
+        else:
+            raise ValueError(f"the local runner does not run the state {name} ({state['Type']}) before {stop}")
+    return data
+
+
 def evaluate(template: Any, data: Any, context: dict | None = None) -> Any:
     """A Parameters / ItemSelector / Payload block: ``"x.$"`` keys take a path (``$.a``,
     ``$$.Map.Item.Value.Key``) or ``States.StringToJson('...')``; other values are literal."""
@@ -213,7 +252,11 @@ def run_state_machine(s3, bucket: str, execution_input: dict, endpoint: str, wor
     definition = load_definition(substitutions(bucket, overrides))
     states = definition["States"]
     settings_state, map_state, summarize_state = (states[n] for n in ("Settings", "OcrObjects", "Summarize"))
-    data = evaluate(settings_state["Parameters"], execution_input)
+    try:
+        data = evaluate(settings_state["Parameters"],
+                        input_at(states, definition["StartAt"], execution_input, stop="Settings"))
+    except ExecutionFailed as failed:
+        return {"status": "FAILED", "error": failed.error, "cause": failed.cause}
 
     reader = evaluate(map_state["ItemReader"]["Parameters"], data)
     assert map_state["ItemReader"]["Resource"].endswith(":s3:listObjectsV2")

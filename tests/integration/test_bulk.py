@@ -102,10 +102,30 @@ def test_drops_and_bulk_runs_share_one_filter_and_one_result_key():
     assert bulk_app.handler.__module__ == "functions.bulk_ocr.app"
 
 
+@pytest.mark.parametrize(("execution_input", "prefix"), [
+    ({"prefix": "scans/"}, "scans/"), ({"prefix": ""}, ""),
+    ({}, ""), ({"Comment": "Insert your JSON here"}, ""),  # the console's sample input
+])
+def test_an_input_without_a_prefix_reads_the_whole_bucket(execution_input, prefix):
+    """``$.prefix`` missing failed the execution (States.Runtime) and fired BulkFailedAlarm."""
+    definition = bulk_local.load_definition(bulk_local.substitutions(BUCKET))
+    data = bulk_local.input_at(definition["States"], definition["StartAt"], execution_input, stop="Settings")
+    assert data["prefix"] == prefix
+    assert bulk_local.evaluate(definition["States"]["Settings"]["Parameters"], data)["prefix"] == prefix
+
+
+@pytest.mark.parametrize("prefix", [None, 5, ["scans/"], {"a": 1}])
+def test_a_prefix_that_is_not_text_is_refused_before_any_listing(prefix):
+    definition = bulk_local.load_definition(bulk_local.substitutions(BUCKET))
+    with pytest.raises(bulk_local.ExecutionFailed) as failed:
+        bulk_local.input_at(definition["States"], definition["StartAt"], {"prefix": prefix}, stop="Settings")
+    assert failed.value.error == "InvalidInput" and "must be text" in failed.value.cause
+
+
 # -- a run against a local bucket ---------------------------------------------------------------
-def _run(s3, endpoint: str, **overrides: str) -> dict:
-    out = bulk_local.run_state_machine(s3, BUCKET, {"prefix": "p/"}, endpoint, workers=2,
-                                       overrides=overrides, progress=False)
+def _run(s3, endpoint: str, execution_input: dict | None = None, **overrides: str) -> dict:
+    out = bulk_local.run_state_machine(s3, BUCKET, {"prefix": "p/"} if execution_input is None else execution_input,
+                                       endpoint, workers=2, overrides=overrides, progress=False)
     assert out["status"] == "SUCCEEDED", out
     return out["summary"]
 
@@ -157,6 +177,11 @@ def test_a_bulk_run_writes_what_a_drop_writes_and_a_second_run_reads_nothing(buc
     third = _run(s3, endpoint)
     assert (third["images"]["done"], third["images"]["current"]) == (1, 2)
     assert _json(s3, "p/sub/word.PNG.ocr.json")["image_size"] == {"width": 1280, "height": 880}
+
+    # An input without a prefix reads the whole bucket: the image outside p/ too.
+    whole = _run(s3, endpoint, execution_input={})
+    assert whole["prefix"] == "" and (whole["images"]["done"], whole["images"]["current"]) == (1, 3)
+    assert "other/outside.jpg.ocr.json" in _keys(s3)
 
 
 def test_an_empty_prefix_is_a_run_with_nothing_to_read(bucket, endpoint):

@@ -298,6 +298,17 @@ def shortlist(probs: np.ndarray, lexicon: tuple[str, ...], max_edits: int = SHOR
     return sorted(close or (index for _, _, index in nearest))
 
 
+NEAR_EDITS = 0.25  # edits per character within which a reading is the list word misread
+
+
+def _near(reading: str, word: str) -> bool:
+    """Whether ``reading`` is ``word`` with a letter or so misread ("livng" for "living"):
+    then the list is correcting the network, and its reading is no rival to the word."""
+    from rapidfuzz.distance import Levenshtein  # as shortlist's: only a lexicon's reads load it
+
+    return Levenshtein.distance(reading, word) <= max(1, round(NEAR_EDITS * len(word)))
+
+
 def lexicon_decode(probs: np.ndarray, lexicon: Sequence[str], shortlist_above: int = SHORTLIST_ABOVE) -> Decoded:
     """Pick the lexicon word with the highest CTC probability.
 
@@ -306,7 +317,10 @@ def lexicon_decode(probs: np.ndarray, lexicon: Sequence[str], shortlist_above: i
     lexicon of more than ``shortlist_above`` words is first narrowed to the words nearest
     the lexicon-free reading (:func:`shortlist`), so at most ``max(shortlist_above,
     SHORTLIST_MOST)`` words are scored (:data:`MOST_SCORED` with the defaults). Confidence
-    is the chosen word's share of the probability among the words scored.
+    is the chosen word's share of the probability among the words scored and the network's
+    own best-path reading, when that is none of them: a crop whose word is not in the list
+    gets a list word at a low confidence, not at the whole share of a list that holds no
+    better one ("GABBANA" read as "bank" at 1.00 against a list of 355 other words).
     """
     if not lexicon:
         raise ValueError("empty lexicon")
@@ -314,10 +328,18 @@ def lexicon_decode(probs: np.ndarray, lexicon: Sequence[str], shortlist_above: i
     labels = _encoded(lexicon)
     scored = shortlist(probs, lexicon) if len(lexicon) > shortlist_above else range(len(lexicon))
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
-    scores = sequence_log_probs(log_probs, [labels[i] for i in scored])
+    words = [labels[i] for i in scored]
+    # The network's own reading is scored in the same pass: the chosen word's rival.
+    reading = greedy_decode(probs).text
+    rival = text_to_indices(reading)
+    both = sequence_log_probs(log_probs, [*words, rival] if rival else words)
+    scores = both[: len(words)]
     best = int(np.argmax(scores))
     word = lexicon[scored[best]]
     if scores[best] == _NEG_INF:  # no word can be spelled in the steps there are
         return Decoded(word, 0.0)
-    share = float(np.exp(scores[best] - np.logaddexp.reduce(scores)))
+    competitors = scores
+    if rival and rival not in words and not _near(reading, indices_to_text(words[best])):
+        competitors = both
+    share = float(np.exp(scores[best] - np.logaddexp.reduce(competitors)))
     return Decoded(word, share)

@@ -166,9 +166,10 @@ def test_one_reading_scores_at_most_most_scored_words_whatever_the_lexicon(lexic
     for reading in ("", "ab", "hello", "0123456789abcdefghij"):
         chosen = lexicon_decode(peaked(path_for(reading)), lexicon)
         assert chosen.text in lexicon
-    assert len(scored) == 4 and max(scored) <= MOST_SCORED == max(SHORTLIST_ABOVE, SHORTLIST_MOST)
+    # One pass per reading: the words kept, and the network's own reading (the confidence's rival).
+    assert len(scored) == 4 and max(scored) <= MOST_SCORED + 1 == max(SHORTLIST_ABOVE, SHORTLIST_MOST) + 1
     if len(lexicon) > SHORTLIST_ABOVE:
-        assert max(scored) <= SHORTLIST_MOST
+        assert max(scored) <= SHORTLIST_MOST + 1
 
 
 def test_empty_lexicon_is_an_error():
@@ -190,3 +191,20 @@ def test_a_dubious_character_among_blanks_is_not_confident():
 def test_nothing_read_has_zero_confidence():
     probs = peaked([BLANK_INDEX] * 32)
     assert greedy_decode(probs) == beam_search(probs, 10) == type(greedy_decode(probs))("", 0.0)
+
+
+def test_a_lexicon_word_far_from_what_the_network_reads_gets_a_low_confidence():
+    """The confidence was the chosen word's share among the list's words alone: a crop
+    reading "gabbana" against a list without it got "bank" at 1.00, so min_confidence and the
+    scene's floors kept every junk word a lexicon was given."""
+    probs = peaked(path_for("gabbana"))
+    far = lexicon_decode(probs, ["bank", "open", "closed"])
+    assert far.text == "bank" and far.confidence < 0.01
+    assert lexicon_decode(probs, ["bank", "gabbana"]).confidence > 0.9  # in the list: as sure as before
+
+
+def test_a_lexicon_correcting_a_misread_letter_keeps_its_confidence():
+    """A reading a letter away from a list word ("livng") is the word misread: no rival."""
+    probs = peaked(path_for("livng"))
+    near = lexicon_decode(probs, ["living", "room"])
+    assert near.text == "living" and near.confidence > 0.9

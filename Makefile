@@ -3,7 +3,9 @@ SHELL := /bin/bash
 PY ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-DATA ?= $(abspath ../shared/data)
+# The data: OCR_DATA_DIR where the shell sets it, else ../shared/data (:= reads it once, here).
+SHELL_DATA := $(or $(OCR_DATA_DIR),$(abspath ../shared/data))
+DATA ?= $(SHELL_DATA)
 export OCR_DATA_DIR ?= $(DATA)
 export SAM_CLI_TELEMETRY := 0
 
@@ -87,7 +89,7 @@ EVENT ?= events/api-health.json
 invoke: setup ## run a handler as Lambda would: make invoke FUNCTION=s3_ocr EVENT=events/s3-put-image.json [IMAGE=photo.jpg]
 	$(BIN)/python infra/invoke.py $(FUNCTION) $(EVENT) $(if $(filter command line,$(origin IMAGE)),--image "$(IMAGE)")
 
-IMAGE ?= ../shared/data/svt_train/images/14_03.jpg
+IMAGE ?= $(DATA)/svt_train/images/14_03.jpg
 drop: setup ## drop an image into a local (moto) bucket, run the S3 handler as Lambda would, print the result: make drop IMAGE=photo.jpg
 	$(BIN)/python -m infra.local_drop "$(IMAGE)" $(if $(KEY),--key "$(KEY)")
 

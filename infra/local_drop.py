@@ -100,7 +100,8 @@ def drop(image: Path, key: str, endpoint: str) -> dict:
     data = image.read_bytes()
     put_object(s3, BUCKET, key, data)
     run = invoke_bucket_handler(endpoint, s3_put(key, size=len(data), bucket=BUCKET))
-    sys.stderr.write(run.stderr[-3000:])
+    # What the handler returned and logged (stdout), then the runtime's own lines (stderr).
+    sys.stderr.write(run.stdout[-3000:] + run.stderr[-3000:])
     if run.returncode != 0:
         raise SystemExit(f"the S3 handler failed (exit {run.returncode})")
     result = read_result(s3, BUCKET, key)

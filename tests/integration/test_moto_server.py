@@ -58,3 +58,15 @@ def test_local_drop_script_puts_invokes_and_reads_back(data_dir, capsys):
     result = json.loads(capsys.readouterr().out)
     assert result["source"]["key"] == "incoming/a word + é.png"
     assert result["full_text"] == get_engine().read(image.read_bytes()).full_text != ""
+
+
+def test_local_drop_shows_the_handlers_log_when_it_writes_no_result(data_dir, capsys):
+    """A key too long for its ``.ocr.json`` is dropped by the handler, which says why in its
+    log: the script said "see its log" and showed none of it."""
+    from infra import local_drop
+
+    key = "incoming/" + "a" * 1007 + ".png"  # 1,020 bytes: with ".ocr.json", over S3's 1,024
+    with pytest.raises(SystemExit, match="no result was written"):
+        local_drop.main([str(data_dir / "iiit5k" / "test" / "1002_1.png"), "--key", key])
+    log = capsys.readouterr().err
+    assert "record dropped" in log and '"outcomes"' in log

@@ -143,3 +143,15 @@ def test_a_wrong_invoke_says_so_in_one_line():
         proc = subprocess.run([sys.executable, "infra/invoke.py", *argv], cwd=REPO,
                               env=_fresh_shell_env(), capture_output=True, text=True, timeout=60, check=False)
         assert proc.returncode == 2 and says in proc.stderr and "Traceback" not in proc.stderr, proc.stderr
+
+
+def test_the_make_targets_read_the_data_where_ocr_data_dir_says(tmp_path):
+    """`make drop`, `make eval` and `make eval-scenes` read ../shared/data even where the
+    shell's OCR_DATA_DIR pointed elsewhere (as the README says it may)."""
+    env = {**_fresh_shell_env(), "OCR_DATA_DIR": str(tmp_path)}
+    proc = subprocess.run(["make", "-n", "drop", "eval", "eval-scenes"], cwd=REPO, env=env, capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert proc.returncode == 0, proc.stderr
+    assert f'local_drop "{tmp_path}/svt_train/images/14_03.jpg"' in proc.stdout
+    assert f"ocr eval {tmp_path}/iiit5k/test.tsv" in proc.stdout
+    assert f"ocr eval-scenes {tmp_path}/svt_train" in proc.stdout

@@ -3,7 +3,9 @@ the same evaluator (``ocr_tools.evaluate.evaluate_crops``; case-insensitive over
 ``python -m tests.benchmarks.peer_accuracy [--limit N]``.
 
 Tesseract runs as its CLI is used (one process per crop, ``--psm 7``: one text line);
-RapidOCR runs its recognizer only (the crops are already words).
+RapidOCR runs its recognizer only (the crops are already words). A peer not installed
+here (`make setup` installs RapidOCR, not Tesseract) is said so on stderr and the others
+still run; the exit status is then 1.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import argparse
 import json
 import shutil
 import subprocess
+import sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -25,11 +28,15 @@ Peer = tuple[Callable[[Path], object], Callable[[object], str]]
 """How a peer loads a crop's file and reads it."""
 
 
+class PeerMissing(Exception):
+    """A peer that is not installed here: what to install."""
+
+
 def tesseract() -> Peer:
     """Its CLI on the file itself, one process per crop."""
     exe = shutil.which("tesseract")
     if not exe:
-        raise SystemExit("tesseract is not installed (Debian: tesseract-ocr)")
+        raise PeerMissing("tesseract is not installed (Debian: apt-get install tesseract-ocr)")
 
     def read(path: Path) -> str:
         run = subprocess.run([exe, str(path), "-", "--psm", "7"], capture_output=True, text=True, check=False)
@@ -40,7 +47,10 @@ def tesseract() -> Peer:
 
 def rapidocr() -> Peer:
     """Its recognizer on the crop decoded as ours is (in OpenCV's channel order)."""
-    from rapidocr_onnxruntime import RapidOCR
+    try:
+        from rapidocr_onnxruntime import RapidOCR
+    except ImportError:
+        raise PeerMissing("rapidocr-onnxruntime is not installed (make setup installs it)") from None
 
     engine = RapidOCR(intra_op_num_threads=1, inter_op_num_threads=1)
 
@@ -51,19 +61,26 @@ def rapidocr() -> Peer:
     return load_rgb, read
 
 
-def main(argv=None) -> None:
+def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--limit", type=int, default=0)
-    p.add_argument("--peers", nargs="+", default=["tesseract", "rapidocr"])
+    p.add_argument("--peers", nargs="+", default=["tesseract", "rapidocr"], choices=["tesseract", "rapidocr"])
     args = p.parse_args(argv)
     peers = {"tesseract": tesseract, "rapidocr": rapidocr}
+    missing = 0
     for name in args.peers:
-        load, read = peers[name]()
+        try:
+            load, read = peers[name]()
+        except PeerMissing as exc:
+            print(f"{name}: skipped, {exc}", file=sys.stderr)
+            missing += 1
+            continue
         score = evaluate_crops(data_dir() / "iiit5k" / "test.tsv", read, limit=args.limit or None, load=load,
                                progress=name).score()
         print(json.dumps({"peer": name, "n": score.n, "word_accuracy": round(score.word_accuracy, 4),
                           "cer": round(score.cer, 4)}))
+    return 1 if missing else 0
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())

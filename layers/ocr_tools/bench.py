@@ -23,6 +23,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -261,6 +262,31 @@ def head_to_head(engine, crops: list[np.ndarray], passes: int = 5) -> dict | Non
             "rapidocr_over_ours_batch8": round(peer_b8 / ours_b8, 2)}
 
 
+# The SIMD extensions the runtime's int8 and float kernels pick from: figures from two
+# machines compare only where these (and the model name) agree.
+SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+
+
+def _cpuinfo() -> str:
+    try:
+        return Path("/proc/cpuinfo").read_text()
+    except OSError:  # not Linux
+        return ""
+
+
+def cpu_name() -> str | None:
+    """The CPU's model name as /proc/cpuinfo gives it (None off Linux)."""
+    found = re.search(r"^model name\s*:\s*(.+)$", _cpuinfo(), flags=re.MULTILINE)
+    return found.group(1).strip() if found else None
+
+
+def simd_flags() -> list[str]:
+    """Which of ``SIMD_FLAGS`` the CPU has."""
+    found = re.search(r"^flags\s*:\s*(.+)$", _cpuinfo(), flags=re.MULTILINE)
+    have = set(found.group(1).split()) if found else set()
+    return [flag for flag in SIMD_FLAGS if flag in have]
+
+
 def run_bench(args) -> int:
     import resource
 
@@ -272,7 +298,7 @@ def run_bench(args) -> int:
     scenes = [p.read_bytes() for p, _ in read_scenes(data / "svt_train")[: args.scenes]] if args.scenes else []
     engine = one_thread_engine()
     report = {
-        "machine": {"cpus": os.cpu_count(), "threads": 1},
+        "machine": {"cpus": os.cpu_count(), "threads": 1, "cpu": cpu_name(), "simd": simd_flags()},
         "crops": len(crops), "scenes": len(scenes),
         "ours": ours(engine, crops, scenes),
         "batch": batch(engine, word_images),

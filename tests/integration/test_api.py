@@ -308,3 +308,19 @@ def test_options_in_the_query_of_a_json_body_are_refused_by_name(api, route, bod
         "query.detect: a JSON body's options go in the body, beside the image; "
         "query.annotate: a JSON body's options go in the body, beside the image")
     assert client.post(f"{route}?cache=1", json=body).status_code != 422  # another parameter is not an option
+
+
+@pytest.mark.parametrize("route", ["/api/ocr", "/api/ocr/batch"])
+def test_an_empty_part_filename_names_no_file(api, data_dir, route):
+    """curl's ``-F "file=@word.png;filename="`` sends ``filename=""``: the answer said
+    ``"filename": ""``; a file with no name is answered as one sent without a name."""
+    from fastapi.testclient import TestClient
+
+    png = (data_dir / "iiit5k" / "test" / "1002_1.png").read_bytes()
+    body = (b'--XX\r\nContent-Disposition: form-data; name="file"; filename=""\r\nContent-Type: image/png\r\n\r\n'
+            + png + b"\r\n--XX--\r\n")
+    r = TestClient(api.app).post(f"{route}?detect=false", content=body,
+                                 headers={"content-type": "multipart/form-data; boundary=XX"})
+    assert r.status_code == 200, r.text
+    answer = r.json()["results"][0] if route.endswith("batch") else r.json()
+    assert "filename" not in answer and answer["words"]

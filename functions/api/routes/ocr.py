@@ -43,13 +43,14 @@ async def ocr_upload(
     if len(parts) > 1:
         raise RequestValidationError([{"loc": ("body", "file"), "type": "too_many_files",
                                        "msg": f"send one image per request, not {len(parts)} file parts"}])
-    request.state.filename = file.filename  # named in an error body too
+    filename = file.filename or None  # `filename=""` names no file: the field is left out, as for none
+    request.state.filename = filename  # named in an error body too
     limit = runtime.ready_engine().settings.max_image_bytes
     data = await file.read(limit + 1)  # never hold more than the limit + 1 byte
     if len(data) > limit:  # its size is not known, only that it is over: say so, not limit + 1
         raise ImageTooLarge(f"the image is over the {limit:,}-byte limit (OCR_MAX_IMAGE_BYTES)")
     options = OptionFields.merged(query, form)
-    return await runtime.off_loop(read_one, runtime, data, file.filename, options.read_options(), options.annotate,
+    return await runtime.off_loop(read_one, runtime, data, filename, options.read_options(), options.annotate,
                                   request_id(request))
 
 
@@ -184,7 +185,7 @@ async def _batch_from_form(request: Request, engine: OcrEngine
         data = await part.read(limit - total + 1)  # never hold more than the batch's limit + 1 byte
         total += len(data)
         engine.check_batch(len(parts), total)
-        items.append((data, part.filename))
+        items.append((data, part.filename or None))
     return items, options
 
 

@@ -141,11 +141,14 @@ def decode_image(data: bytes, settings: Settings,
             if before_decoding is not None:
                 before_decoding(*img.size)
             img.seek(0)
+            # As the header gives it (a PNG's eXIf after its pixels is ignored, as browsers do); a
+            # TIFF's once loaded, since its decoder may turn the pixels itself and reset the tag.
+            orientation = _orientation(img) if fmt != "TIFF" else None
             pixels = _webp_by_libwebp(data) if fmt == "WEBP" else None
             if pixels is None:
                 img.load()
                 pixels = _to_uint8(img)
-            orientation = _orientation(img)  # a TIFF's is known once it is loaded
+            orientation = _orientation(img) if orientation is None else orientation
             img.close()  # release the decoded (possibly 16/32-bit) image before the copies below
             pixels = _oriented(pixels, orientation)
             rgb = cv2.cvtColor(pixels, cv2.COLOR_GRAY2RGB) if pixels.ndim == 2 else pixels
@@ -302,10 +305,22 @@ def _check_jpeg_scans(fmt: str, data: bytes) -> None:
 
 
 def _orientation(img: Image.Image) -> int:
-    """The EXIF orientation (1-8); 1 when there is none or the EXIF block cannot be parsed:
-    orientation is metadata, and a viewer shows such a file unrotated too."""
+    """The EXIF orientation (1-8) from the file's own EXIF block (a TIFF's tag; JPEG's APP1,
+    PNG's eXIf, WebP's EXIF chunk); 1 when there is none or it cannot be parsed: orientation is
+    metadata, and a viewer shows such a file unrotated too. Not Pillow's ``getexif()``: it
+    also takes an orientation from XMP or from a PNG's "Raw profile type exif" text, which
+    browsers ignore, so a picture its user sees upright was read turned a quarter."""
     try:
-        value = int(img.getexif().get(0x0112, 1))
+        if img.format == "TIFF":
+            value = img.tag_v2.get(0x0112, 1)
+        else:
+            raw = img.info.get("exif")
+            if not raw:
+                return 1
+            exif = Image.Exif()
+            exif.load(raw)
+            value = exif.get(0x0112, 1)
+        value = int(value)
     except Exception:  # a malformed EXIF block leaves the pixels as they are
         return 1
     return value if 1 <= value <= 8 else 1

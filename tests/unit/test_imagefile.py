@@ -215,6 +215,53 @@ def test_every_exif_orientation_matches_pil(orientation):
     assert np.array_equal(decode_image(data, SETTINGS).rgb, expected)
 
 
+XMP_ORIENTATION_6 = (b'<x:xmpmeta xmlns:x="adobe:ns:meta/"><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-'
+                     b'syntax-ns#"><rdf:Description xmlns:tiff="http://ns.adobe.com/tiff/1.0/" tiff:Orientation="6"/>'
+                     b"</rdf:RDF></x:xmpmeta>")
+
+
+def _png_with_raw_exif_profile(img: Image.Image, orientation: int) -> bytes:
+    """ImageMagick's way to keep EXIF in a PNG: hex in a "Raw profile type exif" text chunk."""
+    from PIL.PngImagePlugin import PngInfo
+
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    raw = b"Exif\x00\x00" + exif.tobytes()
+    text = f"\nexif\n{len(raw):8d}\n{raw.hex()}\n"
+    info = PngInfo()
+    info.add_text("Raw profile type exif", text, zip=True)
+    return encode(img, "PNG", pnginfo=info)
+
+
+def _png_with_exif_after_its_pixels(img: Image.Image, orientation: int) -> bytes:
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    payload = exif.tobytes()
+    data = encode(img, "PNG")
+    chunk = struct.pack(">I", len(payload)) + b"eXIf" + payload
+    chunk += struct.pack(">I", zlib.crc32(b"eXIf" + payload))
+    end = data.rindex(b"IEND") - 4
+    return data[:end] + chunk + data[end:]
+
+
+@pytest.mark.parametrize("make", [
+    lambda img: encode(img, "JPEG", xmp=XMP_ORIENTATION_6),
+    lambda img: _png_with_raw_exif_profile(img, 6),
+    lambda img: _png_with_exif_after_its_pixels(img, 6),
+], ids=["jpeg-xmp", "png-raw-profile", "png-exif-after-pixels"])
+def test_an_orientation_browsers_ignore_is_ignored(make):
+    """Pillow's getexif() also takes an orientation from XMP and from ImageMagick's PNG text,
+    and a PNG's eXIf after its pixels once loaded; browsers show all three upright, and a
+    street scene read turned a quarter came back as one junk word in a 880x1280 frame."""
+    out = decode_image(make(rgb_image(w=60, h=20)), SETTINGS)
+    assert (out.width, out.height) == (60, 20)
+
+
+def test_a_tiffs_own_orientation_tag_is_applied():
+    out = decode_image(encode(rgb_image(w=60, h=20), "TIFF", tiffinfo={0x0112: 6}), SETTINGS)
+    assert (out.width, out.height) == (20, 60)
+
+
 # -- data far too short for the header ---------------------------------------------------
 def _jpeg_claiming(width: int, height: int) -> bytes:
     """A tiny valid JPEG whose frame header is rewritten to claim ``width``×``height``: libjpeg

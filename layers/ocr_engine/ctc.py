@@ -264,8 +264,10 @@ SHORTLIST_ABOVE = 500
 SHORTLIST_EDITS = 3
 SHORTLIST_MOST = 200  # a short reading is within 3 edits of thousands of words: the nearest
 MOST_SCORED = max(SHORTLIST_ABOVE, SHORTLIST_MOST)
-"""Most words :func:`lexicon_decode` scores exactly for one reading, whatever the lexicon:
-a request's lexicon work is at most this times its readings (pipeline.OcrEngine)."""
+"""Most words :func:`lexicon_decode` scores exactly for one reading, whatever the lexicon."""
+MOST_SEQUENCES = MOST_SCORED + 1
+"""...and with the network's own reading (the confidence's rival), the most sequences it
+scores for one reading: a request's lexicon work is at most this times its readings."""
 
 
 @functools.lru_cache(maxsize=4)
@@ -306,7 +308,8 @@ def _near(reading: str, word: str) -> bool:
     then the list is correcting the network, and its reading is no rival to the word."""
     from rapidfuzz.distance import Levenshtein  # as shortlist's: only a lexicon's reads load it
 
-    return Levenshtein.distance(reading, word) <= max(1, round(NEAR_EDITS * len(word)))
+    # Nothing read is never a word misread, however short the word ("a", "1").
+    return bool(reading) and Levenshtein.distance(reading, word) <= max(1, round(NEAR_EDITS * len(word)))
 
 
 def lexicon_decode(probs: np.ndarray, lexicon: Sequence[str], shortlist_above: int = SHORTLIST_ABOVE) -> Decoded:
@@ -329,17 +332,18 @@ def lexicon_decode(probs: np.ndarray, lexicon: Sequence[str], shortlist_above: i
     scored = shortlist(probs, lexicon) if len(lexicon) > shortlist_above else range(len(lexicon))
     log_probs = np.log(np.clip(probs, 1e-12, 1.0))
     words = [labels[i] for i in scored]
-    # The network's own reading is scored in the same pass: the chosen word's rival.
+    # The network's own reading is scored in the same pass: the chosen word's rival. Reading
+    # nothing at all (a crop of texture) is a rival too, the furthest from any word.
     reading = greedy_decode(probs).text
     rival = text_to_indices(reading)
-    both = sequence_log_probs(log_probs, [*words, rival] if rival else words)
+    both = sequence_log_probs(log_probs, [*words, rival])
     scores = both[: len(words)]
     best = int(np.argmax(scores))
     word = lexicon[scored[best]]
     if scores[best] == _NEG_INF:  # no word can be spelled in the steps there are
         return Decoded(word, 0.0)
     competitors = scores
-    if rival and rival not in words and not _near(reading, indices_to_text(words[best])):
+    if rival not in words and not _near(reading, indices_to_text(words[best])):
         competitors = both
     share = float(np.exp(scores[best] - np.logaddexp.reduce(competitors)))
     return Decoded(word, share)

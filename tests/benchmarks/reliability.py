@@ -361,7 +361,7 @@ def worst_case() -> dict:
     big = far_lexicon(settings.max_lexicon)
     return {
         "lexicon": len(big), "max_regions": settings.max_regions_limit, "deadline_s": settings.request_deadline_s,
-        "most_scored": ctc.MOST_SCORED,
+        "most_scored": ctc.MOST_SEQUENCES,
         "capped": request(big),
         "all_scored": request(far_lexicon(ctc.SHORTLIST_ABOVE, seed=1)),
         "uncapped": request(big, uncapped_scoring),
@@ -452,11 +452,12 @@ def worst_case_lines(w: dict) -> list[str]:
         f"`POST /api/ocr/base64` on the API app (in process): the busy scene `svt_train/{BUSY_SCENE}`, "
         f"`max_regions={w['max_regions']}` (the limit), a lexicon of {w['lexicon']:,} words of 24-32 characters "
         "(`OCR_MAX_LEXICON`), none within 3 edits of any reading. Before the cap every word was scored for every "
-        f"reading; now a reading scores at most {w['most_scored']} words (`ctc.MOST_SCORED`: all of a lexicon of "
-        "up to 500, else the 200 nearest by edit distance), so a request scores at most "
-        f"{w['most_scored']} × its readings. Deadline: `OCR_REQUEST_DEADLINE_S` = {w['deadline_s']:g} s.",
+        f"reading; now a reading scores at most {w['most_scored']} sequences (`ctc.MOST_SEQUENCES`: all of a "
+        "lexicon of up to 500 words, else the 200 nearest by edit distance, and the network's own reading, the "
+        f"confidence's rival), so a request scores at most {w['most_scored']} × its readings. Deadline: "
+        f"`OCR_REQUEST_DEADLINE_S` = {w['deadline_s']:g} s.",
         "",
-        "| case | status | seconds | readings | words scored | most in one reading |",
+        "| case | status | seconds | readings | sequences scored | most in one reading |",
         "|---|---|---|---|---|---|",
         f"| before the cap (commit 7a40cf0, the engine in process, same scene and lexicon) | 200 | "
         f"{BEFORE_CAP['seconds']:.1f} "
@@ -467,7 +468,8 @@ def worst_case_lines(w: dict) -> list[str]:
                           ("now: 500 far words (all scored, the most a reading scores)", all_scored),
                           ("the old uncapped scoring forced on, default deadline", uncapped))],
         "",
-        f"The cap for this request: {readings} readings × {w['most_scored']} = {readings * w['most_scored']:,} words; "
+        f"The cap for this request: {readings} readings × {w['most_scored']} = {readings * w['most_scored']:,} "
+        "sequences; "
         f"scored {capped['words_scored']:,} and {all_scored['words_scored']:,}. With the old scoring the deadline "
         f"stopped the request after {uncapped['seconds']:.1f} s with a {uncapped['status']} "
         f"(`{uncapped['error']}`: \"{uncapped['detail']}\"), where it ran {BEFORE_CAP['seconds']:.0f} s before, "

@@ -117,7 +117,7 @@ def test_the_words_scored_per_request_stay_under_the_cap_whatever_the_lexicon(en
     readings = candidates + max_regions * ways  # and at most one join per word kept (letter-spaced pieces)
     assert ways == 4 and candidates <= len(scored) <= readings  # the most readings such a request can have
     # The cap on a request's lexicon work: per reading, the words kept and the network's own reading.
-    assert sum(scored) <= readings * (ctc.MOST_SCORED + 1)
+    assert sum(scored) <= readings * ctc.MOST_SEQUENCES
     if len(lexicon) > ctc.SHORTLIST_ABOVE:
         assert max(scored) <= ctc.SHORTLIST_MOST + 1  # a long lexicon: its nearest words only, never all of it
 

@@ -23,6 +23,7 @@ import dataclasses
 import io
 import json
 import os
+import platform
 import re
 import shutil
 import statistics
@@ -264,7 +265,8 @@ def head_to_head(engine, crops: list[np.ndarray], passes: int = 5) -> dict | Non
 
 # The SIMD extensions the runtime's int8 and float kernels pick from: figures from two
 # machines compare only where these (and the model name) agree.
-SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8")
+SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8",  # x86_64
+              "asimd", "asimddp", "i8mm", "sve", "bf16")  # arm64 (Graviton)
 
 
 def _cpuinfo() -> str:
@@ -274,16 +276,23 @@ def _cpuinfo() -> str:
         return ""
 
 
-def cpu_name() -> str | None:
-    """The CPU's model name as /proc/cpuinfo gives it (None off Linux)."""
-    found = re.search(r"^model name\s*:\s*(.+)$", _cpuinfo(), flags=re.MULTILINE)
+def _field(name: str) -> str | None:
+    found = re.search(rf"^{name}\s*:\s*(.+)$", _cpuinfo(), flags=re.MULTILINE)
     return found.group(1).strip() if found else None
 
 
+def cpu_name() -> str | None:
+    """The CPU's model name as /proc/cpuinfo gives it; an arm64 one gives none, so its
+    architecture and part number (0xd40: Neoverse V1, Graviton 3). None off Linux."""
+    if name := _field("model name"):
+        return name
+    part = _field("CPU part")
+    return f"{platform.machine()} CPU part {part}" if part else None
+
+
 def simd_flags() -> list[str]:
-    """Which of ``SIMD_FLAGS`` the CPU has."""
-    found = re.search(r"^flags\s*:\s*(.+)$", _cpuinfo(), flags=re.MULTILINE)
-    have = set(found.group(1).split()) if found else set()
+    """Which of ``SIMD_FLAGS`` the CPU has (x86's "flags" line, arm64's "Features")."""
+    have = set((_field("flags") or _field("Features") or "").split())
     return [flag for flag in SIMD_FLAGS if flag in have]
 
 

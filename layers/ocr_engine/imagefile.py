@@ -33,7 +33,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -354,9 +354,10 @@ def _bands(w: int, h: int):
 
 def _to_uint8(img: Image.Image) -> np.ndarray:
     """Any PIL mode -> H×W uint8 (gray modes) or H×W×3 uint8 RGB; transparency (an alpha
-    channel, or a colour key: PNG's tRNS) is flattened onto white, but for a BMP's alpha
-    left all 0, which viewers ignore. Converted a band of rows at a time: only the 8-bit
-    result is ever whole, next to the decoded image."""
+    channel, or a colour key: PNG's tRNS) is flattened onto white, or onto black when what is
+    visible is light (``_background_for``), but for a BMP's alpha left all 0, which viewers
+    ignore. Converted a band of rows at a time: only the 8-bit result is ever whole, next to
+    the decoded image."""
     if img.mode in _HIGH_DEPTH:
         return _scaled_gray(img)
     # A colour key (PNG's tRNS in a palette, grey or RGB image) is transparency too.
@@ -370,28 +371,56 @@ def _to_uint8(img: Image.Image) -> np.ndarray:
         return np.array(img.convert("L"), dtype=np.uint8)
     w, h = img.size
     out = np.empty((h, w, 3), np.uint8)
+    rgba_bands = (_rgba(img.crop((0, y0, w, y1))) for y0, y1 in _bands(*img.size))
+    background = _background_for(rgba_bands) if alpha else WHITE
     for y0, y1 in _bands(*img.size):
         band = img.crop((0, y0, w, y1))
         if alpha:
-            band = band.convert("LA") if band.mode == "La" else band  # PIL converts La to nothing else
-            rgba = np.asarray(band.convert("RGBA"))
-            out[y0:y1] = _on_white(rgba[..., :3], rgba[..., 3:])
+            rgba = _rgba(band)
+            out[y0:y1] = _flattened(rgba[..., :3], rgba[..., 3:], background)
         else:
             out[y0:y1] = np.asarray(band if band.mode == "RGB" else band.convert("RGB"), dtype=np.uint8)
     return out
 
 
-def _on_white(colour: np.ndarray, alpha: np.ndarray) -> np.ndarray:
-    """Colour (…×3) with its alpha (…×1) composited onto opaque white, rounded as PIL's
-    ``alpha_composite`` rounds: (c·a + 255·(255 − a) + 127) / 255."""
+def _rgba(band: Image.Image) -> np.ndarray:
+    band = band.convert("LA") if band.mode == "La" else band  # PIL converts La to nothing else
+    return np.asarray(band.convert("RGBA"))
+
+
+WHITE, BLACK = 255, 0
+LIGHT_INK = 128  # visible pixels lighter than this on average are light ink: flattened onto black
+
+
+def _background_for(rgba_bands: Iterable[np.ndarray]) -> int:
+    """What transparency is flattened onto: white, unless what is visible is light on average
+    (alpha-weighted BT.601 luma), as white text on a transparent background is (a dark-mode
+    logo, an overlay): on white it would vanish. Bands of RGBA rows (uint8), read once."""
+    weighted = weight = 0.0
+    for band in rgba_bands:
+        rgba = band[::2, ::2]  # every other row and column: enough to tell light from dark
+        a = rgba[..., 3].reshape(-1)
+        visible = np.flatnonzero(a)  # most of a transparent canvas is not: skip it
+        if not visible.size:
+            continue
+        a = a[visible].astype(np.float32)
+        luma = rgba.reshape(-1, 4)[visible, :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        weighted += float(luma @ a)
+        weight += float(a.sum())
+    return BLACK if weight and weighted / weight >= LIGHT_INK else WHITE
+
+
+def _flattened(colour: np.ndarray, alpha: np.ndarray, background: int = WHITE) -> np.ndarray:
+    """Colour (…×3) with its alpha (…×1) composited onto an opaque grey level, rounded as
+    PIL's ``alpha_composite`` rounds: (c·a + bg·(255 − a) + 127) / 255."""
     a = alpha.astype(np.uint16)
-    return ((colour.astype(np.uint16) * a + 255 * (255 - a) + 127) // 255).astype(np.uint8)
+    return ((colour.astype(np.uint16) * a + background * (255 - a) + 127) // 255).astype(np.uint8)
 
 
 def _webp_by_libwebp(data: bytes) -> np.ndarray | None:
     """A WebP decoded by libwebp through OpenCV into one 8-bit array (an animated one: its
-    first frame, composed on its canvas as PIL composes it), transparency flattened onto white
-    as ``_to_uint8`` flattens it: PIL's WebP plugin holds the picture in several 32-bit
+    first frame, composed on its canvas as PIL composes it), transparency flattened as
+    ``_to_uint8`` flattens it: PIL's WebP plugin holds the picture in several 32-bit
     canvases (40 Mpx: 850 MB of memory, against 270 MB here; an animated 39.7 Mpx one peaked at
     768 MB in the engine). None when OpenCV does not read it: PIL then decodes it (or says
     what is wrong with it)."""
@@ -402,8 +431,9 @@ def _webp_by_libwebp(data: bytes) -> np.ndarray | None:
         return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=pixels)
     h, w = pixels.shape[:2]
     out = np.empty((h, w, 3), np.uint8)
+    background = _background_for(pixels[y0:y1, :, [2, 1, 0, 3]] for y0, y1 in _bands(w, h))  # BGRA -> RGBA
     for y0, y1 in _bands(w, h):
-        out[y0:y1] = _on_white(pixels[y0:y1, :, 2::-1], pixels[y0:y1, :, 3:])  # BGRA -> RGB on white
+        out[y0:y1] = _flattened(pixels[y0:y1, :, 2::-1], pixels[y0:y1, :, 3:], background)  # BGRA -> RGB
     return out
 
 

@@ -135,3 +135,21 @@ def test_the_words_of_a_panorama_are_read():
     jpeg = cv2.imencode(".jpg", cv2.cvtColor(rgb, cv2.COLOR_RGB2BGR))[1].tobytes()
     words = [w.text for w in get_engine().read(jpeg).words]
     assert sum(t in words for t in texts) >= 4, words
+
+
+@pytest.mark.parametrize("ink", [255, 0])
+def test_a_word_drawn_on_a_transparent_background_is_read_whatever_its_colour(data_dir, ink):
+    """White letters on a transparent background (a dark-mode logo) read as nothing: they
+    were flattened onto white. The ink is the crop's dark strokes, made opaque."""
+    import io
+
+    from PIL import Image
+
+    crop = np.asarray(Image.open(data_dir / "iiit5k" / "test" / "1002_1.png").convert("L")).astype(np.float32)
+    ground = np.median(crop)
+    alpha = np.clip((ground - crop) / max(1.0, ground - crop.min()) * 2 * 255, 0, 255).astype(np.uint8)
+    rgba = np.dstack([np.full((*crop.shape, 3), ink, np.uint8), alpha])
+    buf = io.BytesIO()
+    Image.fromarray(rgba, "RGBA").save(buf, "PNG")
+    result = get_engine().read(buf.getvalue(), ReadOptions(detect=False))
+    assert result.full_text == "private"

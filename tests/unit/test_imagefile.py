@@ -489,17 +489,18 @@ def test_a_planar_16_bit_tiff_counts_one_sample_a_strip():
     assert out.rgb.shape == (100, 100, 3)  # read, not refused (PIL's own reading of planar 16-bit aside)
 
 
-def _on_white(img: Image.Image) -> np.ndarray:
-    """What a viewer shows: ``img`` (its transparency as PIL reads it) over opaque white."""
+def _shown_on(img: Image.Image, grey: int = 255) -> np.ndarray:
+    """What a viewer shows: ``img`` (its transparency as PIL reads it) over an opaque grey level."""
     rgba = img.convert("RGBA")
-    return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba).convert("RGB"))
+    return np.asarray(Image.alpha_composite(Image.new("RGBA", rgba.size, (grey, grey, grey, 255)), rgba).convert("RGB"))
 
 
 @pytest.mark.parametrize("mode, key", [("L", 0), ("RGB", (0, 0, 0)), ("1", 0)])
 def test_a_png_with_a_transparent_colour_is_flattened_on_white(mode, key):
     """A grey or RGB PNG can mark one colour transparent (a tRNS chunk, as PNG optimisers store
     a logo's binary alpha): the transparent background was read as its stored colour (black
-    here, under dark text), not as the white a viewer shows."""
+    here, under dark text), not as the white a viewer shows. White ink (the 1-bit image) goes
+    on black, or it would vanish."""
     ink = 255 if mode == "1" else 40  # the key is black: the ink is any other colour
     pixels = np.zeros((20, 40), np.uint8)
     pixels[8:12, 5:35] = ink
@@ -508,8 +509,22 @@ def test_a_png_with_a_transparent_colour_is_flattened_on_white(mode, key):
     img = Image.open(io.BytesIO(data))
     assert img.mode == mode and "transparency" in img.info
     out = decode_image(data, SETTINGS).rgb
-    assert np.array_equal(out, _on_white(img))
-    assert (out[0, 0] == 255).all() and (out[10, 20] == ink).all()  # the background white, the ink as it is
+    background = 0 if ink == 255 else 255
+    assert np.array_equal(out, _shown_on(img, background))
+    assert (out[0, 0] == background).all() and (out[10, 20] == ink).all()  # the ink as it is, on a ground it shows on
+
+
+@pytest.mark.parametrize("fmt", ["PNG", "WEBP", "TIFF"])
+@pytest.mark.parametrize(("ink", "ground"), [(255, 0), (230, 0), (20, 255), (0, 255)])
+def test_ink_on_a_transparent_background_stays_visible(fmt, ink, ground):
+    """Light text drawn on a transparent background (a dark-mode logo) was flattened onto white,
+    where it vanished: the page showed the words and the API read none."""
+    alpha = np.zeros((20, 40), np.uint8)
+    alpha[8:12, 5:35] = 255
+    rgba = np.dstack([np.full((20, 40, 3), ink, np.uint8), alpha])
+    kw = {"lossless": True} if fmt == "WEBP" else {}
+    out = decode_image(encode(Image.fromarray(rgba, "RGBA"), fmt, **kw), SETTINGS).rgb
+    assert (out[0, 0] == ground).all() and (out[10, 20] == ink).all()
 
 
 def test_a_tiff_of_grey_and_premultiplied_alpha_is_read():
@@ -526,7 +541,7 @@ def test_a_tiff_of_grey_and_premultiplied_alpha_is_read():
     img = Image.open(io.BytesIO(data))
     assert img.mode == "La"
     out = decode_image(data, SETTINGS).rgb
-    assert np.array_equal(out, _on_white(img.convert("LA")))
+    assert np.array_equal(out, _shown_on(img.convert("LA")))
     assert out[0, :, 0].tolist()[:2] == [0, 100] and (out[0, 3] == 255).all()  # opaque as they are; clear: white
 
 
@@ -541,7 +556,7 @@ def test_an_animated_webp_is_decoded_by_libwebp_not_pils_canvases(monkeypatch):
     frames[0].save(buf, "WEBP", save_all=True, append_images=frames[1:], lossless=True)
     first = Image.open(io.BytesIO(buf.getvalue()))
     assert first.n_frames == 2
-    expected = _on_white(first)  # PIL's reading of the first frame, on white
+    expected = _shown_on(first)  # PIL's reading of the first frame, on white
 
     def no_pil_decoding(self):
         raise AssertionError("PIL's WebP decoder was used")

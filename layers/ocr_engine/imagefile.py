@@ -398,7 +398,7 @@ def _background_for(rgba_bands: Iterable[np.ndarray]) -> int:
     logo, an overlay): on white it would vanish. Bands of RGBA rows (uint8), read once."""
     weighted = weight = 0.0
     for band in rgba_bands:
-        rgba = band[::2, ::2]  # every other row and column: enough to tell light from dark
+        rgba = band[:, ::2]  # every other column (bands are whole rows: alike however banded)
         a = rgba[..., 3].reshape(-1)
         visible = np.flatnonzero(a)  # most of a transparent canvas is not: skip it
         if not visible.size:

@@ -48,7 +48,8 @@ from ocr_engine.errors import ImageTooLarge, InvalidImage, OcrError, Unsupported
 # PIL's default; it is a process-wide switch, so it is set here for every importer.
 ImageFile.LOAD_TRUNCATED_IMAGES = False
 
-# Magic numbers of the accepted formats (GIF: first frame only).
+# Magic numbers of the accepted formats. Of a multi-page TIFF or an animated GIF, WebP or PNG
+# the first page or frame is read (img.seek(0)).
 _SIGNATURES: tuple[tuple[bytes, str], ...] = (
     (b"\x89PNG\r\n\x1a\n", "PNG"),
     (b"\xff\xd8\xff", "JPEG"),

@@ -580,3 +580,12 @@ def test_a_bmp_whose_alpha_channel_is_all_zero_is_read_opaque():
     used = cv2.imencode(".bmp", np.dstack([dark, alpha]))[1].tobytes()
     out = decode_image(used, SETTINGS).rgb
     assert (out[:, :15] == 255).all() and np.array_equal(out[:, 15:], dark[:, 15:, ::-1])
+
+
+def test_a_tiff_of_several_pages_is_read_by_its_first():
+    """As the README and the upload field say: the first page or frame."""
+    pages = [rgb_image(colour=(255, 0, 0)), rgb_image(colour=(0, 0, 255))]
+    buf = io.BytesIO()
+    pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
+    assert Image.open(io.BytesIO(buf.getvalue())).n_frames == 2
+    assert (decode_image(buf.getvalue(), SETTINGS).rgb[0, 0] == (255, 0, 0)).all()

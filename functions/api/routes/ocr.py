@@ -28,13 +28,14 @@ from functions.api.reading import decoded_size_bound, read_batch, read_one
 from functions.api.runtime import RuntimeDep
 
 router = APIRouter(responses=DOCUMENTED_ERRORS)
+IMAGE_FORMATS = "PNG, JPEG, BMP, TIFF, WebP or GIF (of several pages or frames, the first is read)"
 
 
 @router.post("/api/ocr", response_model=ApiResult, summary="Read an uploaded image (multipart/form-data)")
 async def ocr_upload(
     request: Request,
     runtime: RuntimeDep,
-    file: Annotated[UploadFile, File(description="PNG, JPEG, BMP, TIFF, WebP or GIF")],
+    file: Annotated[UploadFile, File(description=IMAGE_FORMATS)],
     query: Annotated[OptionFields, Query()],
     form: Annotated[OptionFields, Form()],
 ) -> ApiResult:
@@ -85,7 +86,7 @@ def _inline_schema(model: type[BaseModel]) -> dict:
 _BATCH_UPLOAD_SCHEMA = {
     "type": "object", "required": ["file"],
     "properties": {"file": {"type": "array", "minItems": 1, "items": {"type": "string", "format": "binary"},
-                            "description": "one part per image: PNG, JPEG, BMP, TIFF, WebP or GIF"},
+                            "description": f"one part per image: {IMAGE_FORMATS}"},
                    **_inline_schema(ReadOptionsIn)["properties"]},
 }
 _BATCH_BODY = {"requestBody": {"required": True, "content": {

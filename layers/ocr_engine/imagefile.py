@@ -145,6 +145,8 @@ def decode_image(data: bytes, settings: Settings,
             # As the header gives it (a PNG's eXIf after its pixels is ignored, as browsers do); a
             # TIFF's once loaded, since its decoder may turn the pixels itself and reset the tag.
             orientation = _orientation(img) if fmt != "TIFF" else None
+            if fmt == "TIFF":  # Pillow turns a TIFF as it loads, by its XMP too unless that is gone
+                img.info.pop("xmp", None)
             pixels = _webp_by_libwebp(data) if fmt == "WEBP" else None
             if pixels is None:
                 img.load()
@@ -321,10 +323,10 @@ def _orientation(img: Image.Image) -> int:
             exif = Image.Exif()
             exif.load(raw)
             value = exif.get(0x0112, 1)
-        value = int(value)
     except Exception:  # a malformed EXIF block leaves the pixels as they are
         return 1
-    return value if 1 <= value <= 8 else 1
+    # A SHORT, as the standard says: a "6" stored as text is ignored, as viewers ignore it.
+    return value if isinstance(value, int) and 1 <= value <= 8 else 1
 
 
 def _oriented(pixels: np.ndarray, orientation: int) -> np.ndarray:
@@ -366,6 +368,8 @@ def _to_uint8(img: Image.Image) -> np.ndarray:
         img.mode in ("P", "1", "L", "RGB") and "transparency" in img.info)
     if alpha and img.format == "BMP" and img.mode == "RGBA" and img.getchannel("A").getextrema()[1] == 0:
         alpha = False  # an alpha mask left unused (all 0): viewers show such a BMP opaque, as browsers do
+    if alpha and "A" in img.getbands() and _all_opaque(img):
+        alpha = False  # an RGBA screenshot: nothing to flatten, and no pass to choose a ground
     if img.mode == "L" and not alpha:
         return np.array(img, dtype=np.uint8)
     if img.mode == "1" and not alpha:
@@ -384,6 +388,13 @@ def _to_uint8(img: Image.Image) -> np.ndarray:
     return out
 
 
+def _all_opaque(img: Image.Image) -> bool:
+    """Whether an image's alpha band is 255 everywhere, read a band of rows at a time and
+    stopped at the first pixel that is not."""
+    w, _ = img.size
+    return all(np.asarray(img.crop((0, y0, w, y1)).getchannel("A")).min() == 255 for y0, y1 in _bands(*img.size))
+
+
 def _rgba(band: Image.Image) -> np.ndarray:
     band = band.convert("LA") if band.mode == "La" else band  # PIL converts La to nothing else
     return np.asarray(band.convert("RGBA"))
@@ -395,18 +406,15 @@ LIGHT_INK = 128  # visible pixels lighter than this on average are light ink: fl
 
 def _background_for(rgba_bands: Iterable[np.ndarray]) -> int:
     """What transparency is flattened onto: white, unless what is visible is light on average
-    (alpha-weighted BT.601 luma), as white text on a transparent background is (a dark-mode
+    (BT.601 luma weighted by alpha squared), as white text on a transparent background is (a dark-mode
     logo, an overlay): on white it would vanish. Bands of RGBA rows (uint8), read once."""
     weighted = weight = 0.0
     for band in rgba_bands:
         rgba = band[:, ::2]  # every other column (bands are whole rows: alike however banded)
-        a = rgba[..., 3].reshape(-1)
-        visible = np.flatnonzero(a)  # most of a transparent canvas is not: skip it
-        if not visible.size:
-            continue
-        a = a[visible].astype(np.float32)
-        luma = rgba.reshape(-1, 4)[visible, :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
-        weighted += float(luma @ a)
+        a = rgba[..., 3].astype(np.float32)
+        a *= a  # alpha squared: opaque ink outweighs a faint panel, glow or shadow around it
+        luma = rgba[..., :3].astype(np.float32) @ np.array([0.299, 0.587, 0.114], np.float32)
+        weighted += float(np.vdot(luma, a))  # the transparent weigh nothing
         weight += float(a.sum())
     return BLACK if weight and weighted / weight >= LIGHT_INK else WHITE
 
@@ -431,6 +439,8 @@ def _webp_by_libwebp(data: bytes) -> np.ndarray | None:
     if pixels.shape[2] == 3:
         return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=pixels)
     h, w = pixels.shape[:2]
+    if all(pixels[y0:y1, :, 3].min() == 255 for y0, y1 in _bands(w, h)):  # opaque: nothing to flatten
+        return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB)
     out = np.empty((h, w, 3), np.uint8)
     background = _background_for(pixels[y0:y1, :, [2, 1, 0, 3]] for y0, y1 in _bands(w, h))  # BGRA -> RGBA
     for y0, y1 in _bands(w, h):

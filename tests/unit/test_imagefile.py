@@ -589,3 +589,38 @@ def test_a_tiff_of_several_pages_is_read_by_its_first():
     pages[0].save(buf, "TIFF", save_all=True, append_images=pages[1:])
     assert Image.open(io.BytesIO(buf.getvalue())).n_frames == 2
     assert (decode_image(buf.getvalue(), SETTINGS).rgb[0, 0] == (255, 0, 0)).all()
+
+
+def test_dark_ink_on_a_faint_light_panel_is_not_flattened_onto_black():
+    """A "frosted" panel (white at 20% opacity) under dark text: weighed by alpha, the panel
+    made the image light, it went onto black, and panel and text both became grey 51."""
+    rgba = np.zeros((40, 120, 4), np.uint8)
+    rgba[...] = (255, 255, 255, 51)
+    rgba[15:25, 10:110] = (51, 51, 51, 255)  # the ink, opaque
+    out = decode_image(encode(Image.fromarray(rgba, "RGBA"), "PNG"), SETTINGS).rgb
+    assert out[0, 0, 0] > 200 and out[20, 50, 0] == 51  # the panel on white, the ink apart from it
+
+
+def test_an_opaque_alpha_band_is_read_as_the_colours_it_holds():
+    colours = np.random.default_rng(8).integers(0, 256, (20, 30, 3), np.uint8)
+    rgba = np.dstack([colours, np.full((20, 30), 255, np.uint8)])
+    for fmt, kw in (("PNG", {}), ("WEBP", {"lossless": True})):
+        out = decode_image(encode(Image.fromarray(rgba, "RGBA"), fmt, **kw), SETTINGS).rgb
+        assert np.array_equal(out, rgba[..., :3])
+
+
+def test_a_tiffs_xmp_orientation_is_ignored_as_other_formats_ignore_it():
+    from PIL import TiffImagePlugin
+
+    info = TiffImagePlugin.ImageFileDirectory_v2()
+    info[700] = XMP_ORIENTATION_6
+    info.tagtype[700] = 1
+    out = decode_image(encode(rgb_image(w=60, h=20), "TIFF", tiffinfo=info), SETTINGS)
+    assert (out.width, out.height) == (60, 20)
+
+
+def test_an_orientation_stored_as_text_is_ignored():
+    """The tag is a SHORT; a "6" stored as ASCII is ignored, as Pillow's exif_transpose ignores it."""
+    data = _jpeg_with_exif(rgb_image(w=60, h=20), [(0x0112, 2, 2, b"6\0\0\0")])
+    out = decode_image(data, SETTINGS)
+    assert (out.width, out.height) == (60, 20)

@@ -406,8 +406,8 @@ LIGHT_INK = 128  # visible pixels lighter than this on average are light ink: fl
 
 def _background_for(rgba_bands: Iterable[np.ndarray]) -> int:
     """What transparency is flattened onto: white, unless what is visible is light on average
-    (BT.601 luma weighted by alpha squared), as white text on a transparent background is (a dark-mode
-    logo, an overlay): on white it would vanish. Bands of RGBA rows (uint8), read once."""
+    (BT.601 luma weighted by alpha squared), as white text on a transparent background is (a
+    dark-mode logo, an overlay): on white it would vanish. Bands of RGBA rows (uint8), read once."""
     weighted = weight = 0.0
     for band in rgba_bands:
         rgba = band[:, ::2]  # every other column (bands are whole rows: alike however banded)

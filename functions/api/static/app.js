@@ -97,7 +97,7 @@ function failed(text) {
 async function readImage(file) {
   if (!file) return;
   const request = ++latestRequest;
-  // Its answer would be ignored: stop it, so the server and the connection are free for this one.
+  // Its answer would be ignored: stop it and free its connection (a read the server began still ends there).
   if (inFlight) inFlight.abort();
   inFlight = null;
   clearResult();

@@ -6,7 +6,7 @@ models declare its limits (models.py).
 |---|---|---|
 | OCR_CORS_ORIGINS | (none) | comma-separated origins allowed to call the API from a browser; none: no CORS headers |
 | OCR_API_CONCURRENCY | 2 | images read at once per process, off the event loop (runtime.py); at least 1 |
-| OCR_STATS_WINDOW_HOURS | 24 | hours of CloudWatch metrics that ``GET /api/stats`` adds up |
+| OCR_STATS_WINDOW_HOURS | 24 | hours of CloudWatch metrics that ``GET /api/stats`` adds up (1-1440) |
 | OCR_STATS_CACHE_SECONDS | 30 | how long those figures (or the reason there are none) are kept |
 | POWERTOOLS_SERVICE_NAME | ocr | the metrics' ``service`` dimension (powertools reads it too) |
 | POWERTOOLS_METRICS_NAMESPACE | ServerlessOCR | their namespace (powertools reads it too) |
@@ -40,7 +40,8 @@ class ApiSettings(BaseModel):
 
     cors_origins: tuple[str, ...] = ()
     read_concurrency: int = Field(2, ge=1)
-    stats_window_hours: int = Field(24, ge=1)
+    # Hourly points, and CloudWatch answers at most 1,440 points a GetMetricStatistics call.
+    stats_window_hours: int = Field(24, ge=1, le=1440)
     stats_cache_seconds: float = Field(30.0, ge=0)
     service_name: str = Field("ocr", min_length=1)
     metrics_namespace: str = Field("ServerlessOCR", min_length=1)

@@ -29,3 +29,10 @@ def test_a_bad_value_is_logged_and_its_default_used(caplog):
 def test_one_bad_value_leaves_the_others_as_set():
     s = ApiSettings.from_env({"OCR_STATS_WINDOW_HOURS": "x", "OCR_STATS_CACHE_SECONDS": "10"})
     assert (s.stats_window_hours, s.stats_cache_seconds) == (24, 10.0)
+
+
+def test_a_window_past_cloudwatchs_1440_points_is_refused_for_the_default():
+    """/api/stats asks for hourly points, and GetMetricStatistics answers at most 1,440: a longer
+    window would have made every stats request "could not be read"."""
+    assert ApiSettings.from_env({"OCR_STATS_WINDOW_HOURS": "1440"}).stats_window_hours == 1440
+    assert ApiSettings.from_env({"OCR_STATS_WINDOW_HOURS": "1441"}).stats_window_hours == 24

@@ -45,6 +45,44 @@ def alarm_sees(doc: dict, alarm: str) -> bool:
                for directive in doc["_aws"]["CloudWatchMetrics"])
 
 
+def dashboard_rows() -> list[list[str]]:
+    """template.yaml's dashboard metrics, a row each, with CloudWatch's shorthand written out
+    ("..." repeats the row above but for the values after it; "." the item above)."""
+    import re
+
+    from samtranslator.yaml_helper import yaml_parse
+
+    from tests.conftest import REPO
+
+    body, variables = yaml_parse((REPO / "template.yaml").read_text())["Resources"]["Dashboard"][
+        "Properties"]["DashboardBody"]["Fn::Sub"]
+    text = re.sub(r"\$\{([^}]+)\}", lambda m: variables.get(m.group(1), "x"), body)
+    rows = []
+    for widget in json.loads(text)["widgets"]:
+        above: list[str] = []
+        for row in widget["properties"].get("metrics", []):
+            items = [x for x in row if not isinstance(x, dict)]
+            if items[:1] == ["..."]:
+                items = above[: len(above) - (len(items) - 1)] + items[1:]
+            else:
+                items = [above[i] if x == "." else x for i, x in enumerate(items)]
+            rows.append(above := items)
+    return rows
+
+
+def dashboard_sees(doc: dict, metric: str) -> bool:
+    """Whether a dashboard row charts ``metric`` as this EMF document publishes it: the same
+    namespace and exactly its dimensions, with the document's values."""
+    for directive in doc["_aws"]["CloudWatchMetrics"]:
+        if metric not in {m["Name"] for m in directive["Metrics"]}:
+            continue
+        charted = [dict(zip(row[2::2], row[3::2], strict=True)) for row in dashboard_rows()
+                   if row[:2] == [directive["Namespace"], metric]]
+        if any({name: doc[name] for name in dims} in charted for dims in directive["Dimensions"]):
+            return True
+    return False
+
+
 def s3_event(*keys: str) -> dict:
     """The sample S3 put event with a record per key in BUCKET (keys encoded as S3 sends
     them: spaces as +)."""

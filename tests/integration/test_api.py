@@ -11,6 +11,7 @@ from moto import mock_aws
 
 from infra.invoke import context
 from tests.conftest import EVENTS
+from tests.integration.conftest import dashboard_sees
 
 CONTEXT = context("api")
 
@@ -78,6 +79,8 @@ def test_emf_metrics_are_printed(api, capsys):
     names = {m["Name"] for line in lines for d in line["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
     assert {"ImagesProcessed", "WordsRecognized", "InferenceMs"} <= names
     assert all(line["Function"] == "api" for line in lines if "ImagesProcessed" in line)
+    for metric in ("ImagesProcessed", "InferenceMs"):  # charted by the dimensions they carry
+        assert any(dashboard_sees(line, metric) for line in lines if metric in line), metric
 
 
 def test_stats_come_from_cloudwatch(api):

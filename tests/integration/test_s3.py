@@ -11,7 +11,7 @@ import pytest
 from infra.invoke import context
 from tests.conftest import EVENTS
 from tests.helpers import RawBody
-from tests.integration.conftest import BUCKET, alarm_sees, emf_lines, s3_event
+from tests.integration.conftest import BUCKET, alarm_sees, dashboard_sees, emf_lines, s3_event
 
 CONTEXT = context("s3_ocr")
 
@@ -35,6 +35,9 @@ def test_photo_with_spaces_and_unicode_gets_a_result_next_to_it(s3, data_dir, ca
                            "source"} and result["filename"] == "Shop Sign é.JPG"
     emf = [line for line in capsys.readouterr().out.splitlines() if line.startswith('{"_aws"')]
     assert any('"ImagesProcessed"' in line and '"s3_ocr"' in line for line in emf)
+    docs = [json.loads(line) for line in emf]
+    for metric in ("ImagesProcessed", "InferenceMs"):  # charted by the dimensions they carry
+        assert any(dashboard_sees(doc, metric) for doc in docs if metric in doc), metric
 
 
 @pytest.mark.parametrize("event_file", ["s3-put-non-image.json", "s3-put-result-json.json"])
@@ -133,6 +136,7 @@ def test_an_unexpected_error_reading_one_image_is_its_error_result_not_a_retry(s
     # The invocation succeeds (Lambda counts no error): the bug's own metric is what alarms.
     (bug,) = emf_lines(capsys.readouterr().out, "InternalErrors")
     assert bug["InternalErrors"] == [1.0] and alarm_sees(bug, "InternalErrorsAlarm")
+    assert dashboard_sees(bug, "InternalErrors") and dashboard_sees(bug, "Errors")
 
 
 def test_a_missing_object_is_dropped_and_counted_not_retried(s3, data_dir, capsys):
@@ -143,6 +147,8 @@ def test_a_missing_object_is_dropped_and_counted_not_retried(s3, data_dir, capsy
     assert keys(client) == {"a.png", "a.png.ocr.json"}
     emf = _emf(capsys)
     assert '"RecordsDropped":[1.0]' in emf and '"Errors"' not in emf  # counted apart: no alarm for it
+    (dropped,) = emf_lines(emf, "RecordsDropped")
+    assert dashboard_sees(dropped, "RecordsDropped")
 
 
 @pytest.mark.parametrize("bucket", ["Bad Bucket", "b" * 300, "arn:aws:s3:::x"])

@@ -33,7 +33,7 @@ from __future__ import annotations
 import io
 import re
 import warnings
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -357,25 +357,20 @@ def _bands(w: int, h: int):
 
 def _to_uint8(img: Image.Image) -> np.ndarray:
     """Any PIL mode -> H×W uint8 (gray modes) or H×W×3 uint8 RGB; transparency (an alpha
-    channel, or a colour key: PNG's tRNS) is flattened onto white, or onto black when what is
-    visible is light (``_background_for``), but for a BMP's alpha left all 0, which viewers
-    ignore. Converted a band of rows at a time: only the 8-bit result is ever whole, next to
-    the decoded image."""
+    channel, or a colour key: PNG's tRNS; ``_shows_through``) is flattened onto white, or onto
+    black when what is visible is light (``_background_for``). Converted a band of rows at a
+    time: only the 8-bit result is ever whole, next to the decoded image."""
     if img.mode in _HIGH_DEPTH:
         return _scaled_gray(img)
-    # A colour key (PNG's tRNS in a palette, grey or RGB image) is transparency too.
-    alpha = img.mode in ("RGBA", "RGBa", "LA", "La", "PA") or (
-        img.mode in ("P", "1", "L", "RGB") and "transparency" in img.info)
-    if alpha and img.format == "BMP" and img.mode == "RGBA" and img.getchannel("A").getextrema()[1] == 0:
-        alpha = False  # an alpha mask left unused (all 0): viewers show such a BMP opaque, as browsers do
-    if alpha and "A" in img.getbands() and _all_opaque(img):
-        alpha = False  # an RGBA screenshot: nothing to flatten, and no pass to choose a ground
+    alpha = _shows_through(img)
     if img.mode == "L" and not alpha:
         return np.array(img, dtype=np.uint8)
     if img.mode == "1" and not alpha:
         return np.array(img.convert("L"), dtype=np.uint8)
     w, h = img.size
     out = np.empty((h, w, 3), np.uint8)
+    # Two passes over the bands: the ground is chosen from the whole image, and keeping its
+    # RGBA bands for the second pass would cost a third more than the result itself.
     rgba_bands = (_rgba(img.crop((0, y0, w, y1))) for y0, y1 in _bands(*img.size))
     background = _background_for(rgba_bands) if alpha else WHITE
     for y0, y1 in _bands(*img.size):
@@ -388,11 +383,31 @@ def _to_uint8(img: Image.Image) -> np.ndarray:
     return out
 
 
-def _all_opaque(img: Image.Image) -> bool:
-    """Whether an image's alpha band is 255 everywhere, read a band of rows at a time and
-    stopped at the first pixel that is not."""
+def _shows_through(img: Image.Image) -> bool:
+    """Whether anything of the image is transparent: a colour key (PNG's tRNS in a palette,
+    grey or RGB image), or an alpha band not 255 everywhere (an opaque RGBA screenshot has
+    nothing to flatten), but for a BMP's alpha left all 0, which viewers show opaque, as
+    browsers do."""
+    if img.mode in ("P", "1", "L", "RGB"):
+        return "transparency" in img.info
+    if img.mode not in ("RGBA", "RGBa", "LA", "La", "PA"):
+        return False
+    if "A" not in img.getbands():  # premultiplied (La, RGBa): flattened as it is
+        return True
     w, _ = img.size
-    return all(np.asarray(img.crop((0, y0, w, y1)).getchannel("A")).min() == 255 for y0, y1 in _bands(*img.size))
+
+    def alphas() -> Iterator[np.ndarray]:
+        return (np.asarray(img.crop((0, y0, w, y1)).getchannel("A")) for y0, y1 in _bands(*img.size))
+
+    if img.format == "BMP" and not any(alpha.max() for alpha in alphas()):
+        return False
+    return not _opaque(alphas())
+
+
+def _opaque(alpha_bands: Iterable[np.ndarray]) -> bool:
+    """Whether an alpha band is 255 everywhere, read a band of rows at a time and stopped at
+    the first band where it is not."""
+    return all(alpha.min() == 255 for alpha in alpha_bands)
 
 
 def _rgba(band: Image.Image) -> np.ndarray:
@@ -439,7 +454,7 @@ def _webp_by_libwebp(data: bytes) -> np.ndarray | None:
     if pixels.shape[2] == 3:
         return cv2.cvtColor(pixels, cv2.COLOR_BGR2RGB, dst=pixels)
     h, w = pixels.shape[:2]
-    if all(pixels[y0:y1, :, 3].min() == 255 for y0, y1 in _bands(w, h)):  # opaque: nothing to flatten
+    if _opaque(pixels[y0:y1, :, 3] for y0, y1 in _bands(w, h)):  # nothing to flatten
         return cv2.cvtColor(pixels, cv2.COLOR_BGRA2RGB)
     out = np.empty((h, w, 3), np.uint8)
     background = _background_for(pixels[y0:y1, :, [2, 1, 0, 3]] for y0, y1 in _bands(w, h))  # BGRA -> RGBA

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import functools
 import io
 import json
 import os
@@ -269,6 +270,7 @@ SIMD_FLAGS = ("avx2", "fma", "avx512f", "avx512_vnni", "avx_vnni", "amx_int8",  
               "asimd", "asimddp", "i8mm", "sve", "bf16")  # arm64 (Graviton)
 
 
+@functools.cache
 def _cpuinfo() -> str:
     try:
         return Path("/proc/cpuinfo").read_text()

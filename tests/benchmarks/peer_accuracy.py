@@ -61,16 +61,18 @@ def rapidocr() -> Peer:
     return load_rgb, read
 
 
+PEERS: dict[str, Callable[[], Peer]] = {"tesseract": tesseract, "rapidocr": rapidocr}
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__)
     p.add_argument("--limit", type=int, default=0)
-    p.add_argument("--peers", nargs="+", default=["tesseract", "rapidocr"], choices=["tesseract", "rapidocr"])
+    p.add_argument("--peers", nargs="+", default=list(PEERS), choices=list(PEERS))
     args = p.parse_args(argv)
-    peers = {"tesseract": tesseract, "rapidocr": rapidocr}
     missing = 0
     for name in args.peers:
         try:
-            load, read = peers[name]()
+            load, read = PEERS[name]()
         except PeerMissing as exc:
             print(f"{name}: skipped, {exc}", file=sys.stderr)
             missing += 1

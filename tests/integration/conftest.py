@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import functools
 import json
 import urllib.parse
 
@@ -45,7 +46,8 @@ def alarm_sees(doc: dict, alarm: str) -> bool:
                for directive in doc["_aws"]["CloudWatchMetrics"])
 
 
-def dashboard_rows() -> list[list[str]]:
+@functools.cache
+def dashboard_rows() -> tuple[list[str], ...]:
     """template.yaml's dashboard metrics, a row each, with CloudWatch's shorthand written out
     ("..." repeats the row above but for the values after it; "." the item above)."""
     import re
@@ -67,7 +69,7 @@ def dashboard_rows() -> list[list[str]]:
             else:
                 items = [above[i] if x == "." else x for i, x in enumerate(items)]
             rows.append(above := items)
-    return rows
+    return tuple(rows)
 
 
 def dashboard_sees(doc: dict, metric: str) -> bool:

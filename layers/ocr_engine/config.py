@@ -5,7 +5,7 @@
 | OCR_MODEL_DIR | the repo's model/artifacts (/opt/model in the image) | OCR_MODEL_FILE, its twin, crnn.json, the LM |
 | OCR_MODEL_FILE | crnn-int8.tflite | model file in OCR_MODEL_DIR (int8: float32's accuracy, less memory) |
 | OCR_SINGLE_CROP_MODEL | 0 | 1: a lone crop goes to the model file's `-single` twin (fused LSTMs; model/README.md) |
-| OCR_MAX_IMAGE_BYTES | 3000000 | larger images are refused (fits a Lambda event; below) |
+| OCR_MAX_IMAGE_BYTES | 3000000 | larger images are refused (fits a Lambda event; below); 1 GiB at most |
 | OCR_MAX_PIXELS | 40000000 | width × height limit, checked before decoding (bombs); decoded bytes: 3 × this at most |
 | OCR_MAX_SIDE | 20000 | longest side limit, checked before decoding |
 | OCR_MAX_REGIONS | 8 | default cap on word regions per image |
@@ -20,15 +20,15 @@
 | OCR_LM_WEIGHT | 0.8 | its weight in the beam (0: off; beam width 1 never uses it) |
 | OCR_LM_BONUS | 1.0 | log-score added per character read while the LM steers (offsets its cost per letter) |
 | OCR_READ_TALL | 1 | tall crops are also read turned ±90° and as stacked letters, the surest reading kept (0: off) |
-| OCR_READ_STRETCH | 1.15 | a word crop is read this many times as wide as it is (chosen on the dev crops) |
+| OCR_READ_STRETCH | 1.15 | a word crop is read this many times as wide as it is (chosen on the dev crops; 0.1 to 4) |
 | OCR_LM_SUPPORT | 6.0 | the LM's reading lies within this many nats of the network's; digits kept (ctc.py) |
-| OCR_NUM_THREADS | 1 | LiteRT interpreter threads |
+| OCR_NUM_THREADS | 1 | LiteRT interpreter threads (at most 64) |
 | OCR_DETECT_MAX_SIDE | 1600 | scenes shrink to this long side to detect (a strip past 4:1: to a 4:1 image's pixels) |
 | OCR_ANNOTATE_MAX_SIDE | 1600 | the annotated image is at most this long on its longest side |
 | OCR_MAX_ANNOTATED_BYTES | 3000000 | most bytes of the annotated image (it is shrunk, then dropped, to fit) |
 | OCR_REQUEST_DEADLINE_S | 20 | a read still running after this many seconds stops: deadline_exceeded, 503 (0: none) |
 | OCR_MAX_BATCH_IMAGES | 16 | most images in one batch (`OcrEngine.read_many`, `POST /api/ocr/batch`); more: 422 |
-| OCR_MAX_BATCH_BYTES | 3000000 | most bytes of a batch's images in all (as one image's limit, below); more: 413 |
+| OCR_MAX_BATCH_BYTES | 3000000 | most bytes of a batch's images in all (1 GiB at most; below); more: 413 |
 
 A variable that is not a number, or out of range (a beam of 0, a default beam past
 OCR_MAX_BEAM_WIDTH, a confidence past 1), stops ``load_settings`` with a ValueError naming
@@ -69,6 +69,8 @@ LAMBDA_PAYLOAD_LIMIT = 6_291_456
 """Bytes of a synchronous Lambda invocation's event, and of its response."""
 DEFAULT_MAX_IMAGE_BYTES = 3_000_000
 DEFAULT_MAX_ANNOTATED_BYTES = 3_000_000
+MOST_BYTES = 2**30
+"""The largest byte limit a setting may hold (1 GiB)."""
 
 
 def _int(name: str, default: int) -> int:
@@ -162,8 +164,12 @@ _LEAST = {
     "request_deadline_s": 0, "max_batch_images": 1, "max_batch_bytes": 1,
 }
 # The most: a default may not pass the largest a request may ask for; a confidence is at most 1.
+# Past the others, a read fails in a way that blames the image or crashes the process: a byte
+# limit past what a read may ask for (OverflowError), a stretch that resizes a crop to gigabytes,
+# a hundred thousand interpreter threads (the process is killed). A Lambda holds 10 GB at most.
 _AT_MOST = {"max_regions": "max_regions_limit", "beam_width": "max_beam_width", "min_confidence": 1,
-            "scene_min_confidence": 1, "scene_short_min_confidence": 1}
+            "scene_min_confidence": 1, "scene_short_min_confidence": 1, "max_image_bytes": MOST_BYTES,
+            "max_batch_bytes": MOST_BYTES, "read_stretch": 4, "num_threads": 64}
 
 
 def _variable(name: str) -> str:
@@ -179,7 +185,7 @@ def out_of_range(settings: Settings) -> list[str]:
         if name not in infinite and value < least:
             wrong.append(f"{_variable(name)} must be at least {least} (got {value})")
     for name, most in _AT_MOST.items():
-        value, limit = getattr(settings, name), most if isinstance(most, int) else getattr(settings, most)
+        value, limit = getattr(settings, name), getattr(settings, most) if isinstance(most, str) else most
         if name not in infinite and value > limit:
             wrong.append(f"{_variable(name)} must be at most {limit} (got {value})")
     return wrong

@@ -28,6 +28,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
 
+from ocr_engine.charset import normalize_text
 from ocr_engine.config import Settings, load_settings
 from ocr_engine.errors import InvalidOption, OcrError
 from ocr_engine.imagefile import read_image_file
@@ -164,12 +165,13 @@ def _lexicon(args: argparse.Namespace, settings: Settings) -> list[str] | None:
     """The lexicon of ``--lexicon`` or ``--lexicon-file``, checked as the engine checks it
     (``checked_lexicon``) so that a mistake is one usage error up front rather than one
     failure per image after the model loads."""
-    flag = "--lexicon-file" if getattr(args, "lexicon_file", None) else "--lexicon"
+    lexicon_file = getattr(args, "lexicon_file", None)
+    flag = "--lexicon-file" if lexicon_file is not None else "--lexicon"
     if args.lexicon is not None and not any(w.strip() for w in args.lexicon):
         raise UsageError("--lexicon was given no words")
     words = [w.strip() for w in args.lexicon or [] if w.strip()]
-    if getattr(args, "lexicon_file", None):
-        words += _lexicon_file_words(args.lexicon_file)
+    if lexicon_file is not None:  # "" too: an empty name is a mistake, not "no lexicon"
+        words += _lexicon_file_words(lexicon_file)
     try:
         checked = checked_lexicon(words, settings.max_lexicon)
     except InvalidOption as exc:
@@ -207,6 +209,8 @@ def _scenes(folder: Path) -> Scenes:
         raise UsageError(str(exc)) from exc
     if not scenes:
         raise UsageError(f"{folder / 'boxes.json'} lists no scenes")
+    if not any(words for _, words in scenes):  # recall and accuracy over no words mean nothing
+        raise UsageError(f"{folder / 'boxes.json'} labels no words in its scenes")
     return scenes
 
 
@@ -221,10 +225,24 @@ def check_eval(args: argparse.Namespace, settings: Settings) -> None:
     _in_range("--limit", args.limit, 1)
     _finite("--lm-weight", args.lm_weight, 0)
     _finite("--lm-bonus", args.lm_bonus)  # below 0 is a per-character penalty: allowed
-    if args.lexicon_file and args.lexicon is not None:
+    if args.lexicon_file is not None and args.lexicon is not None:
         raise UsageError("give --lexicon or --lexicon-file, not both")
+    if args.lm_weight and settings.lm_path is None:  # the engine loads no LM for it to weigh
+        why = "OCR_LM_FILE is empty" if not settings.lm_file else f"OCR_LM_WEIGHT is {settings.lm_weight:g}"
+        raise UsageError(f"--lm-weight {args.lm_weight:g} needs the language model, which is off ({why})")
     args.lexicon_words = _lexicon(args, settings)
-    args.rows = _label_rows(Path(args.labels), args.limit)
+    args.rows, args.skipped = _scored_rows(_label_rows(Path(args.labels)), args.limit, Path(args.labels))
+
+
+def _scored_rows(rows: list[tuple[Path, str]], limit: int | None,
+                 path: Path) -> tuple[list[tuple[Path, str]], int]:
+    """The rows that can be scored (the first ``limit``) and how many were left out: a label
+    with no letter or digit (IC13's "!" and "&") normalizes to "" under the case-insensitive
+    [0-9a-z] protocol, and a crop read as nothing would count as right, over no characters."""
+    scored = [(p, label) for p, label in rows if normalize_text(label)]
+    if not scored:
+        raise UsageError(f"labels file {path}: no label holds a letter or digit (a-z, 0-9) to score")
+    return (scored[:limit] if limit else scored), len(rows) - len(scored)
 
 
 def check_eval_scenes(args: argparse.Namespace, settings: Settings) -> None:
@@ -292,12 +310,16 @@ def cmd_eval(args: argparse.Namespace) -> int:
         for path, label, text in evaluation.wrong():
             if path not in evaluation.unreadable:
                 print(f"{path}\t{label}\t{text}", file=sys.stderr)
-    out = {**evaluation.report(), "unreadable": len(evaluation.unreadable)}
+    out = {**evaluation.report(), "unreadable": len(evaluation.unreadable), "skipped": args.skipped}
+    if not evaluation.ms:  # nothing was read: no time to give
+        out["ms_per_crop"] = None
     if args.json:
         print(json.dumps(out))
     else:
+        ms = "n/a" if out["ms_per_crop"] is None else f"{out['ms_per_crop']:.1f} ms/crop"
+        skipped = f"  ({args.skipped} without a letter or digit, not scored)" if args.skipped else ""
         print(f"n={out['n']}  word accuracy {out['word_accuracy']:.2%}  CER {out['cer']:.2%}  "
-              f"ECE {out['ece']:.3f}  median {out['ms_per_crop']:.1f} ms/crop{_unreadable_note(out)}")
+              f"ECE {out['ece']:.3f}  median {ms}{_unreadable_note(out)}{skipped}")
     # Scores with crops missing are not the labels file's: say so in the status, as `read` does.
     return SOME_IMAGES_FAILED if evaluation.unreadable else 0
 
@@ -316,15 +338,15 @@ def cmd_eval_scenes(args: argparse.Namespace) -> int:
             continue
         ms.append((time.perf_counter() - t) * 1000)
         score.add([(w.bbox, w.text) for w in result.words], gold)
-    out = {"scenes": len(args.scenes), **score.to_dict(), "ms_per_scene": round(median(ms), 1),
+    out = {"scenes": len(args.scenes), **score.to_dict(), "ms_per_scene": round(median(ms), 1) if ms else None,
            "unreadable": unreadable}
     if args.json:
         print(json.dumps(out))
     else:
+        time_taken = "n/a" if out["ms_per_scene"] is None else f"{out['ms_per_scene']:.0f} ms/scene"
         print(f"{out['scenes']} scenes, {out['scenes_words']} labelled words: precision {out['precision']:.2%}  "
               f"recall {out['recall']:.2%}  F {out['f1']:.2%}  end-to-end word accuracy "
-              f"{out['end_to_end_word_accuracy']:.2%}  median {out['ms_per_scene']:.0f} ms/scene"
-              f"{_unreadable_note(out)}")
+              f"{out['end_to_end_word_accuracy']:.2%}  median {time_taken}{_unreadable_note(out)}")
     return SOME_IMAGES_FAILED if unreadable else 0
 
 

@@ -22,10 +22,12 @@ Scenes = list[tuple[Path, Words]]
 def read_label_file(tsv: Path, *, require_labels: bool = False) -> list[tuple[Path, str]]:
     """``path<TAB>label`` lines -> [(path, label)]; paths are relative to the file.
 
-    A byte-order mark (Excel and Notepad write one) is not part of the first path; a line
-    with no path is an error. ``require_labels``: so is a blank label (evaluation: it would
-    score as read right); without it such a row is kept, as training sets have unlabelled
-    rows that their readers skip while keeping every row's index (``model.real_sets``)."""
+    A byte-order mark (Excel and Notepad write one) is not part of the first path; blank
+    lines and lines that start with ``#`` (comments) are skipped; a line with no path, or
+    with a second tab (a label holds none: it would be glued onto the label), is an error.
+    ``require_labels``: so is a blank label (evaluation: it would score as read right);
+    without it such a row is kept, as training sets have unlabelled rows that their readers
+    skip while keeping every row's index (``model.real_sets``)."""
     try:
         text = _read_bounded(tsv).decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -37,6 +39,8 @@ def read_label_file(tsv: Path, *, require_labels: bool = False) -> list[tuple[Pa
         if "\t" not in line:
             raise ValueError(f"{tsv}:{n}: expected 'path<TAB>label', found no tab in {line[:60]!r}")
         rel, label = line.split("\t", 1)
+        if "\t" in label:
+            raise ValueError(f"{tsv}:{n}: expected 'path<TAB>label', found more than one tab in {line[:60]!r}")
         if not rel.strip():
             raise ValueError(f"{tsv}:{n}: no path before the tab in {line[:60]!r}")
         if "\0" in rel:
@@ -57,9 +61,11 @@ def _read_bounded(path: Path) -> bytes:
 
 
 def _bbox(value: Any) -> bool:
-    """Whether ``value`` is [x1, y1, x2, y2]: four finite numbers (IoU needs all four)."""
+    """Whether ``value`` is [x1, y1, x2, y2]: four finite numbers (IoU needs all four), x2 past
+    x1 and y2 past y1 (a box turned inside out can never be matched: its word would count as missed)."""
     return (isinstance(value, list) and len(value) == 4
-            and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value))
+            and all(isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in value)
+            and value[2] > value[0] and value[3] > value[1])
 
 
 def _scene_words(path: Path, name: str, words: list[dict]) -> Words:
@@ -69,7 +75,7 @@ def _scene_words(path: Path, name: str, words: list[dict]) -> Words:
         bbox, text = word["bbox"], word["text"]
         if not _bbox(bbox):
             raise ValueError(f"{path}: {name}: word {i}: bbox must be four numbers [x1, y1, x2, y2] "
-                             f"(got {json.dumps(bbox)[:60]})")
+                             f"with x2 > x1 and y2 > y1 (got {json.dumps(bbox)[:60]})")
         if not isinstance(text, str):
             raise ValueError(f"{path}: {name}: word {i}: text must be a string (got {json.dumps(text)[:60]})")
         out.append((bbox, text))

@@ -193,7 +193,8 @@ def test_scenes_that_are_not_an_object_of_images_are_an_error(tmp_path, capsys, 
 
 # -- 4. a scene's bbox is four finite numbers -------------------------------------------------
 @pytest.mark.parametrize("bbox", ["[0, 0]", "[0, 0, 10, 10, 5]", '["a", "b", "c", "d"]', "[0, 0, 10, NaN]",
-                                  "[0, 0, 10, Infinity]", "[true, 0, 10, 10]", "null", "7"])
+                                  "[0, 0, 10, Infinity]", "[true, 0, 10, 10]", "null", "7",
+                                  "[226, 55, 0, 0]", "[0, 0, 10, 0]"])  # inside out: never matched
 def test_a_bbox_that_is_not_four_numbers_names_the_image(tmp_path, capsys, bbox):
     (tmp_path / "boxes.json").write_text(f'{{"ok.png": [], "w.png": [{{"bbox": {bbox}, "text": "hi"}}]}}')
     line = one_line_error(*ocr(["eval-scenes", str(tmp_path)], capsys)[::2])
@@ -318,6 +319,10 @@ def test_a_lexicon_file_is_read_without_its_byte_order_mark(labels, tmp_path, ca
     ("OCR_READ_STRETCH", "inf", "OCR_READ_STRETCH must be a finite number (got inf)"),
     ("OCR_LM_BONUS", "-inf", "OCR_LM_BONUS must be a finite number (got -inf)"),
     ("OCR_MAX_PIXELS", "abc", "OCR_MAX_PIXELS must be a whole number (got 'abc')"),
+    # These three crashed the read (an OverflowError, a resize past what cv2 takes) or the process.
+    ("OCR_MAX_IMAGE_BYTES", str(10**20), f"OCR_MAX_IMAGE_BYTES must be at most {2**30} (got {10**20})"),
+    ("OCR_READ_STRETCH", "1e300", "OCR_READ_STRETCH must be at most 4 (got 1e+300)"),
+    ("OCR_NUM_THREADS", "100000", "OCR_NUM_THREADS must be at most 64 (got 100000)"),
 ])
 def test_a_bad_setting_is_a_usage_error_naming_it_before_any_image(tmp_path, capsys, monkeypatch,
                                                                     variable, value, said):
@@ -332,3 +337,87 @@ def test_an_empty_image_path_is_no_file_not_the_current_folder(tmp_path, capsys,
     status, out, err = ocr(["read", "", str(write_crop(tmp_path / "word.png"))], capsys)
     assert status == cli.SOME_IMAGES_FAILED and engine.sizes and out.count("word.png") == 1
     assert err.splitlines() == ["'': error: no such file (an empty path)"]
+
+
+# -- a review's second pass: options and labels that quietly changed what was scored ----------
+def test_an_empty_lexicon_file_name_is_refused_not_read_as_no_lexicon(labels, capsys):
+    line = one_line_error(*ocr(["eval", str(labels), "--lexicon-file", ""], capsys)[::2])
+    assert line.startswith("ocr eval: error: ") and "lexicon file" in line
+
+
+def test_an_empty_lexicon_file_name_still_conflicts_with_lexicon(labels, capsys):
+    line = one_line_error(*ocr(["eval", str(labels), "--lexicon-file", "", "--lexicon", "one"], capsys)[::2])
+    assert line == "ocr eval: error: give --lexicon or --lexicon-file, not both"
+
+
+@pytest.mark.parametrize("variable,value,why", [("OCR_LM_WEIGHT", "0", "OCR_LM_WEIGHT is 0"),
+                                                ("OCR_LM_FILE", "", "OCR_LM_FILE is empty")])
+def test_an_lm_weight_with_the_language_model_off_is_refused(labels, capsys, monkeypatch, variable, value, why):
+    """The engine loads no LM then, so the weight changed nothing while the scores looked steered."""
+    monkeypatch.setenv(variable, value)
+    line = one_line_error(*ocr(["eval", str(labels), "--lm-weight", "5"], capsys)[::2])
+    assert line == f"ocr eval: error: --lm-weight 5 needs the language model, which is off ({why})"
+
+
+def test_an_lm_weight_of_zero_with_the_language_model_off_is_allowed(labels, capsys, monkeypatch):
+    monkeypatch.setenv("OCR_LM_WEIGHT", "0")
+    with_engine(monkeypatch)
+    status, out, _ = ocr(["eval", str(labels), "--lm-weight", "0", "--json"], capsys)
+    assert status == 0 and json.loads(out)["n"] == 3
+
+
+def test_a_labels_line_with_a_second_tab_is_refused_not_glued_onto_the_label(labels, capsys):
+    labels.write_text("crops/a.png\tone\textra\n", encoding="utf-8")
+    line = one_line_error(*ocr(["eval", str(labels)], capsys)[::2])
+    assert line == (f"ocr eval: error: {labels}:1: expected 'path<TAB>label', found more than one tab in "
+                    f"{'crops/a.png' + chr(9) + 'one' + chr(9) + 'extra'!r}")
+
+
+def test_labels_with_no_letter_or_digit_are_left_out_and_counted(labels, capsys, monkeypatch):
+    """IC13 has 77 such crops ("!", "&"): read as nothing, each scored right over no characters."""
+    labels.write_text("crops/a.png\tone\ncrops/b.png\t!!!\ncrops/c.png\t\u00e9\u00e9\n", encoding="utf-8")
+    engine = with_engine(monkeypatch)
+    status, out, _ = ocr(["eval", str(labels), "--json"], capsys)
+    report = json.loads(out)
+    assert status == 0 and engine.crops == 1
+    assert report["n"] == 1 and report["skipped"] == 2 and report["word_accuracy"] == 1.0
+    status, out, _ = ocr(["eval", str(labels)], capsys)
+    assert "(2 without a letter or digit, not scored)" in out
+
+
+def test_a_labels_file_with_nothing_to_score_is_a_usage_error(labels, capsys):
+    labels.write_text("crops/a.png\t!!!\n", encoding="utf-8")
+    line = one_line_error(*ocr(["eval", str(labels)], capsys)[::2])
+    assert line == f"ocr eval: error: labels file {labels}: no label holds a letter or digit (a-z, 0-9) to score"
+
+
+def test_limit_counts_the_scored_crops(labels, capsys, monkeypatch):
+    labels.write_text("crops/a.png\t?\ncrops/b.png\ttwo\ncrops/c.png\tthree\n", encoding="utf-8")
+    engine = with_engine(monkeypatch)
+    status, out, _ = ocr(["eval", str(labels), "--limit", "2", "--json"], capsys)
+    assert status == 0 and engine.crops == 2 and json.loads(out)["n"] == 2
+
+
+def test_no_time_is_given_when_no_crop_was_read(labels, capsys, monkeypatch):
+    for name in ("a", "b", "c"):
+        (labels.parent / "crops" / f"{name}.png").unlink()
+    with_engine(monkeypatch)
+    status, out, _ = ocr(["eval", str(labels), "--json"], capsys)
+    assert status == cli.SOME_IMAGES_FAILED and json.loads(out)["ms_per_crop"] is None
+    status, out, _ = ocr(["eval", str(labels)], capsys)
+    assert "median n/a" in out and "0.0 ms" not in out
+
+
+def test_scenes_that_label_no_words_are_a_usage_error(tmp_path, capsys):
+    (tmp_path / "boxes.json").write_text('{"a.png": [], "b.png": []}')
+    line = one_line_error(*ocr(["eval-scenes", str(tmp_path)], capsys)[::2])
+    assert line == f"ocr eval-scenes: error: {tmp_path / 'boxes.json'} labels no words in its scenes"
+
+
+def test_no_time_is_given_when_no_scene_was_read(tmp_path, capsys, monkeypatch):
+    (tmp_path / "boxes.json").write_text('{"gone.png": [{"bbox": [0, 0, 10, 10], "text": "hi"}]}')
+    with_engine(monkeypatch)
+    status, out, _ = ocr(["eval-scenes", str(tmp_path), "--json"], capsys)
+    assert status == cli.SOME_IMAGES_FAILED and json.loads(out)["ms_per_scene"] is None
+    status, out, _ = ocr(["eval-scenes", str(tmp_path)], capsys)
+    assert "median n/a" in out

@@ -21,13 +21,16 @@ from typing import Any
 import boto3
 import ijson
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, ResponseStreamingError
 from ocr_engine.errors import ImageTooLarge
+from urllib3.exceptions import HTTPError as Urllib3Error
 
 # S3 error codes no retry can fix: the object, its version or the bucket is gone (HEAD
-# answers a bare 404), an archived object, a key over the limit.
+# answers a bare 404), an archived object, a key over the limit, an object encrypted with the
+# uploader's own key (SSE-C: GET answers InvalidRequest, HEAD a bare 400; the drop bucket's
+# policy refuses such uploads, a bulk run may still meet them in a bucket written before).
 PERMANENT_S3_ERRORS = frozenset({"NoSuchKey", "NoSuchVersion", "NoSuchBucket", "404", "InvalidObjectState",
-                                 "KeyTooLongError"})
+                                 "KeyTooLongError", "InvalidRequest", "400"})
 # User metadata on a result file: the ETag of the image it was read from. Tells a bulk
 # re-run that an image replaced within the same second as its result is not the one read.
 SOURCE_ETAG_METADATA = "source-etag"
@@ -78,6 +81,16 @@ def _gone_for_good(what: str) -> Iterator[None]:
         raise
 
 
+def _whole_body(body: Any) -> bytes:
+    """An object's bytes. A connection fault while they stream in (a reset, a TLS record
+    error) may come from urllib3 or ssl unwrapped: it is raised as botocore's transient
+    ResponseStreamingError, so that it is retried, not taken for a bug in the image's reading."""
+    try:
+        return body.read()
+    except (Urllib3Error, OSError) as exc:
+        raise ResponseStreamingError(error=exc) from exc
+
+
 def _version(value: str | None) -> str | None:
     return None if value in (None, "null") else value
 
@@ -103,7 +116,7 @@ class S3Store:
             obj["Body"].close()
             raise ImageTooLarge(f"the object is {size:,} bytes; the limit is {max_bytes:,}")
         etag = (obj.get("ETag") or "").strip('"') or None
-        return FetchedObject(obj["Body"].read(), etag, _version(obj.get("VersionId")))
+        return FetchedObject(_whole_body(obj["Body"]), etag, _version(obj.get("VersionId")))
 
     def current_version(self, bucket: str, key: str) -> str | None:
         """The version the key names now (None: unversioned); ObjectGone when it names none (deleted)."""

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
+import ssl
 import subprocess
 import sys
 
@@ -12,9 +14,11 @@ import botocore.awsrequest
 import pytest
 from botocore.config import Config
 from botocore.exceptions import EndpointConnectionError
+from botocore.response import StreamingBody
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 from ocr_engine.config import REPO_ARTIFACTS_DIR
+from urllib3.response import HTTPResponse
 
 from infra.invoke import context
 from tests.conftest import REPO
@@ -158,10 +162,12 @@ def test_api_answers_503_not_500_without_a_model(tmp_path):
     assert "STATUS 503 model_unavailable" in out.stdout, out.stderr[-1500:]
 
 
-@pytest.mark.parametrize("code", ["NoSuchKey", "NoSuchVersion"])
-def test_a_permanent_s3_error_is_dropped_not_retried(s3, code, capsys):
+# InvalidRequest (400): S3's answer to a GET of an object encrypted with the uploader's own key
+# (SSE-C), which no retry can read; it was retried until the failure queue, and failed bulk runs.
+@pytest.mark.parametrize("code,status", [("NoSuchKey", 404), ("NoSuchVersion", 404), ("InvalidRequest", 400)])
+def test_a_permanent_s3_error_is_dropped_not_retried(s3, code, status, capsys):
     client, module = s3
-    seen = _inject(client, "GetObject", failures=100, code=code, status=404)
+    seen = _inject(client, "GetObject", failures=100, code=code, status=status)
     assert module.handler(s3_event("in/word.png"), CTX)["outcomes"] == {"in/word.png": "dropped"}
     assert seen["calls"] == 1 and _keys(client) == {"in/word.png"}
     assert '"RecordsDropped":[1.0]' in capsys.readouterr().out
@@ -208,3 +214,35 @@ def test_an_unexpected_error_in_the_api_is_a_json_500(broken_engine, capsys):
     client = TestClient(broken_engine.app, raise_server_exceptions=False)
     r = client.post("/api/ocr/base64", json={"image": base64.b64encode(png).decode()})
     assert r.status_code == 500 and r.json()["error"]["code"] == "internal_error"
+
+
+class _BrokenStream(io.RawIOBase):
+    """A connection whose TLS record fails while the body streams in (urllib3 hands ssl's error on unwrapped)."""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, _buffer) -> int:
+        raise ssl.SSLError(1, "[SSL: DECRYPTION_FAILED_OR_BAD_RECORD_MAC] decryption failed or bad record mac")
+
+
+def test_a_tls_error_while_the_image_streams_in_is_retried_not_written_as_a_bug(s3, capsys):
+    """It was caught as a bug in the reading: an internal_error result, the invocation a
+    success, so Lambda never retried a passing network fault."""
+    client, module = s3
+    calls = {"n": 0}
+
+    def break_first_body(parsed, **_):
+        calls["n"] += 1
+        if calls["n"] == 1:
+            size = parsed["ContentLength"]
+            raw = HTTPResponse(body=io.BufferedReader(_BrokenStream()), preload_content=False,
+                               headers={"content-length": str(size)})
+            parsed["Body"] = StreamingBody(raw, size)
+
+    client.meta.events.register("after-call.s3.GetObject", break_first_body)
+    with pytest.raises(module.RecordFailed, match="reading from response stream"):
+        module.handler(s3_event("in/word.png"), CTX)
+    assert _keys(client) == {"in/word.png"}
+    assert "InternalErrors" not in capsys.readouterr().out
+    assert module.handler(s3_event("in/word.png"), CTX)["outcomes"] == {"in/word.png": "done"}  # Lambda's retry

@@ -14,10 +14,11 @@ locally (``app``). This module only puts the parts together, each with its one j
 
 from __future__ import annotations
 
+import base64
+import binascii
 import json
 
 from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
 from mangum import Mangum
 from ocr_engine import __version__
 
@@ -40,11 +41,15 @@ app = FastAPI(
     # /docs and /redoc are served by routes/pages.py with their scripts from this server, not a CDN.
     docs_url=None,
     redoc_url=None,
+    # /api/health/ is a 404 in the error body, not a 307 to a Location built from the Host
+    # header (a stage's path left out of it behind API Gateway's REST API).
+    redirect_slashes=False,
 )
 app.state.runtime = runtime
+app.state.cors_origins = settings.cors_origins  # errors.py: a bug's 500 carries them too
 if settings.cors_origins:
-    app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET", "HEAD", "POST"],
-                       allow_headers=["*"])
+    app.add_middleware(middleware.JsonCORSMiddleware, allow_origins=list(settings.cors_origins),
+                       allow_methods=["GET", "HEAD", "POST"], allow_headers=["*"])
 errors.install(app)
 middleware.install(app)
 for router in (ocr.router, service.router, pages.router):
@@ -86,6 +91,8 @@ def _http_event_fault(event: object, context) -> str | None:
         return "the method is not a string"
     if not isinstance(event.get("isBase64Encoded", False), bool):
         return "isBase64Encoded is not true or false"
+    if event.get("isBase64Encoded") and not _is_base64(event.get("body") or ""):
+        return "isBase64Encoded is true but the body is not base64"  # Mangum would skip what is not
     if _request_id(event) is None:
         return "requestContext.requestId is not a string of Unicode text"
     return None
@@ -100,6 +107,14 @@ def _request_id(event: dict) -> str | None:
     return request_id if isinstance(request_id, str) and _encodes(request_id) else None
 
 
+def _is_base64(body: object) -> bool:
+    try:
+        base64.b64decode(body, validate=True)
+    except (binascii.Error, ValueError, TypeError):
+        return False
+    return True
+
+
 def _encodes(text: str) -> bool:
     try:
         text.encode()
@@ -111,6 +126,7 @@ def _encodes(text: str) -> bool:
 def _not_an_http_event(event: object, context, fault: str) -> dict:
     """A 400 in the API's error body, not a Lambda error: the function is API Gateway's."""
     logger.warning("not an API Gateway event", extra={"event_keys": event_outline(event), "fault": fault})
-    body = errors.error_body("bad_request", "not a well-formed API Gateway HTTP event (this function serves "
-                             "the HTTP API)", getattr(context, "aws_request_id", "local"))
+    request_id = _request_id(event) if isinstance(event, dict) else None
+    body = errors.error_body("bad_request", f"not a well-formed API Gateway HTTP event ({fault}; this function "
+                             "serves the HTTP API)", request_id or getattr(context, "aws_request_id", "local"))
     return {"statusCode": 400, "headers": {"content-type": "application/json"}, "body": json.dumps(body)}

@@ -150,11 +150,37 @@ async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
     """A bug, not the caller's fault: logged with its traceback, answered in the error shape."""
     logger.exception("unexpected error", extra={"path": request.url.path})
     record_internal_error()  # Lambda's error count never sees it: Mangum answers the 500
-    return error_response(request, *INTERNAL_ERROR, 500)
+    return error_response(request, *INTERNAL_ERROR, 500, _cors_headers(request))
+
+
+def _cors_headers(request: Request) -> dict[str, str]:
+    """The CORS headers of an allowed origin's request. Starlette answers a bug's 500 from
+    outside the CORS middleware: without them a browser shows a CORS failure, not the error."""
+    allowed = getattr(request.app.state, "cors_origins", ())
+    origin = request.headers.get("origin")
+    if not origin or not allowed:
+        return {}
+    if "*" in allowed:
+        return {"access-control-allow-origin": "*"}
+    return {"access-control-allow-origin": origin, "vary": "Origin"} if origin in allowed else {}
+
+
+# FastAPI's words when Python's json raises other than a JSONDecodeError: nesting past the
+# recursion limit, an integer of over 4,300 digits, bytes that are not UTF-8.
+_FASTAPI_BODY_PARSE_ERROR = "There was an error parsing the body"
 
 
 async def _http_error(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-    """FastAPI's own errors (unparseable body, 404, 405) in the documented error shape."""
+    """FastAPI's own errors (unparseable body, 404, 405) in the documented error shape; a
+    JSON body it could not parse as a 422 in ``json_body_error``'s words, as every route
+    answers one."""
+    if exc.status_code == 400 and exc.detail == _FASTAPI_BODY_PARSE_ERROR:
+        body = await request.body()
+        try:
+            pydantic_core.from_json(body)
+        except ValueError as parse_error:
+            error = json_body_error(parse_error, body)
+            return error_response(request, "invalid_request", f"body: {error['msg']}", 422)
     return error_response(request, _HTTP_CODES.get(exc.status_code, "http_error"), str(exc.detail), exc.status_code,
                           getattr(exc, "headers", None))
 

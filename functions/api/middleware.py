@@ -1,5 +1,6 @@
 """The app's middleware: this container's request counters, metrics flushed per request on
-the local server, and HEAD answered as GET without its body."""
+the local server, HEAD answered as GET without its body, and CORS with its refusals in the
+API's error body."""
 
 from __future__ import annotations
 
@@ -7,8 +8,11 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
+from starlette.datastructures import Headers
+from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from functions.api import errors
 from functions.api.routes.ocr import OCR_PATHS
 from functions.common.counters import COUNTERS
 from functions.common.observability import IN_LAMBDA, metrics
@@ -57,6 +61,25 @@ class HeadAsGet:
             await send(message)
 
         await self.app({**scope, "method": "GET"}, receive, send_headers_only)
+
+
+class JsonCORSMiddleware(CORSMiddleware):
+    """Starlette's CORS, with a refused preflight (an origin or a method not allowed) answered
+    in the API's error body: Starlette answers it in plain text."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        headers = Headers(scope=scope)
+        preflight = (scope["type"] == "http" and scope["method"] == "OPTIONS" and "origin" in headers
+                     and "access-control-request-method" in headers)
+        if not preflight:
+            return await super().__call__(scope, receive, send)
+        response = self.preflight_response(request_headers=headers)
+        if response.status_code == 400:
+            kept = {k: v for k, v in response.headers.items() if k not in ("content-type", "content-length")}
+            why = bytes(response.body).decode("utf-8", "replace")  # "Disallowed CORS origin, method"
+            response = errors.error_response(Request(scope), "bad_request", f"CORS preflight refused: {why}", 400,
+                                             kept)
+        await response(scope, receive, send)
 
 
 def install(app: FastAPI) -> None:

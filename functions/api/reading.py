@@ -18,7 +18,9 @@ from functions.api.runtime import Runtime
 from functions.common.observability import logger, record_error, record_reading, tracer
 
 # A parameter's value may hold any character but ; and , (RFC 2397: ``;name=scan.png``, ``%20``).
-_DATA_URL = re.compile(r"^\s*data:(?P<mime>[\w/+.-]+)?(?:;[^;,]*)*;base64,", re.IGNORECASE)
+# A media type is at most 127 characters (RFC 6838): a longer one is not a data URL's, and one
+# echoed in the error whatever its length made a 4 MB request's answer pass Lambda's 6 MB.
+_DATA_URL = re.compile(r"^\s*data:(?P<mime>[\w/+.-]{1,127})?(?:;[^;,]*)*;base64,", re.IGNORECASE)
 # Characters of a base64 image that may decode to nothing: a data URL's prefix, line breaks.
 _BASE64_SLACK = 1024
 # The URL-safe alphabet (RFC 4648, section 5: JavaScript's and Python's urlsafe encoders) to the standard one.

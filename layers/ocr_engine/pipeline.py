@@ -62,7 +62,9 @@ def checked_lexicon(given: Sequence[str], most: int) -> tuple[str, ...] | None:
         try:
             word.encode("utf-8")
         except UnicodeEncodeError as exc:
-            raise InvalidOption(f"lexicon word {word!r} is not valid Unicode text ({exc.reason})") from None
+            # Its first characters only: the answer must stay small whatever the word's length.
+            shown = repr(word[:40]) + ("..." if len(word) > 40 else "")
+            raise InvalidOption(f"lexicon word {shown} is not valid Unicode text ({exc.reason})") from None
     spellable = tuple(w for w in words if text_to_indices(w))
     if words and not spellable:
         raise InvalidOption("no lexicon word holds a letter or digit (a-z, 0-9) to read")

@@ -283,3 +283,75 @@ def test_an_event_that_is_not_http_is_a_400_not_a_lambda_error(api, event):
     body = json.loads(response["body"])
     assert body["error"]["code"] == "bad_request" and "API Gateway" in body["error"]["detail"]
     assert body["request_id"] == CTX.aws_request_id
+
+
+# -- a review's findings: answers sized by the input, redirects, JSON the two routes parse alike --
+def _lambda_answer(api, event: dict) -> tuple[int, dict, int]:
+    """(status, body, bytes of the whole Lambda response, which may be 6,291,456 at most)."""
+    response = api.handler(event, CTX)
+    return response["statusCode"], json.loads(response["body"] or "{}"), len(json.dumps(response).encode())
+
+
+def test_a_lexicon_word_that_cannot_be_answered_is_not_echoed_whole(api):
+    """A 1 MB word of DEL characters was echoed in repr, escaped twice: a 7 MB answer, which
+    Lambda refuses (the caller saw API Gateway's 502)."""
+    body = json.dumps({"image": "AAAA", "lexicon": ["\x7f" * 1_000_000 + "\ud800"]})
+    status, answer, size = _lambda_answer(api, http_v2("POST", "/api/ocr/base64", body, "application/json"))
+    assert status == 422 and answer["error"]["code"] == "invalid_option" and size < 2_000
+    assert "not valid Unicode" in answer["error"]["detail"]
+
+
+def test_a_data_url_media_type_is_not_echoed_whole(api):
+    """A 4 MB media type of 'İ' (two bytes, three once lower-cased) made a 6.3 MB answer."""
+    png = next(c for c in CASES if c.name == "palette PNG")
+    image = "data:" + "\u0130" * 2_000_000 + ";base64," + base64.b64encode(png.data).decode()
+    for path, body in (("/api/ocr/base64", {"image": image}), ("/api/ocr/batch", {"images": [{"image": image}]})):
+        status, answer, size = _lambda_answer(api, http_v2("POST", path, json.dumps(body), "application/json"))
+        assert status in (200, 400) and size < 2_000, (path, status)
+        error = answer["results"][0]["error"] if path.endswith("batch") else answer["error"]
+        assert error["code"] == "invalid_image"
+
+
+@pytest.mark.parametrize("path", ["/api/health/", "/api/ocr/base64/", "/api/ocr/batch/"])
+def test_a_trailing_slash_is_a_json_404_not_a_redirect(api, path):
+    """It was a 307 with no body to a Location built from the Host header (a stage left out)."""
+    event = http_v2("GET" if "health" in path else "POST", path, "{}", "application/json")
+    event["headers"]["host"] = "evil.example"
+    status, answer, _ = _lambda_answer(api, event)
+    assert status == 404 and answer["error"]["code"] == "not_found"
+
+
+@pytest.mark.parametrize("body,said", [
+    ("[" * 100_000 + "]" * 100_000, "recursion limit exceeded"),
+    ('{"image": "AAAA", "beam_width": ' + "9" * 5000 + "}", "number out of range"),
+    (b'{"image": "\xff\xfe"}', "invalid unicode code point"),
+])
+def test_json_that_python_cannot_parse_is_worded_alike_on_both_routes(client, body, said):
+    """The base64 route answered FastAPI's 400 "There was an error parsing the body"; batch a 422."""
+    for path in ("/api/ocr/base64", "/api/ocr/batch"):
+        r = client.post(path, content=body, headers={"content-type": "application/json"})
+        assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_request", (path, r.text)
+        assert r.json()["error"]["detail"].startswith("body: Invalid JSON: " + said), (path, r.text)
+
+
+def test_a_byte_order_mark_before_json_is_read_on_both_routes(client):
+    png = next(c for c in CASES if c.name == "palette PNG")
+    image = {"image": base64.b64encode(png.data).decode(), "detect": False}
+    for path, body in (("/api/ocr/base64", image), ("/api/ocr/batch", {"images": [image]})):
+        r = client.post(path, content=b"\xef\xbb\xbf" + json.dumps(body).encode(),
+                        headers={"content-type": "application/json"})
+        assert r.status_code == 200, (path, r.text)
+
+
+def test_a_body_flagged_base64_that_is_not_is_refused_not_read_in_part(api):
+    """Mangum decodes without validating: "!!@@" inside a base64 body was skipped and the rest read."""
+    png = next(c for c in CASES if c.name == "palette PNG")
+    good = base64.b64encode(json.dumps({"image": base64.b64encode(png.data).decode(), "detect": False}).encode())
+    event = http_v2("POST", "/api/ocr/base64", None, "application/json", b64=True)
+    event["body"] = good[:40].decode() + "!!@@" + good[40:].decode()
+    status, answer, _ = _lambda_answer(api, event)
+    assert status == 400 and answer["error"]["code"] == "bad_request"
+    assert "isBase64Encoded is true but the body is not base64" in answer["error"]["detail"]
+    assert answer["request_id"] == event["requestContext"]["requestId"]  # API Gateway's, not Lambda's
+    event["body"] = good.decode()
+    assert api.handler(event, CTX)["statusCode"] == 200

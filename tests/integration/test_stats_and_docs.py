@@ -212,3 +212,40 @@ def test_a_cors_preflight_for_head_is_allowed():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO,
                          timeout=120, check=False)
     assert "PREFLIGHT 200" in out.stdout, out.stdout[-500:] + out.stderr[-1500:]
+
+
+def test_cors_refusals_and_a_bugs_500_are_answered_for_the_browser():
+    """A refused preflight was plain text, and a bug's 500 came without CORS headers (Starlette
+    answers it outside the CORS middleware): a browser showed a CORS failure, not the error."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import REPO
+
+    code = """
+from fastapi.testclient import TestClient
+import functions.api.app as m
+client = TestClient(m.app, raise_server_exceptions=False)
+for origin, method in (("https://evil.example", "POST"), ("https://a.example", "PUT")):
+    r = client.options('/api/ocr', headers={'Origin': origin, 'Access-Control-Request-Method': method})
+    print('PREFLIGHT', r.status_code, r.headers['content-type'], r.json()['error']['code'], r.json()['error']['detail'])
+class Broken:
+    @property
+    def model_info(self):
+        raise TypeError('a bug')
+m.runtime.engine = Broken()
+for origin in ('https://a.example', 'https://evil.example'):
+    r = client.get('/api/health', headers={'Origin': origin})
+    print('BUG', origin, r.status_code, r.json()['error']['code'], r.headers.get('access-control-allow-origin'))
+"""
+    env = {**os.environ, "OCR_CORS_ORIGINS": "https://a.example", "PYTHONPATH": f"{REPO}:{REPO / 'layers'}"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, cwd=REPO,
+                         timeout=120, check=False)
+    lines = [line for line in out.stdout.splitlines() if line.startswith(("PREFLIGHT", "BUG"))]
+    assert lines == [
+        "PREFLIGHT 400 application/json bad_request CORS preflight refused: Disallowed CORS origin",
+        "PREFLIGHT 400 application/json bad_request CORS preflight refused: Disallowed CORS method",
+        "BUG https://a.example 500 internal_error https://a.example",
+        "BUG https://evil.example 500 internal_error None",
+    ], out.stdout[-800:] + out.stderr[-1500:]

@@ -93,7 +93,9 @@ IMAGE ?= $(DATA)/svt_train/images/14_03.jpg
 drop: setup ## drop an image into a local (moto) bucket, run the S3 handler as Lambda would, print the result: make drop IMAGE=photo.jpg
 	$(BIN)/python -m infra.local_drop "$(IMAGE)" $(if $(KEY),--key "$(KEY)")
 
-PREFIX ?=
+# Set here, not taken from the environment: PREFIX is often exported (autotools, conda, Termux).
+PREFIX =
+IMAGES =
 bulk: setup ## bulk OCR of a local (moto) bucket by the state machine's own definition: make bulk PREFIX=scans/ [IMAGES=dir]
 	$(BIN)/python -m infra.bulk_local --prefix "$(PREFIX)" $(if $(IMAGES),--images "$(IMAGES)")
 

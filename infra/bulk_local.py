@@ -89,7 +89,7 @@ def substitutions(bucket: str, overrides: dict[str, str] | None = None, template
 
 def parameter_overrides(given: list[str], template: Path = TEMPLATE) -> dict[str, str]:
     """``--set NAME=VALUE`` items, checked as CloudFormation checks a deploy's parameters
-    (a known name; a Number within its MinValue/MaxValue; one of its AllowedValues), so a run
+    (a known name; a Number within its MinValue/MaxValue; its AllowedPattern; one of its AllowedValues), so a run
     is never quietly made with a setting the template would refuse (a batch size of -1 listed
     nothing and succeeded)."""
     params = load_template(template)["Parameters"]
@@ -113,6 +113,9 @@ def _checked_value(name: str, value: str, spec: dict) -> str:
         low, high = spec.get("MinValue"), spec.get("MaxValue")
         if (low is not None and number < float(low)) or (high is not None and number > float(high)):
             raise SystemExit(f"--set {name}={value}: {name} is between {low} and {high}")
+    pattern = spec.get("AllowedPattern")  # CloudFormation matches the whole value
+    if pattern is not None and not re.fullmatch(pattern, value):
+        raise SystemExit(f"--set {name}={value}: {name} is {spec.get('ConstraintDescription', pattern)}")
     allowed = spec.get("AllowedValues")
     if allowed is not None and value not in map(str, allowed):
         raise SystemExit(f"--set {name}={value}: {name} is one of {', '.join(map(str, allowed))}")

@@ -25,6 +25,7 @@ read again by a later run.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import posixpath
 from datetime import UTC, datetime
@@ -84,17 +85,29 @@ def item_key(item: Any) -> str | None:
 
 
 def item_run(item: dict) -> str | None:
-    """The run an item belongs to (the ItemSelector's ``$$.Execution.Id``), when it is one S3
-    metadata can carry (ASCII, and short); a hand-made batch may have none."""
+    """The mark of the run an item belongs to (the ItemSelector's ``$$.Execution.Id``) on the
+    results it writes: the id itself when S3 metadata can carry it (ASCII, printable, short),
+    else its SHA-256 (an execution may be named "relecture-été"); None for a hand-made batch."""
     run = item.get("run")
     if run is None:
         return None
-    if isinstance(run, str) and run.isascii() and run.isprintable() and " " not in run and 0 < len(run) <= 256:
-        return run
+    if isinstance(run, str) and run:
+        if run.isascii() and run.isprintable() and " " not in run and len(run) <= 256:
+            return run
+        if _encodes(run):
+            return "sha256:" + hashlib.sha256(run.encode()).hexdigest()
     # Its results are still written, unmarked: a retry of the batch counts them 'current' (a bug's
     # result is read again by every attempt: it is marked, but not as this run's).
     logger.warning("a batch item's run cannot mark a result", extra={"run": str(run)[:_NAME_CHARS]})
     return None
+
+
+def _encodes(text: str) -> bool:
+    try:
+        text.encode()
+    except UnicodeEncodeError:  # a lone surrogate
+        return False
+    return True
 
 
 def last_modified(value: Any) -> datetime:

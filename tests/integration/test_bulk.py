@@ -75,8 +75,8 @@ def test_the_runner_fills_every_placeholder_from_the_template_and_nothing_else()
     params = SAM["Parameters"]
     definition = bulk_local.load_definition(subs)
     data = bulk_local.evaluate(definition["States"]["Settings"]["Parameters"], {"prefix": "p/"})
-    assert data == {"prefix": "p/", "batch_size": params["BulkBatchSize"]["Default"],
-                    "max_concurrency": params["BulkMaxConcurrency"]["Default"],
+    assert data == {"prefix": "p/", "batch_size": int(params["BulkBatchSize"]["Default"]),
+                    "max_concurrency": int(params["BulkMaxConcurrency"]["Default"]),
                     "tolerated_failure_percentage": params["BulkToleratedFailurePercentage"]["Default"]}
     ocr = definition["States"]["OcrObjects"]
     assert bulk_local._path(ocr["ItemBatcher"]["MaxItemsPerBatchPath"], data, {}) == data["batch_size"]
@@ -243,7 +243,9 @@ def test_a_transient_fault_fails_the_batch_after_the_others_and_the_retry_reads_
     assert process_batch(S3Store(mocked), get_engine(), rerun, "r3")["counts"]["current"] == 3
 
 
-def test_a_retried_batch_still_counts_and_names_what_its_first_attempt_refused(mocked, data_dir):
+# An execution may be named in any script: its id, which S3 metadata cannot carry, marked hashed.
+@pytest.mark.parametrize("run", [RUN_1, "arn:aws:states:us-east-1:123456789012:execution:ocr-bulk:relecture-été"])
+def test_a_retried_batch_still_counts_and_names_what_its_first_attempt_refused(mocked, data_dir, run):
     """The retry of a batch met the first attempt's results and counted them all 'current': the
     run's summary said 0 refused, and no later summary ever named the refused image."""
     from ocr_engine.pipeline import get_engine
@@ -253,7 +255,7 @@ def test_a_retried_batch_still_counts_and_names_what_its_first_attempt_refused(m
     mocked.put_object(Bucket=BUCKET, Key="good.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
     mocked.put_object(Bucket=BUCKET, Key="corrupt.png", Body=b"\x89PNG\r\n\x1a\n" + b"\0" * 40)
     mocked.put_object(Bucket=BUCKET, Key="flaky.png", Body=(data_dir / "iiit5k/test/1002_1.png").read_bytes())
-    event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked)}
+    event = {"BatchInput": {"bucket": BUCKET}, "Items": _items(mocked, run)}
     _deny_gets_of(mocked, "flaky.png", 1)
     with pytest.raises(BatchFailed):
         process_batch(S3Store(mocked), get_engine(), event, "r1")
@@ -365,9 +367,16 @@ def test_a_manifest_at_the_bucket_root_gets_its_summary_beside_it(mocked):
 
 
 @pytest.mark.parametrize("given, message", [
-    (["BulkBatchSize=-1"], "between 1 and 40"),
-    (["BulkBatchSize=0"], "between 1 and 40"),
-    (["BulkBatchSize=abc"], "is a number"),
+    (["BulkBatchSize=-1"], "is a whole number between 1 and 40"),
+    (["BulkBatchSize=0"], "is a whole number between 1 and 40"),
+    (["BulkBatchSize=41"], "is a whole number between 1 and 40"),
+    (["BulkBatchSize=abc"], "is a whole number between 1 and 40"),
+    # CloudFormation's Number took these; the Map refuses 10.5, StringToJson 010, as a run starts.
+    (["BulkBatchSize=10.5"], "is a whole number between 1 and 40"),
+    (["BulkBatchSize=010"], "is a whole number between 1 and 40"),
+    (["BulkMaxConcurrency=2.5"], "is a whole number between 1 and 10000"),
+    (["BulkMaxConcurrency=10001"], "is a whole number between 1 and 10000"),
+    (["BulkToleratedFailurePercentage=abc"], "is a number"),
     (["BulkBatchSize"], "expected NAME=VALUE"),
     (["BulkBatchsize=5"], "no parameter 'BulkBatchsize'"),
 ])
@@ -377,8 +386,8 @@ def test_a_setting_the_template_would_refuse_stops_a_local_run_before_it_starts(
 
 
 def test_a_valid_setting_is_taken():
-    assert bulk_local.parameter_overrides(["BulkBatchSize=5", "BulkMaxConcurrency=2"]) == {
-        "BulkBatchSize": "5", "BulkMaxConcurrency": "2"}
+    assert bulk_local.parameter_overrides(["BulkBatchSize=40", "BulkMaxConcurrency=10000"]) == {
+        "BulkBatchSize": "40", "BulkMaxConcurrency": "10000"}
 
 
 def test_local_runs_read_with_the_deployed_functions_variables():
@@ -394,6 +403,8 @@ def test_local_runs_read_with_the_deployed_functions_variables():
 @pytest.mark.parametrize("value", ["nan", " 5", "1_0", "5e0", "inf"])
 def test_a_number_is_written_as_cloudformation_writes_one(value):
     with pytest.raises(SystemExit, match="is a number"):
+        bulk_local.parameter_overrides([f"BulkToleratedFailurePercentage={value}"])
+    with pytest.raises(SystemExit, match="is a whole number"):
         bulk_local.parameter_overrides([f"BulkBatchSize={value}"])
 
 

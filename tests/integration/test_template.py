@@ -454,10 +454,11 @@ def test_a_batch_fits_the_bulk_function_timeout(sam):
     from ocr_engine.config import load_settings
 
     batch = sam["Parameters"]["BulkBatchSize"]
+    allowed = [n for n in range(0, 1001) if re.fullmatch(batch["AllowedPattern"], str(n))]
     timeout = sam["Resources"]["BulkOcrFunction"]["Properties"]["Timeout"]
     # Every image of the largest batch stopped at the engine's deadline still finishes in time.
-    assert batch["MaxValue"] * load_settings().request_deadline_s <= timeout <= 900
-    assert 1 <= batch["Default"] <= batch["MaxValue"]
+    assert allowed == list(range(1, 41)) and batch["Default"] == "10"
+    assert max(allowed) * load_settings().request_deadline_s <= timeout <= 900
     assert sam["Parameters"]["BulkToleratedFailurePercentage"]["MaxValue"] == 100
 
 

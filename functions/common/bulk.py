@@ -94,20 +94,11 @@ def item_run(item: dict) -> str | None:
     if isinstance(run, str) and run:
         if run.isascii() and run.isprintable() and " " not in run and len(run) <= 256:
             return run
-        if _encodes(run):
-            return "sha256:" + hashlib.sha256(run.encode()).hexdigest()
+        return "sha256:" + hashlib.sha256(run.encode("utf-8", "surrogatepass")).hexdigest()
     # Its results are still written, unmarked: a retry of the batch counts them 'current' (a bug's
     # result is read again by every attempt: it is marked, but not as this run's).
     logger.warning("a batch item's run cannot mark a result", extra={"run": str(run)[:_NAME_CHARS]})
     return None
-
-
-def _encodes(text: str) -> bool:
-    try:
-        text.encode()
-    except UnicodeEncodeError:  # a lone surrogate
-        return False
-    return True
 
 
 def last_modified(value: Any) -> datetime:

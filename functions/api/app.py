@@ -41,6 +41,9 @@ app = FastAPI(
     # /docs and /redoc are served by routes/pages.py with their scripts from this server, not a CDN.
     docs_url=None,
     redoc_url=None,
+    # Relative to where openapi.json is served: "Try it out" stays under an API Gateway stage
+    # (/prod/docs calls /prod/api/...), which Mangum strips without telling the app.
+    servers=[{"url": ".", "description": "this API, where these docs are served"}],
     # /api/health/ is a 404 in the error body, not a 307 to a Location built from the Host
     # header (a stage's path left out of it behind API Gateway's REST API).
     redirect_slashes=False,

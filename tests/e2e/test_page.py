@@ -161,6 +161,11 @@ def _fulfil_with(status: int, body: str):
      "Try again, or try another image."),
     ("gateway page", lambda route: route.fulfill(status=502, content_type="text/html", body="<h1>Bad gateway</h1>"),
      "The server is busy or restarting. Try again in a moment."),
+    # The server's detail names an API option the page has no control for: the page's own words.
+    ("deadline", _fulfil_with(503, '{"schema_version": "1", "error": {"code": "deadline_exceeded", "detail": '
+                                   '"the request was stopped at its 20 s deadline; ask for fewer regions '
+                                   '(max_regions)"}, "request_id": "r-3"}'),
+     'That took too long to read. Try a smaller image, a shorter word list, or turn off "Find words in a scene".'),
     # A 200 the page cannot draw (no timings): the page's own failure, not the network's.
     ("rendering", _fulfil_with(200, '{"schema_version": "1", "words": [{"text": "hi", "bbox": [0, 0, 1, 1], '
                                     '"confidence": 1}], "full_text": "hi"}'),
@@ -488,4 +493,53 @@ def test_copy_text_copies_nothing_when_no_words_were_read(server, browser, data_
     page.click("#copy")
     expect(page.locator("#copy")).to_have_text("Copied")
     assert page.evaluate("window.copied") == [page.locator("#fulltext").inner_text()] != ["(no words found)"]
+    page.close()
+
+
+def test_the_sliders_are_named_for_a_screen_reader(server, browser):
+    """Each label named the <output> inside it, not the slider: "slider, 10", no name."""
+    page = browser.new_page()
+    page.goto(server)
+    expect(page.get_by_role("slider", name="Beam width")).to_have_value("10")
+    expect(page.get_by_role("slider", name="Minimum confidence")).to_have_value("0")
+    page.close()
+
+
+def test_pasting_words_with_a_picture_of_them_is_typing_not_an_upload(server, browser, data_dir):
+    """Spreadsheets copy a picture of the cells beside their text: pasting into the word list
+    uploaded it, read with the word list as it was before the paste."""
+    page = browser.new_page()
+    sent = []
+    page.on("request", lambda r: sent.append(r.url) if "/api/ocr" in r.url else None)
+    page.goto(server)
+    paste = """([bytes, where]) => {
+        const clip = new DataTransfer();
+        clip.setData('text/plain', 'open, closed');
+        clip.items.add(new File([new Uint8Array(bytes)], 'cells.png', {type: 'image/png'}));
+        const target = document.querySelector(where);
+        target.focus();
+        target.dispatchEvent(new ClipboardEvent('paste', {clipboardData: clip, bubbles: true, cancelable: true}));
+    }"""
+    image = list((data_dir / "iiit5k" / "test" / "1002_1.png").read_bytes())
+    page.evaluate(paste, [image, "#lexicon"])
+    page.wait_for_timeout(1000)
+    assert sent == []
+    page.evaluate(paste, [image, "body"])  # anywhere else on the page: an image pasted to be read
+    expect(page.locator("#result")).to_be_visible(timeout=30000)
+    assert len(sent) == 1
+    page.close()
+
+
+def test_try_it_out_calls_the_api_where_the_docs_are_served(server, browser):
+    """Behind an API Gateway stage the docs are at /prod/docs and the API at /prod/api/...: the
+    OpenAPI document's server is relative to it, so Swagger UI's requests stay under the stage."""
+    spec = httpx.get(server + "openapi.json", timeout=30).json()
+    assert spec["servers"][0]["url"] == "."
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(server + "docs")
+    page.locator(".opblock-summary", has_text="/api/health").first.click()
+    page.get_by_role("button", name="Try it out").first.click()
+    page.locator("button.execute").first.click()
+    expect(page.locator(".request-url pre").first).to_have_text(server + "api/health", timeout=15000)
+    expect(page.locator(".live-responses-table tbody .response-col_status").first).to_contain_text("200")
     page.close()

@@ -51,7 +51,9 @@ function httpErrorMessage(status, body) {
     case 500: return 'The server failed while reading this image (a bug on our side' +
       `${body && body.request_id ? `, request ${body.request_id}` : ''}). Try again, or try another image.`;
     case 502: return 'The server is busy or restarting. Try again in a moment.';
-    case 503: return code === 'deadline_exceeded' && detail ? sentence(`That took too long: ${detail}`)
+    // The server's detail names API options this page does not have (max_regions).
+    case 503: return code === 'deadline_exceeded'
+      ? 'That took too long to read. Try a smaller image, a shorter word list, or turn off "Find words in a scene".'
       : 'The OCR model is not available right now. Try again later.';
     case 504: return 'The server took too long. Try a smaller image.';
     default: return sentence(`The server answered ${status}${detail ? `: ${detail}` : ''}`);
@@ -309,9 +311,14 @@ function wire() {
     e.preventDefault();
     readImage(e.dataTransfer.files[0]);
   });
+  // Pasting into the word list is typing: spreadsheets put a picture of the cells beside
+  // their text, which must not be uploaded.
   document.addEventListener('paste', (e) => {
+    if (e.target instanceof Element && e.target.closest('textarea, input, [contenteditable]')) return;
     const item = [...(e.clipboardData?.items || [])].find((i) => i.kind === 'file' && i.type.startsWith('image/'));
-    if (item) readImage(item.getAsFile());
+    if (!item) return;
+    e.preventDefault();
+    readImage(item.getAsFile());
   });
   $('copy').addEventListener('click', async () => {
     if ($('copy').disabled) return;

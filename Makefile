@@ -102,7 +102,7 @@ bulk: setup ## bulk OCR of a local (moto) bucket by the state machine's own defi
 cost: setup ## Lambda cost per 1,000 images from measured ms, beside Rekognition and Textract; the image's size
 	$(BIN)/python -m infra.cost
 
-image-check: setup ## build the image's task root as the Dockerfile does, run both handlers from it
+image-check: setup ## build the image's task root as the Dockerfile does, run its three handlers from it, check 3.12 wheels
 	$(BIN)/python infra/image_check.py
 
 .venv-checkov/bin/checkov: requirements/checkov.txt

@@ -28,6 +28,7 @@ DOCKERFILE = REPO / "infra" / "Dockerfile"
 # Where the Dockerfile's destinations land under a mirrored root; /tmp holds what the image's
 # own build steps use (the pip requirements), not the image's content.
 DESTINATIONS = {"${LAMBDA_TASK_ROOT}": "task", "/opt/": "opt/"}
+LAMBDA_PYTHON = "3.12"  # the Dockerfile's base image, public.ecr.aws/lambda/python:3.12
 
 RUNNER = r"""
 import importlib, json, sys, time
@@ -43,7 +44,8 @@ warm = []
 for _ in range(5):
     t = time.perf_counter(); module.handler(event, ctx); warm.append((time.perf_counter() - t) * 1000)
 bad = [m for m in ("tensorflow", "keras", "pytest", "moto") if m in sys.modules]
-print(json.dumps({"status": out.get("statusCode"), "outcomes": out.get("outcomes"), "init_ms": init_ms,
+outcomes = out.get("outcomes") or out.get("counts")  # the S3 function's, a bulk batch's
+print(json.dumps({"status": out.get("statusCode"), "outcomes": outcomes, "init_ms": init_ms,
                   "first_ms": first_ms, "warm_ms": sorted(warm)[2], "unexpected_modules": bad}))
 """
 
@@ -118,6 +120,22 @@ def build() -> Path:
     return py
 
 
+def wheels_for_lambda() -> list[str]:
+    """Which of the image's architectures lack a wheel of some pin for the image's Python:
+    the check's own environment is this machine's Python, not the base image's 3.12."""
+    lacking = []
+    for arch in ("x86_64", "aarch64"):
+        # Amazon Linux 2023 has glibc 2.34: a wheel for any glibc from 2.17 on runs there. pip takes
+        # each given platform tag alone, not the older ones it implies, so every one is named.
+        platforms = [arg for minor in range(17, 35) for arg in ("--platform", f"manylinux_2_{minor}_{arch}")]
+        out = subprocess.run([sys.executable, "-m", "pip", "install", "-q", "--dry-run", "--ignore-installed",
+                              "--only-binary=:all:", "--python-version", LAMBDA_PYTHON, *platforms,
+                              "-r", REPO / "requirements" / "serving.txt"], capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            lacking.append(f"{arch}: {out.stderr.strip()[-500:]}")
+    return lacking
+
+
 def run(py: Path, module: str, event: Path, extra_env: dict) -> dict:
     env = {"PATH": "/usr/bin:/bin", "PYTHONPATH": str(ROOT / "opt" / "python"), "PYTHONNOUSERSITE": "1",
            "OCR_MODEL_DIR": str(ROOT / "opt" / "model"), "AWS_DEFAULT_REGION": "us-east-1",
@@ -130,6 +148,15 @@ def run(py: Path, module: str, event: Path, extra_env: dict) -> dict:
     return json.loads([line for line in out.stdout.splitlines() if line.startswith('{"status"')][-1])
 
 
+def _bulk_event_without_images() -> Path:
+    """The sample batch less its image: the bulk handler runs, and calls no S3 for a text file."""
+    event = json.loads((REPO / "events" / "bulk-batch.json").read_text())
+    event["Items"] = [item for item in event["Items"] if item["key"].endswith(".txt")]
+    path = ROOT / "bulk-non-image.json"
+    path.write_text(json.dumps(event))
+    return path
+
+
 def main() -> int:
     py = build()
     results = {
@@ -138,6 +165,8 @@ def main() -> int:
         # The non-image event needs no S3 call: it proves the S3 handler imports and runs.
         "s3 non-image": run(py, "functions.s3_ocr.app", REPO / "events" / "s3-put-non-image.json",
                             {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}),
+        "bulk non-image": run(py, "functions.bulk_ocr.app", _bulk_event_without_images(),
+                              {"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x"}),
     }
     ok = True
     for name, r in results.items():
@@ -146,6 +175,10 @@ def main() -> int:
         ok &= not r["unexpected_modules"]
     ok &= results["api health"]["status"] == 200 and results["api upload"]["status"] == 200
     ok &= results["s3 non-image"]["outcomes"] == {"incoming/readme.txt": "skipped"}
+    ok &= results["bulk non-image"]["outcomes"].get("skipped") == 1
+    lacking = wheels_for_lambda()
+    print(f"wheels for Python {LAMBDA_PYTHON}:", "x86_64 and aarch64 both" if not lacking else "; ".join(lacking))
+    ok &= not lacking
     print("image-check:", "passed" if ok else "FAILED")
     return 0 if ok else 1
 

@@ -1,6 +1,6 @@
 """The app's middleware: this container's request counters, metrics flushed per request on
-the local server, HEAD answered as GET without its body, and CORS with its refusals in the
-API's error body."""
+the local server, HEAD answered as GET without its body, security headers, and CORS with its
+refusals in the API's error body."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from fastapi import FastAPI, Request, Response
-from starlette.datastructures import Headers
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -63,6 +63,29 @@ class HeadAsGet:
         await self.app({**scope, "method": "GET"}, receive, send_headers_only)
 
 
+class SecurityHeaders:
+    """Headers every answer carries: no content-type sniffing (an error body is JSON, never
+    run as a script), and the page and docs not framed by another site (clickjacking)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("x-content-type-options", "nosniff")
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers.setdefault("content-security-policy", "frame-ancestors 'none'")
+                    headers.setdefault("x-frame-options", "DENY")
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
 class JsonCORSMiddleware(CORSMiddleware):
     """Starlette's CORS, with a refused preflight (an origin or a method not allowed) answered
     in the API's error body: Starlette answers it in plain text."""
@@ -86,6 +109,7 @@ def install(app: FastAPI) -> None:
     # Added last runs first: the flush wraps the counting, as when they were decorators in this order.
     app.middleware("http")(count_ocr_requests)
     app.middleware("http")(flush_metrics_outside_lambda)
+    app.add_middleware(SecurityHeaders)
     # Outermost of the app's own middleware: every route sees the GET (Starlette's error middleware
     # is outside it, so app.py wraps the app once more for Lambda).
     app.add_middleware(HeadAsGet)

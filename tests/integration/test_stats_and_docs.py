@@ -249,3 +249,17 @@ for origin in ('https://a.example', 'https://evil.example'):
         "BUG https://a.example 500 internal_error https://a.example",
         "BUG https://evil.example 500 internal_error None",
     ], out.stdout[-800:] + out.stderr[-1500:]
+
+
+@pytest.mark.parametrize("path", ["/", "/docs", "/redoc", "/api/health", "/openapi.json", "/static/app.js", "/nowhere"])
+def test_every_answer_forbids_sniffing_and_pages_forbid_framing(path):
+    from fastapi.testclient import TestClient
+
+    from functions.api import app as api
+
+    r = TestClient(api.app).get(path)
+    assert r.headers["x-content-type-options"] == "nosniff"
+    html = r.headers["content-type"].startswith("text/html")
+    assert html == (path in ("/", "/docs", "/redoc"))
+    assert (r.headers.get("x-frame-options"), r.headers.get("content-security-policy")) == (
+        ("DENY", "frame-ancestors 'none'") if html else (None, None))

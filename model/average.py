@@ -44,6 +44,8 @@ def main(argv=None) -> None:
     p.add_argument("--out", type=Path, required=True, help="a .weights.h5 file")
     p.add_argument("--width", default="0.5", help="the network's width (model.widths)")
     args = p.parse_args(argv)
+    if args.out.resolve() in {c.resolve() for c in args.checkpoints}:
+        p.error(f"--out {args.out} is one of the checkpoints: it would be overwritten")
     average_weights(args.checkpoints, args.width).save_weights(args.out)
     print(f"wrote {args.out}: the mean of {len(args.checkpoints)} checkpoints")
 

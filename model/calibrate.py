@@ -52,9 +52,11 @@ def reliability_diagram(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: P
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", type=Path, default=data_dir())
-    p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR)
+    p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR,
+                   help="the export folder whose model is fitted and whose crnn.json is written")
     args = p.parse_args(argv)
-    settings = load_settings()
+    # The model read is the one in --out: the fit is written into that folder's card.
+    settings = dataclasses.replace(load_settings(), model_dir=args.out)
     # The fit goes into crnn.json: it must be fitted on the model that card describes.
     check_exported(settings.model_dir, json.loads(settings.metadata_path.read_text()), settings.model_file)
     engine = OcrEngine.from_settings(settings)

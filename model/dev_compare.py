@@ -1,7 +1,9 @@
 """Compare candidate weights on the dev crops: ``python -m model.dev_compare LABEL=W[@WIDTH] ...``.
 
-    python -m model.dev_compare shipped=model/artifacts/crnn.weights.h5 \\
-        wide=ck/mean3.weights.h5@32-64-128-128-384-384-192 --record "Phase 9"
+    python -m model.dev_compare shipped=model/artifacts/crnn.weights.h5@32-64-128-128-384-384-192 \\
+        p23=model/checkpoints/phase23/mean3.weights.h5@32-64-128-128-384-384-192 --record "Phase 23"
+
+(``@WIDTH`` is the network's width, ``model.widths``; without it 0.5, not the shipped width.)
 
 Each candidate reads every dev set of ``model.tune_decoding`` (svt_train's words and the
 real training sets' image hold-outs; never a test split) as the engine serves (margin,
@@ -27,7 +29,6 @@ from ocr_engine.config import load_settings
 from ocr_engine.pipeline import DecodeOptions, OcrEngine
 from ocr_tools.evaluate import recognition_score
 from ocr_tools.paths import data_dir
-from scipy.stats import binomtest
 
 from model.tune_decoding import dev_sets, keras_probs, record, words_right
 
@@ -64,6 +65,8 @@ def paired(reference: np.ndarray, candidate: np.ndarray) -> str:
     """Crops only ``candidate`` reads right / only ``reference`` does, and the two-sided sign
     test's p over those crops (the crops both or neither read say nothing about which is better)."""
     won, lost = int(np.sum(candidate & ~reference)), int(np.sum(reference & ~candidate))
+    from scipy.stats import binomtest  # a training package: importing this module needs only the engine's
+
     p = binomtest(won, won + lost).pvalue if won + lost else 1.0
     return f"+{won} / -{lost} (p {p:.2f})"
 
@@ -98,6 +101,9 @@ def main(argv=None) -> None:
     p.add_argument("--data", type=Path, default=data_dir())
     p.add_argument("--record", metavar="TITLE", help=f"append the table to {DEV_LOG.name} under this title")
     args = p.parse_args(argv)
+    labels = [label for label, _, _ in args.candidates]
+    if len(set(labels)) != len(labels):
+        p.error("each candidate needs its own label (a repeated one would replace the first in the table)")
     engine = OcrEngine.from_settings(load_settings())  # its LM and decoding settings
     sets = dev_sets(args.data)
     results = {}

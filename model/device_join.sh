@@ -10,6 +10,14 @@ if [ ${#sums[@]} -eq 0 ]; then
   echo "$src holds no *.sha256: not the files of a model/device_train.sh call" >&2
   exit 1
 fi
+# A part no checksum covers is a file that would be left behind without a word (its .sha256 lost).
+for part in "$src"/*.part.*; do
+  name=$(basename "$part"); name=${name%.part.*}
+  if [ ! -f "$src/$name.sha256" ]; then
+    echo "$part has no $name.sha256 beside it: the call's files are incomplete" >&2
+    exit 1
+  fi
+done
 mkdir -p "$dest"
 for sum in "${sums[@]}"; do
   name=$(basename "$sum" .sha256)

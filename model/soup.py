@@ -87,6 +87,8 @@ def main(argv=None) -> None:
     paths = dict(args.ingredients)
     if len(paths) != len(args.ingredients):
         p.error("each ingredient needs its own label")
+    if args.out.resolve() in {Path(w).resolve() for w in paths.values()}:
+        p.error(f"--out {args.out} is one of the ingredients: it would be overwritten")
     score = DevScorer(paths, args.width, args.data)
     soup, steps = greedy_soup(list(paths), score)
     average_weights([paths[m] for m in soup], args.width).save_weights(args.out)

@@ -23,6 +23,8 @@ from ocr_tools.paths import data_dir
 from model.plot_curves import CHECKPOINTS
 from model.tune_decoding import keras_probs
 
+TEST_POINTS_HEADER = ["phase", "epoch", "n", "word_accuracy", "decoding"]
+
 
 def main(argv=None) -> None:
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -52,7 +54,10 @@ def main(argv=None) -> None:
     print(f"IIIT5K test, n={fused.n}: without the LM {plain.word_accuracy:.2%} (CER {plain.cer:.2%}); "
           f"with it {fused.word_accuracy:.2%} (CER {fused.cer:.2%})")
     decoding = f"{engine.decoding} ({args.note}; without the LM {plain.word_accuracy:.4f})"
+    new_file = not args.out.exists() or args.out.stat().st_size == 0
     with args.out.open("a", newline="") as f:
+        if new_file:  # model.plot_curves reads it by its header
+            csv.writer(f).writerow(TEST_POINTS_HEADER)
         csv.writer(f).writerow([args.phase, args.epoch, fused.n, f"{fused.word_accuracy:.4f}", decoding])
     print(f"appended to {args.out}")
 

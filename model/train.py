@@ -75,7 +75,11 @@ class SaveState(keras.callbacks.Callback):
             return
         folder = self.out / "epochs"
         folder.mkdir(exist_ok=True)
-        self.model.save_weights(folder / f"epoch{epoch:03d}.weights.h5")
+        # Written whole, then named: a run stopped mid-save (device_train.sh's timeout) leaves
+        # no truncated epoch file for model.average to fail on.
+        partial = folder / f".partial-epoch{epoch:03d}.weights.h5"
+        self.model.save_weights(partial)
+        partial.replace(folder / f"epoch{epoch:03d}.weights.h5")
         for old in sorted(folder.glob("epoch*.weights.h5"))[: -self.keep]:
             old.unlink()
 
@@ -98,6 +102,15 @@ def unresumable_run(out: Path) -> str | None:
         return None
     return (f"{out} holds an earlier run's history.csv but no last.keras to resume from: "
             "train into a fresh --out folder, or remove history.csv and state.json there")
+
+
+def earlier_run(out: Path) -> str | None:
+    """Why a fresh run (no ``--resume``) must not start in ``out``: an earlier run is there,
+    whose history it would append to, whose best figure it would have to beat, and whose
+    epoch files would outlast its own (epoch002 sorts after epoch001). None when ``out`` is free."""
+    if not (out / "last.keras").exists():
+        return unresumable_run(out)
+    return f"{out} holds an earlier run: pass --resume to continue it, or train into a fresh --out folder"
 
 
 def make_model(args) -> keras.Model:
@@ -143,9 +156,12 @@ def main(argv=None) -> None:
 
     last = args.out / "last.keras"
     resuming = args.resume and last.exists()
-    if not resuming and (why := unresumable_run(args.out)):
+    if not resuming and (why := unresumable_run(args.out) if args.resume else earlier_run(args.out)):
         raise SystemExit(why)
     state = json.loads((args.out / "state.json").read_text()) if resuming else {}
+    if resuming and args.epochs <= state["epoch"]:
+        raise SystemExit(f"{args.out} is at epoch {state['epoch']} already: --epochs {args.epochs} (the total, "
+                         "counting the resumed ones) leaves nothing to train")
     holdout = state.get("holdout", "line") if resuming else args.holdout  # runs before the option used "line"
     real_spec = state.get("real_sets", "iiit5k") if resuming else args.real_sets  # earlier runs: IIIT5K only
     augment = state.get("real_augment", "mild") if resuming else args.real_augment

@@ -139,9 +139,12 @@ def import_keras():
     """Keras, for a training test module. Not installed (``make test-fast``): the module is
     skipped. Installed but failing to import (its JAX backend missing or broken): an error, not
     a skip, as ``pytest.importorskip`` made it, and CI's training tests silently did not run."""
-    if importlib.util.find_spec("keras") is None:
-        pytest.skip("Keras is not installed (requirements/train-ci.txt, which make test installs)",
-                    allow_module_level=True)
-    import keras
+    return import_training_package("keras")
 
-    return keras
+
+def import_training_package(name: str):
+    """``import_keras`` for any package of requirements/train-ci.txt (scipy: the sign test)."""
+    if importlib.util.find_spec(name) is None:
+        pytest.skip(f"{name} is not installed (requirements/train-ci.txt, which make test installs)",
+                    allow_module_level=True)
+    return importlib.import_module(name)

@@ -49,3 +49,15 @@ def test_training_keeps_the_weights_of_its_last_epochs_for_averaging(tmp_path):
     assert kept == ["epoch005.weights.h5", "epoch006.weights.h5", "epoch007.weights.h5"]
     assert json.loads((tmp_path / "state.json").read_text())["epoch"] == 7
     assert (tmp_path / "last.keras").exists()
+
+
+def test_the_output_may_not_be_one_of_the_inputs(tmp_path, capsys):
+    from model.average import main
+
+    first, second = tmp_path / "a.weights.h5", tmp_path / "b.weights.h5"
+    first.write_bytes(b"a")
+    second.write_bytes(b"b")
+    with pytest.raises(SystemExit):
+        main([str(first), str(second), "--out", str(tmp_path / "." / "b.weights.h5")])
+    assert "is one of the checkpoints" in capsys.readouterr().err
+    assert second.read_bytes() == b"b"

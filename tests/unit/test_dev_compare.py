@@ -4,8 +4,14 @@ that split could be chance."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
-from model.dev_compare import paired
+from tests.helpers import import_training_package
+
+pytestmark = pytest.mark.train
+import_training_package("scipy")  # the sign test; collected without it (make test-fast): skipped
+
+from model.dev_compare import main, paired  # noqa: E402
 
 T, F = True, False
 
@@ -26,3 +32,9 @@ def test_a_lopsided_split_is_unlikely_by_chance():
 def test_identical_readers_are_no_evidence_either_way():
     same = np.array([T, F, T])
     assert paired(same, same) == "+0 / -0 (p 1.00)"
+
+
+def test_a_repeated_label_is_refused_not_dropped_from_the_table(tmp_path, capsys):
+    with pytest.raises(SystemExit):
+        main([f"x={tmp_path / 'a.weights.h5'}@0.25", f"x={tmp_path / 'b.weights.h5'}@0.5", "--data", str(tmp_path)])
+    assert "each candidate needs its own label" in capsys.readouterr().err

@@ -56,3 +56,13 @@ def test_every_returned_file_is_joined(tmp_path: Path) -> None:
     done = join(src, tmp_path / "phase")
     assert done.returncode == 0, done.stderr
     assert sorted(p.name for p in (tmp_path / "phase").iterdir()) == ["w0.weights.h5", "w1.weights.h5"]
+
+
+def test_parts_no_checksum_covers_are_refused_not_left_behind(tmp_path: Path) -> None:
+    src = tmp_path / "files_at"
+    returned_in_parts(src, "last.weights.h5", b"x" * 250_000, part_bytes=100_000)
+    returned_in_parts(src, "mean3.weights.h5", b"y" * 250_000, part_bytes=100_000)
+    (src / "mean3.weights.h5.sha256").unlink()
+    done = join(src, tmp_path / "phase")
+    assert done.returncode != 0 and "has no mean3.weights.h5.sha256" in done.stderr
+    assert not (tmp_path / "phase").exists()

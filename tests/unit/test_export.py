@@ -78,3 +78,8 @@ def test_calibrate_fits_only_the_model_its_card_describes(tmp_path, monkeypatch)
     monkeypatch.setenv("OCR_MODEL_FILE", "crnn-int8.tflite")
     with pytest.raises(SystemExit, match="not the file"):
         calibrate_main(["--data", str(tmp_path), "--out", str(tmp_path)])
+    # --out names the export: its own model is the one checked, whatever OCR_MODEL_DIR says
+    # (the shipped model's fit was written into another folder's card).
+    monkeypatch.setenv("OCR_MODEL_DIR", str(REPO_ARTIFACTS_DIR))
+    with pytest.raises(SystemExit, match=f"{tmp_path}.*not the file"):
+        calibrate_main(["--data", str(tmp_path), "--out", str(tmp_path)])

@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from model.soup import greedy_soup, parse_ingredient
+from tests.helpers import import_keras
+
+pytestmark = pytest.mark.train  # model.soup averages with Keras: requirements/train-ci.txt
+import_keras()  # collected without Keras (make test-fast): skipped; a broken one fails
+
+from model.soup import greedy_soup, parse_ingredient  # noqa: E402
 
 # Dev crops read by each soup (its members in any order).
 READS = {
@@ -40,3 +45,14 @@ def test_an_ingredient_needs_a_label_and_a_path():
     assert parse_ingredient("p10=model/artifacts/crnn.weights.h5")[0] == "p10"
     with pytest.raises(Exception, match="LABEL=WEIGHTS"):
         parse_ingredient("model/artifacts/crnn.weights.h5")
+
+
+def test_the_soup_may_not_be_written_over_an_ingredient(tmp_path, capsys):
+    from model.soup import main
+
+    ingredient = tmp_path / "a.weights.h5"
+    ingredient.write_bytes(b"a")
+    with pytest.raises(SystemExit):
+        main([f"a={ingredient}", f"b={tmp_path / 'b.weights.h5'}", "--out", str(ingredient)])
+    assert "is one of the ingredients" in capsys.readouterr().err
+    assert ingredient.read_bytes() == b"a"

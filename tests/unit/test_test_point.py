@@ -27,14 +27,14 @@ def test_a_test_point_is_appended_with_its_phase_epoch_and_count(tmp_path):
     (folder / "test.tsv").write_text("".join(f"test/{i}.png\tab\n" for i in range(3)))
     weights = tmp_path / "w.weights.h5"
     build_crnn(width=0.25).save_weights(weights)
-    out = tmp_path / "points.csv"
-    out.write_text("phase,epoch,n,word_accuracy,decoding\n")
+    out = tmp_path / "points.csv"  # a new record: its header is written first (plot_curves reads by it)
+    for epoch in ("4", "5"):
+        main(["--weights", str(weights), "--phase", "phase9", "--epoch", epoch, "--width", "0.25",
+              "--data", str(tmp_path), "--out", str(out)])
 
-    main(["--weights", str(weights), "--phase", "phase9", "--epoch", "4", "--width", "0.25",
-          "--data", str(tmp_path), "--out", str(out)])
-
+    assert out.read_text().startswith("phase,epoch,n,word_accuracy,decoding\n")
     rows = list(csv.DictReader(out.open()))
-    assert len(rows) == 1
+    assert len(rows) == 2 and rows[1]["epoch"] == "5"
     assert (rows[0]["phase"], rows[0]["epoch"], rows[0]["n"]) == ("phase9", "4", "3")
     assert 0.0 <= float(rows[0]["word_accuracy"]) <= 1.0
     assert "without the LM" in rows[0]["decoding"]

@@ -32,3 +32,25 @@ def test_training_stops_before_loading_data_when_the_folder_is_unresumable(tmp_p
     with pytest.raises(SystemExit, match="no last.keras"):
         main(["--out", str(tmp_path), "--resume", "--data", str(tmp_path / "no-data")])
     assert (tmp_path / "history.csv").read_text() == HISTORY
+
+
+def test_a_fresh_run_refuses_a_folder_holding_an_earlier_one(tmp_path):
+    """It started over there: rows 0, 1, 0 in history.csv, the old best figure to beat, and its
+    own epoch001 deleted at once because the old epoch002 sorts after it."""
+    from model.train import earlier_run
+
+    assert earlier_run(tmp_path) is None
+    (tmp_path / "history.csv").write_text(HISTORY)
+    assert "no last.keras" in earlier_run(tmp_path)  # nothing to resume either
+    (tmp_path / "last.keras").write_bytes(b"")
+    with pytest.raises(SystemExit, match="holds an earlier run: pass --resume"):
+        main(["--out", str(tmp_path), "--data", str(tmp_path / "no-data")])
+    assert (tmp_path / "history.csv").read_text() == HISTORY
+
+
+def test_resuming_a_run_past_its_epochs_is_refused(tmp_path):
+    (tmp_path / "history.csv").write_text(HISTORY)
+    (tmp_path / "last.keras").write_bytes(b"")
+    (tmp_path / "state.json").write_text('{"epoch": 2}')
+    with pytest.raises(SystemExit, match="at epoch 2 already: --epochs 2"):
+        main(["--out", str(tmp_path), "--resume", "--epochs", "2", "--data", str(tmp_path / "no-data")])

@@ -18,7 +18,7 @@ from pathlib import Path
 import keras
 import numpy as np
 
-from model.crnn import build_crnn
+from model.crnn import build_crnn, load_weights_into
 from model.export import weights_file
 
 
@@ -31,7 +31,9 @@ def average_weights(checkpoints: list[Path], width: float | str = 0.5) -> keras.
     total: list[np.ndarray] | None = None
     with tempfile.TemporaryDirectory() as scratch:
         for path in checkpoints:
-            model.load_weights(weights_file(path, Path(scratch)))
+            if not path.exists():  # before weights_file, which would read a missing .keras
+                raise SystemExit(f"{path}: no such weights file")
+            load_weights_into(model, weights_file(path, Path(scratch)), width)
             weights = [w.astype(np.float64) for w in model.get_weights()]
             total = weights if total is None else [t + w for t, w in zip(total, weights, strict=True)]
     model.set_weights([(t / len(checkpoints)).astype(np.float32) for t in total])

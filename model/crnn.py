@@ -11,12 +11,16 @@ as int8 on this CPU it reads a crop 1.6× slower than width 0.5, where the seed'
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import keras
 from keras import layers, ops
 from ocr_engine.charset import BLANK_INDEX, NUM_CLASSES
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 
 from model.widths import layer_widths, width_name
+
+SHIPPED_WIDTH = "32-64-128-128-384-384-192"  # model/artifacts/crnn.json's name says it too
 
 # Pooling after each conv block: height 32 -> 1, width 128 -> 32 time steps.
 POOLS = ((2, 2), (2, 2), None, (2, 1), (2, 1), (2, 1))
@@ -59,8 +63,24 @@ def build_crnn(width: float | str = 0.5, unroll: bool = False, dropout: float = 
 def load_crnn(weights, width: float | str, **build) -> keras.Model:
     """The CRNN of ``width`` (and ``build_crnn``'s other options) with ``weights`` loaded."""
     model = build_crnn(width=width, **build)
-    model.load_weights(weights)
+    load_weights_into(model, weights, width)
     return model
+
+
+def load_weights_into(model: keras.Model, weights, width: float | str) -> None:
+    """``model.load_weights(weights)``, stopping with a line that names the file and the width
+    when it cannot: Keras's own message is 9 kB about "17 objects" that "could not be loaded"."""
+    path = Path(weights)
+    if not path.is_file():
+        raise SystemExit(f"{path}: no such weights file")
+    try:
+        model.load_weights(path)
+    except ValueError as exc:
+        raise SystemExit(f"{path} does not fit a network of width {width}: give the width its weights were "
+                         f"trained at (--width, or LABEL=WEIGHTS@WIDTH; the shipped model's is "
+                         f"{SHIPPED_WIDTH})") from exc
+    except OSError as exc:  # not HDF5
+        raise SystemExit(f"{path} is not a .weights.h5 file ({exc})") from exc
 
 
 @keras.saving.register_keras_serializable(package="ocr")

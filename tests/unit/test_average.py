@@ -61,3 +61,19 @@ def test_the_output_may_not_be_one_of_the_inputs(tmp_path, capsys):
         main([str(first), str(second), "--out", str(tmp_path / "." / "b.weights.h5")])
     assert "is one of the checkpoints" in capsys.readouterr().err
     assert second.read_bytes() == b"b"
+
+
+def test_weights_of_another_width_are_named_in_one_line(tmp_path):
+    from model.crnn import load_crnn
+
+    narrow = tmp_path / "narrow.weights.h5"
+    build_crnn(width=0.25).save_weights(narrow)
+    with pytest.raises(SystemExit, match="does not fit a network of width 0.5: give the width"):
+        average_weights([narrow], width=0.5)
+    with pytest.raises(SystemExit, match="does not fit a network of width 0.5"):
+        load_crnn(narrow, 0.5)
+    with pytest.raises(SystemExit, match="no such weights file"):
+        average_weights([tmp_path / "gone.weights.h5"], width=0.25)
+    (tmp_path / "text.weights.h5").write_text("not HDF5")
+    with pytest.raises(SystemExit, match="is not a .weights.h5 file"):
+        load_crnn(tmp_path / "text.weights.h5", 0.25)

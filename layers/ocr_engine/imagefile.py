@@ -434,7 +434,7 @@ def _background_for(rgba_bands: Iterable[np.ndarray]) -> int:
     return BLACK if weight and weighted / weight >= LIGHT_INK else WHITE
 
 
-def _flattened(colour: np.ndarray, alpha: np.ndarray, background: int = WHITE) -> np.ndarray:
+def _flattened(colour: np.ndarray, alpha: np.ndarray, background: int) -> np.ndarray:
     """Colour (…×3) with its alpha (…×1) composited onto an opaque grey level, rounded as
     PIL's ``alpha_composite`` rounds: (c·a + bg·(255 − a) + 127) / 255."""
     a = alpha.astype(np.uint16)

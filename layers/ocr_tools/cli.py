@@ -311,8 +311,6 @@ def cmd_eval(args: argparse.Namespace) -> int:
             if path not in evaluation.unreadable:
                 print(f"{path}\t{label}\t{text}", file=sys.stderr)
     out = {**evaluation.report(), "unreadable": len(evaluation.unreadable), "skipped": args.skipped}
-    if not evaluation.ms:  # nothing was read: no time to give
-        out["ms_per_crop"] = None
     if args.json:
         print(json.dumps(out))
     else:
@@ -338,7 +336,7 @@ def cmd_eval_scenes(args: argparse.Namespace) -> int:
             continue
         ms.append((time.perf_counter() - t) * 1000)
         score.add([(w.bbox, w.text) for w in result.words], gold)
-    out = {"scenes": len(args.scenes), **score.to_dict(), "ms_per_scene": round(median(ms), 1) if ms else None,
+    out = {"scenes": len(args.scenes), **score.to_dict(), "ms_per_scene": median(ms, 1),
            "unreadable": unreadable}
     if args.json:
         print(json.dumps(out))

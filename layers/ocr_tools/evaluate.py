@@ -127,8 +127,10 @@ class SceneScore:
         }
 
 
-def median(values: Sequence[float]) -> float:
-    return float(np.median(values)) if len(values) else 0.0
+def median(values: Sequence[float], digits: int) -> float | None:
+    """The median, rounded to ``digits``; None when there is none (nothing was timed: 0 ms
+    would read as a measurement)."""
+    return round(float(np.median(values)), digits) if len(values) else None
 
 
 def recognition_report(predictions: Sequence[str], labels: Sequence[str], ms: Sequence[float],
@@ -137,7 +139,7 @@ def recognition_report(predictions: Sequence[str], labels: Sequence[str], ms: Se
     with the words' confidences, their expected calibration error (``ece``) too."""
     score = recognition_score(predictions, labels)
     report = {"n": score.n, "word_accuracy": round(score.word_accuracy, 4), "cer": round(score.cer, 4),
-              "ms_per_crop": round(median(ms), 2)}
+              "ms_per_crop": median(ms, 2)}
     if confidences is not None:
         right = [normalize_text(p) == normalize_text(g) for p, g in zip(predictions, labels, strict=True)]
         report["ece"] = round(expected_calibration_error(confidences, right), 4)

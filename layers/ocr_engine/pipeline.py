@@ -300,13 +300,18 @@ class OcrEngine:
         if not resolved.detect or _whole_image_stands_alone(words):
             return [w for w in words[-1:] if w.text and w.confidence >= min_conf]  # the upload is one word
         words = [w for w in words[:-1] if w.text and w.confidence >= min_conf]
-        words = _best_in_reading_order(_without_fragments(words), max_regions)
+        s = self.settings
+
+        def kept(word: Word) -> bool:
+            return scene_word_kept(word.text, word.confidence, s.scene_min_confidence, s.scene_short_min_confidence)
+
+        # Words the floors will keep come first: a stray "4" read at 0.75 would otherwise take
+        # the slot of a 0.6 "pacific" and then be dropped. Pieces under the floors fill what is
+        # left: two of them may still join into a word.
+        words = _best_in_reading_order(_without_fragments(words), max_regions, first=kept)
         self._check(deadline, "joining letter-spaced words")
         words = self._joined_across_gaps(rgb, words, resolved.decoding)
-        s = self.settings
-        kept = [w for w in words if scene_word_kept(w.text, w.confidence, s.scene_min_confidence,
-                                                    s.scene_short_min_confidence)]
-        return _best_in_reading_order(kept, max_regions)
+        return _best_in_reading_order([w for w in words if kept(w)], max_regions)
 
     def _joined_across_gaps(self, rgb: np.ndarray, words: list[Word], decoding: DecodeOptions) -> list[Word]:
         """Letter-spaced words reach the detector in pieces ("livi" + "ng"): two words side by
@@ -490,9 +495,11 @@ def _overlap_share(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -
     return ix * iy / area if area > 0 else 0.0
 
 
-def _best_in_reading_order(words: list[Word], limit: int) -> list[Word]:
-    """The most confident ``limit`` words, sorted as a reader reads."""
-    return reading_order(sorted(words, key=lambda w: -w.confidence)[:limit])
+def _best_in_reading_order(words: list[Word], limit: int,
+                           first: Callable[[Word], bool] = lambda _: True) -> list[Word]:
+    """The most confident ``limit`` words, those for which ``first`` holds before the others,
+    sorted as a reader reads."""
+    return reading_order(sorted(words, key=lambda w: (not first(w), -w.confidence))[:limit])
 
 
 @functools.cache

@@ -1,5 +1,6 @@
-"""Letter-spaced words: two pieces read apart on one line are read again as one box, and
-the joined reading replaces them when it is clearly surer."""
+"""How a scene's words are chosen once read. Letter-spaced words: two pieces read apart on one
+line are read again as one box, and the joined reading replaces them when it is clearly surer.
+The scene's floors are known before the best words are taken."""
 
 from __future__ import annotations
 
@@ -56,3 +57,31 @@ def test_pieces_stay_apart_when_the_joined_reading_is_no_surer(monkeypatch):
 
 def test_a_joined_reading_that_loses_letters_is_not_taken(monkeypatch):
     assert read_scene(monkeypatch, "lng", 0.99) == ["livi"]
+
+
+
+class ReadsStrayDigitAndWord:
+    """A scene of two candidates: a stray "4" read surely, "pacific" read less surely."""
+
+    def __init__(self) -> None:
+        self.metadata = ModelMetadata.read(Settings().metadata_path)
+
+    def predict_crops(self, crops: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+        by_width = {80: peaked("4", 0.9), 40: peaked("pacific", 0.6)}
+        return np.stack([by_width.get(c.shape[1], peaked("", 0.99)) for c in crops])
+
+
+def read_digit_and_word(monkeypatch, short_floor: float, max_regions: int) -> list:
+    monkeypatch.setattr(pipeline, "detect_candidates", lambda *a, **k: [Region(LIVI, 1.0), Region(NG, 1.0)])
+    settings = Settings(lm_file="", read_tall=False, read_stretch=1.0, scene_min_confidence=0.05,
+                        scene_short_min_confidence=short_floor)
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 400, 3), dtype=np.uint8)).save(buf, "PNG")
+    engine = OcrEngine(settings, ReadsStrayDigitAndWord())
+    return engine.read(buf.getvalue(), ReadOptions(max_regions=max_regions)).words
+
+
+def test_a_word_the_floors_drop_does_not_take_the_slot_of_one_they_keep(monkeypatch):
+    four, pacific = sorted(read_digit_and_word(monkeypatch, 0.0, 2), key=lambda w: w.text)
+    assert pacific.confidence < four.confidence < 0.99  # the premise: the "4" surer, under a 0.99 floor
+    assert [w.text for w in read_digit_and_word(monkeypatch, 0.99, 1)] == ["pacific"]

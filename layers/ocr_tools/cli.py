@@ -23,7 +23,6 @@ import math
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import NoReturn
@@ -34,9 +33,8 @@ from ocr_engine.errors import InvalidOption, OcrError
 from ocr_engine.imagefile import read_image_file
 from ocr_engine.pipeline import DecodeOptions, OcrEngine, checked_lexicon, get_engine
 from ocr_engine.schemas import ReadOptions
-from tqdm import tqdm
 
-from ocr_tools.evaluate import EngineReader, SceneScore, error_reason, evaluate_crops, median
+from ocr_tools.evaluate import EngineReader, error_reason, evaluate_crops, score_scenes
 from ocr_tools.labels import Scenes, read_label_file, read_scenes
 from ocr_tools.paths import data_dir
 
@@ -324,20 +322,8 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 def cmd_eval_scenes(args: argparse.Namespace) -> int:
     engine = _load_engine(args)
-    score, ms, unreadable = SceneScore(), [], 0
-    for path, gold in tqdm(args.scenes, desc="scenes", disable=args.json or not sys.stderr.isatty()):
-        t = time.perf_counter()
-        try:
-            result = engine.read(read_image_file(path, engine.settings), ReadOptions(max_regions=args.max_regions))
-        except (OSError, OcrError) as exc:
-            print(f"{path}: unreadable ({error_reason(exc)}), its words counted as missed", file=sys.stderr)
-            score.add([], gold)
-            unreadable += 1
-            continue
-        ms.append((time.perf_counter() - t) * 1000)
-        score.add([(w.bbox, w.text) for w in result.words], gold)
-    out = {"scenes": len(args.scenes), **score.to_dict(), "ms_per_scene": median(ms, 1),
-           "unreadable": unreadable}
+    run = score_scenes(engine, args.scenes, args.max_regions, progress=not args.json and sys.stderr.isatty())
+    out = run.report(len(args.scenes))
     if args.json:
         print(json.dumps(out))
     else:
@@ -345,7 +331,7 @@ def cmd_eval_scenes(args: argparse.Namespace) -> int:
         print(f"{out['scenes']} scenes, {out['scenes_words']} labelled words: precision {out['precision']:.2%}  "
               f"recall {out['recall']:.2%}  F {out['f1']:.2%}  end-to-end word accuracy "
               f"{out['end_to_end_word_accuracy']:.2%}  median {time_taken}{_unreadable_note(out)}")
-    return SOME_IMAGES_FAILED if unreadable else 0
+    return SOME_IMAGES_FAILED if run.unreadable else 0
 
 
 def cmd_bench(args: argparse.Namespace) -> int:

@@ -24,12 +24,13 @@ import numpy as np
 from ocr_engine.charset import normalize_text
 from ocr_engine.config import Settings
 from ocr_engine.errors import OcrError
-from ocr_engine.imagefile import load_rgb
-from ocr_engine.pipeline import DecodeOptions
+from ocr_engine.imagefile import load_rgb, read_image_file
+from ocr_engine.pipeline import DecodeOptions, OcrEngine
+from ocr_engine.schemas import ReadOptions
 from rapidfuzz.distance import Levenshtein
 from tqdm import tqdm
 
-from ocr_tools.labels import read_label_file
+from ocr_tools.labels import Scenes, read_label_file
 
 Box = Sequence[float]
 
@@ -102,16 +103,23 @@ class SceneScore:
     predicted: int = 0
     gold: int = 0
     matched: int = 0
-    read_right: int = 0
+    # Per labelled word, in the scenes' order: found (IoU >= 0.5) and read right. Two readers'
+    # lists pair up word by word (model.scene_compare).
+    words_right: list[bool] = field(default_factory=list)
+
+    @property
+    def read_right(self) -> int:
+        return sum(self.words_right)
 
     def add(self, pred: Sequence[tuple[Box, str]], gold: Sequence[tuple[Box, str]]) -> None:
         matches = match_boxes([b for b, _ in pred], [b for b, _ in gold])
         self.predicted += len(pred)
         self.gold += len(gold)
         self.matched += len(matches)
-        self.read_right += sum(
-            normalize_text(pred[i][1]) == normalize_text(gold[j][1]) for i, j in matches
-        )
+        right = [False] * len(gold)
+        for i, j in matches:
+            right[j] = normalize_text(pred[i][1]) == normalize_text(gold[j][1])
+        self.words_right += right
 
     def to_dict(self) -> dict:
         p = self.matched / self.predicted if self.predicted else 0.0
@@ -125,6 +133,39 @@ class SceneScore:
             # Gold words both found (IoU >= 0.5) and read right, over all gold words.
             "end_to_end_word_accuracy": round(self.read_right / self.gold, 4) if self.gold else 0.0,
         }
+
+
+@dataclass
+class SceneRun:
+    """Scenes read by one engine: the scores, each read scene's time and the unreadable count."""
+
+    score: SceneScore
+    ms: list[float]
+    unreadable: int
+
+    def report(self, scenes: int) -> dict:
+        """What ``ocr eval-scenes --json`` prints."""
+        return {"scenes": scenes, **self.score.to_dict(), "ms_per_scene": median(self.ms, 1),
+                "unreadable": self.unreadable}
+
+
+def score_scenes(engine: OcrEngine, scenes: Scenes, max_regions: int | None = None, *,
+                 progress: bool = False) -> SceneRun:
+    """Read every scene as the engine serves it (``max_regions`` words at most) and score its
+    words against the labelled ones; a scene that cannot be read counts its words as missed."""
+    run = SceneRun(SceneScore(), [], 0)
+    for path, gold in tqdm(scenes, desc="scenes", disable=not progress):
+        t = time.perf_counter()
+        try:
+            result = engine.read(read_image_file(path, engine.settings), ReadOptions(max_regions=max_regions))
+        except (OSError, OcrError) as exc:
+            print(f"{path}: unreadable ({error_reason(exc)}), its words counted as missed", file=sys.stderr)
+            run.score.add([], gold)
+            run.unreadable += 1
+            continue
+        run.ms.append((time.perf_counter() - t) * 1000)
+        run.score.add([(w.bbox, w.text) for w in result.words], gold)
+    return run
 
 
 def median(values: Sequence[float], digits: int) -> float | None:

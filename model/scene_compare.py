@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import re
 import shutil
 import sys
 from pathlib import Path
@@ -36,6 +37,7 @@ from model.tune_decoding import record
 
 CANDIDATES_DIR = Path(__file__).resolve().parent.parent / ".cache" / "candidates"
 SHIPPED = "shipped"
+LABEL = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
 def exported_candidate(label: str, weights: Path, width: str, root: Path, data: Path) -> Path:
@@ -81,6 +83,8 @@ def main(argv=None) -> None:
     labels = [label for label, _, _ in args.candidates]
     if len(set(labels)) != len(labels) or SHIPPED in labels:
         p.error(f"each candidate needs its own label, not {SHIPPED!r} (the shipped model's row)")
+    if not all(LABEL.fullmatch(label) for label in labels):  # each names a folder under --root
+        p.error("a label is letters, digits, '.', '_' and '-', not starting with '.'")
     if not (args.data / "svt_train" / "boxes.json").is_file():
         p.error(f"{args.data / 'svt_train'} holds no scenes (boxes.json)")
     missing = [str(w) for _, w, _ in args.candidates if not w.is_file()]

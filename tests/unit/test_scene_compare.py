@@ -47,7 +47,8 @@ def test_the_table_pairs_each_model_with_the_shipped_one_word_by_word():
 
 @pytest.mark.train
 @pytest.mark.parametrize("labels,expected", [(["a", "a"], "each candidate needs its own label"),
-                                             (["shipped"], "not 'shipped'")])
+                                             (["shipped"], "not 'shipped'"),
+                                             (["../up"], "a label is letters"), ([".."], "a label is letters")])
 def test_labels_that_would_share_a_row_are_refused(tmp_path, capsys, labels, expected):
     import_training_package("scipy")
     from model.scene_compare import main

@@ -63,12 +63,14 @@ def read_scenes_with(model_dir: Path, data: Path) -> SceneRun:
 def table(runs: dict[str, SceneRun]) -> list[str]:
     """One row per reader; the first is the reference of the paired column."""
     first = next(iter(runs))
-    reference = np.asarray(runs[first].score.words_right)
+    reference = np.asarray(runs[first].score.words_right, dtype=bool)
     lines = [f"| model | precision | recall | end to end | against {first} |", "|---|---|---|---|---|"]
     for label, run in runs.items():
         s = run.score.to_dict()
-        versus = "" if label == first else paired(reference, np.asarray(run.score.words_right))
+        versus = "" if label == first else paired(reference, np.asarray(run.score.words_right, dtype=bool))
         end_to_end = f"{run.score.read_right} of {s['scenes_words']} ({s['end_to_end_word_accuracy']:.1%})"
+        if run.unreadable:  # their words count as missed: say so beside the figure they lower
+            end_to_end += f", {run.unreadable} scenes unreadable"
         lines.append(f"| {label} | {s['precision']:.1%} | {s['recall']:.1%} | {end_to_end} | {versus} |")
     return lines
 

@@ -305,10 +305,12 @@ class OcrEngine:
         def kept(word: Word) -> bool:
             return scene_word_kept(word.text, word.confidence, s.scene_min_confidence, s.scene_short_min_confidence)
 
-        # Words the floors will keep come first: a stray "4" read at 0.75 would otherwise take
-        # the slot of a 0.6 "pacific" and then be dropped. Pieces under the floors fill what is
-        # left: two of them may still join into a word.
-        words = _best_in_reading_order(_without_fragments(words), max_regions, first=kept)
+        # Words the floors will keep come first: a stray "4" read at 0.75 would otherwise take the
+        # slot of a 0.6 "pacific" and then be dropped. Other words fill what is left, and a piece
+        # beside a kept word comes along beyond the limit, as the two may join ("livi" + "ng").
+        words = _without_fragments(words)
+        best = _best_in_reading_order(words, max_regions, first=kept)
+        words = reading_order(best + _pieces_beside(best, words, kept))
         self._check(deadline, "joining letter-spaced words")
         words = self._joined_across_gaps(rgb, words, resolved.decoding)
         return _best_in_reading_order([w for w in words if kept(w)], max_regions)
@@ -456,6 +458,18 @@ def _side_by_side(words: list[Word]) -> list[tuple[Word, Word]]:
         if nearest is not None:
             pairs.append((a, nearest[1]))
     return pairs
+
+
+def _pieces_beside(chosen: list[Word], words: list[Word], kept: Callable[[Word], bool]) -> list[Word]:
+    """The words not ``chosen`` that lie side by side on one line with a chosen word the
+    floors keep (``_side_by_side``: each word pairs with its nearest neighbour to the right)."""
+    ids = {id(w) for w in chosen}
+    pieces: dict[int, Word] = {}
+    for a, b in _side_by_side(words):
+        for piece, other in ((a, b), (b, a)):
+            if id(piece) not in ids and id(other) in ids and kept(other):
+                pieces[id(piece)] = piece
+    return list(pieces.values())
 
 
 def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:

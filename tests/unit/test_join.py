@@ -85,3 +85,22 @@ def test_a_word_the_floors_drop_does_not_take_the_slot_of_one_they_keep(monkeypa
     four, pacific = sorted(read_digit_and_word(monkeypatch, 0.0, 2), key=lambda w: w.text)
     assert pacific.confidence < four.confidence < 0.99  # the premise: the "4" surer, under a 0.99 floor
     assert [w.text for w in read_digit_and_word(monkeypatch, 0.99, 1)] == ["pacific"]
+
+
+class ReadsBusyScene(ReadsByWidth):
+    """"livi" + "ng" on one line (the "ng" short and under its floor) among two sure words."""
+
+    def predict_crops(self, crops: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+        by_width = {80: peaked("livi", 0.8), 40: peaked("ng", 0.75), 140: peaked("living", 0.99),
+                    100: peaked("open", 0.65), 60: peaked("shop", 0.65)}
+        return np.stack([by_width.get(c.shape[1], peaked("", 0.99)) for c in crops])
+
+
+def test_a_piece_under_the_floors_still_joins_the_word_beside_it_in_a_busy_scene(monkeypatch):
+    boxes = [LIVI, NG, (10, 120, 110, 150), (200, 120, 260, 150)]
+    monkeypatch.setattr(pipeline, "detect_candidates", lambda *a, **k: [Region(b, 1.0) for b in boxes])
+    engine = OcrEngine(Settings(lm_file="", read_tall=False, read_stretch=1.0), ReadsBusyScene("living", 0.99))
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 400, 3), dtype=np.uint8)).save(buf, "PNG")
+    words = [w.text for w in engine.read(buf.getvalue(), ReadOptions(max_regions=3)).words]
+    assert "living" in words and "livi" not in words

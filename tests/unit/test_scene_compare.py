@@ -74,3 +74,14 @@ def test_missing_scenes_or_weights_stop_before_any_export(tmp_path, capsys):
         main([f"soup={tmp_path / 'w.weights.h5'}", "--root", str(tmp_path / "out"), "--data", str(tmp_path)])
     assert "no such weights" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
+
+
+@pytest.mark.train
+def test_unreadable_scenes_are_named_beside_the_figure_they_lower():
+    import_training_package("scipy")
+    from model.scene_compare import table
+
+    gold = [(SIGN, "sign")]
+    lines = table({"shipped": SceneRun(scored(([(SIGN, "sign")], gold)), [5.0], 0),
+                   "slow": SceneRun(scored(([], gold)), [], 1)})
+    assert lines[3] == "| slow | 0.0% | 0.0% | 0 of 1 (0.0%), 1 scenes unreadable | +0 / -1 (p 1.00) |"

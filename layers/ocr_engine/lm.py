@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ocr_engine.charset import NUM_CLASSES
+from ocr_engine.charset import ALPHABET, NUM_CLASSES
 from ocr_engine.errors import ModelUnavailable
 
 END = 0  # end of word: the index the CTC blank has among the recognizer's classes
@@ -47,6 +47,11 @@ class CharLM:
     def save(self, path: Path) -> None:
         contexts = sorted(self._rows, key=self._rows.get)
         np.savez_compressed(path, contexts=np.array(contexts), log_probs=self._log_probs.astype(np.float16))
+
+    def word_log_prob(self, word: str) -> float:
+        """log P(word) as a whole word: each character after the ones before it, then the end."""
+        symbols = [1 + ALPHABET.index(ch) for ch in word] + [END]
+        return float(sum(self.log_probs(word[:i])[symbol] for i, symbol in enumerate(symbols)))
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019 - one LM per process, loaded once
     def log_probs(self, prefix: str) -> np.ndarray:

@@ -308,9 +308,11 @@ class OcrEngine:
         # Words the floors will keep come first: a stray "4" read at 0.75 would otherwise take the
         # slot of a 0.6 "pacific" and then be dropped. Other words fill what is left, and a piece
         # beside a kept word comes along beyond the limit, as the two may join ("livi" + "ng").
+        if self.lm is not None:
+            words = _without_lines_of_words(words, self.lm, kept)
         words = _without_fragments(words)
         best = _best_in_reading_order(words, max_regions, first=kept)
-        words = reading_order(best + _pieces_beside(best, words, kept))
+        words = reading_order(best + _pieces_beside(best, words, kept, limit=max_regions))
         self._check(deadline, "joining letter-spaced words")
         words = self._joined_across_gaps(rgb, words, resolved.decoding)
         return _best_in_reading_order([w for w in words if kept(w)], max_regions)
@@ -329,8 +331,10 @@ class OcrEngine:
         out = list(words)
         for (a, b), box, read in sorted(zip(pairs, boxes, reads, strict=True), key=lambda t: -t[2].confidence):
             still_there = any(w is a for w in out) and any(w is b for w in out)
-            if (still_there and read.confidence >= JOIN_MARGIN * max(a.confidence, b.confidence)
-                    and len(read.text) >= len(a.text) + len(b.text) - 1):
+            if (still_there and _odds(read.confidence) >= JOIN_MARGIN * _odds(max(a.confidence, b.confidence))
+                    and len(read.text) >= len(a.text) + len(b.text) - 1
+                    and (self.lm is None or self.lm.word_log_prob(read.text)
+                         >= self.lm.word_log_prob(a.text) + self.lm.word_log_prob(b.text))):
                 out = [w for w in out if w is not a and w is not b] + [Word(read.text, read.confidence, box)]
         return out
 
@@ -436,6 +440,10 @@ JOIN_GAP = 1.2
 JOIN_MARGIN = 1.2
 
 
+def _odds(p: float) -> float:
+    return p / (1.0 - p) if p < 1.0 else math.inf
+
+
 def _side_by_side(words: list[Word]) -> list[tuple[Word, Word]]:
     """Pairs (left, right) of words on one line (their heights overlap by 60% of the lower
     one and differ by less than 1.6×) with a gap under ``JOIN_GAP`` of their mean height;
@@ -460,16 +468,17 @@ def _side_by_side(words: list[Word]) -> list[tuple[Word, Word]]:
     return pairs
 
 
-def _pieces_beside(chosen: list[Word], words: list[Word], kept: Callable[[Word], bool]) -> list[Word]:
-    """The words not ``chosen`` that lie side by side on one line with a chosen word the
-    floors keep (``_side_by_side``: each word pairs with its nearest neighbour to the right)."""
+def _pieces_beside(chosen: list[Word], words: list[Word], kept: Callable[[Word], bool], limit: int) -> list[Word]:
+    """The ``limit`` surest words not ``chosen`` that lie side by side on one line with a
+    chosen word the floors keep (``_side_by_side``), so that a scene's joins stay at most
+    twice its words."""
     ids = {id(w) for w in chosen}
     pieces: dict[int, Word] = {}
     for a, b in _side_by_side(words):
         for piece, other in ((a, b), (b, a)):
             if id(piece) not in ids and id(other) in ids and kept(other):
                 pieces[id(piece)] = piece
-    return list(pieces.values())
+    return sorted(pieces.values(), key=lambda w: -w.confidence)[:limit]
 
 
 def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, int, int, int]:
@@ -482,6 +491,30 @@ def scene_word_kept(text: str, confidence: float, min_confidence: float, short_m
     readings, short ones above all, are mostly junk read from texture: ``model.scene_curve``)."""
     floor = max(min_confidence, short_min_confidence) if len(text) < SHORT_WORD else min_confidence
     return confidence >= floor
+
+
+def _likeliest_spelling(text: str, parts: list[Word], lm: CharLM) -> float:
+    """The highest sum of ``lm.word_log_prob`` over two or more of ``parts`` (left to right)
+    whose readings, one after another, spell ``text``; -inf when none do."""
+    best: dict[tuple[int, bool], float] = {(0, False): 0.0}  # (letters spelled, by two or more) -> log P
+    for part in sorted(parts, key=lambda w: w.bbox[0]):
+        for (end, _), score in list(best.items()):
+            if part.text and text.startswith(part.text, end):
+                key = (end + len(part.text), end > 0)
+                best[key] = max(best.get(key, -math.inf), score + lm.word_log_prob(part.text))
+    return best.get((len(text), True), -math.inf)
+
+
+def _without_lines_of_words(words: list[Word], lm: CharLM, kept: Callable[[Word], bool],
+                            inside: float = 0.8) -> list[Word]:
+    """Drop a reading of a whole line when words inside its box spell it and the language
+    model finds them likelier as words than the line as one: "livingroomlounge" gives way to
+    "living", "room", "lounge", while "antique" stays whole over "ant" + "ique"."""
+    def is_line(word: Word) -> bool:
+        parts = [w for w in words if w is not word and kept(w) and _overlap_share(w.bbox, word.bbox) >= inside]
+        return len(parts) >= 2 and _likeliest_spelling(word.text, parts, lm) > lm.word_log_prob(word.text)
+
+    return [w for w in words if not is_line(w)]
 
 
 def _without_fragments(words: list[Word], inside: float = 0.8) -> list[Word]:

@@ -11,6 +11,7 @@ from ocr_engine import pipeline
 from ocr_engine.charset import BLANK_INDEX, NUM_CLASSES, text_to_indices
 from ocr_engine.config import Settings
 from ocr_engine.detect import Region
+from ocr_engine.lm import CharLM
 from ocr_engine.pipeline import OcrEngine
 from ocr_engine.recognize import ModelMetadata
 from ocr_engine.schemas import ReadOptions
@@ -28,20 +29,24 @@ def peaked(text: str, sure: float) -> np.ndarray:
 
 
 class ReadsByWidth:
-    """The pieces unsure, the joined box sure of 'living', anything else nothing."""
+    """The pieces ("livi" and "ng" unless named) unsure, the joined box sure of ``joined``,
+    anything else nothing."""
 
-    def __init__(self, joined: str, joined_sure: float) -> None:
+    def __init__(self, joined: str, joined_sure: float, pieces: tuple[str, str] = ("livi", "ng"),
+                 pieces_sure: tuple[float, float] = (0.8, 0.6)) -> None:
         self.metadata = ModelMetadata.read(Settings().metadata_path)
-        self.joined, self.joined_sure = joined, joined_sure
+        self.joined, self.joined_sure, self.pieces, self.pieces_sure = joined, joined_sure, pieces, pieces_sure
 
     def predict_crops(self, crops: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
-        by_width = {80: peaked("livi", 0.8), 40: peaked("ng", 0.6), 140: peaked(self.joined, self.joined_sure)}
+        by_width = {80: peaked(self.pieces[0], self.pieces_sure[0]), 40: peaked(self.pieces[1], self.pieces_sure[1]),
+                    140: peaked(self.joined, self.joined_sure)}
         return np.stack([by_width.get(c.shape[1], peaked("", 0.99)) for c in crops])
 
 
-def read_scene(monkeypatch, joined: str, joined_sure: float) -> list[str]:
+def read_scene(monkeypatch, joined: str, joined_sure: float, lm: CharLM | None = None, **pieces) -> list[str]:
     monkeypatch.setattr(pipeline, "detect_candidates", lambda *a, **k: [Region(LIVI, 1.0), Region(NG, 1.0)])
-    engine = OcrEngine(Settings(lm_file="", read_tall=False, read_stretch=1.0), ReadsByWidth(joined, joined_sure))
+    engine = OcrEngine(Settings(lm_file="", read_tall=False, read_stretch=1.0),
+                       ReadsByWidth(joined, joined_sure, **pieces), lm)
     buf = io.BytesIO()
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 400, 3), dtype=np.uint8)).save(buf, "PNG")
     return [w.text for w in engine.read(buf.getvalue(), ReadOptions(min_confidence=0.0)).words]
@@ -57,6 +62,19 @@ def test_pieces_stay_apart_when_the_joined_reading_is_no_surer(monkeypatch):
 
 def test_a_joined_reading_that_loses_letters_is_not_taken(monkeypatch):
     assert read_scene(monkeypatch, "lng", 0.99) == ["livi"]
+
+
+def test_pieces_read_surely_still_join_when_the_whole_is_surer_yet(monkeypatch):
+    # "1.2 times as sure" is measured in odds: 1.2 times a 0.9 probability is no probability.
+    sure = read_scene(monkeypatch, "living", 0.999, pieces_sure=(0.97, 0.97))
+    assert sure == ["living"]
+
+
+def test_two_words_side_by_side_are_not_run_together(monkeypatch):
+    lm = CharLM.load(Settings().lm_path)  # the language model knows "anno" and "domini" apart
+    words = read_scene(monkeypatch, "annodomini", 0.999, lm, pieces=("anno", "domini"), pieces_sure=(0.97, 0.97))
+    assert words == ["anno", "domini"]
+    assert read_scene(monkeypatch, "living", 0.999, lm, pieces_sure=(0.97, 0.97)) == ["living"]
 
 
 

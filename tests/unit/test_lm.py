@@ -35,6 +35,13 @@ def test_it_has_learned_the_words(lm):
     assert np.argmax(lm.log_probs("hello")) == END
 
 
+def test_a_whole_word_scores_each_letter_then_its_end(lm):
+    expected = sum(lm.log_probs("help"[:i])[symbol(c)] for i, c in enumerate("help")) + lm.log_probs("help")[END]
+    assert lm.word_log_prob("help") == pytest.approx(expected)
+    assert lm.word_log_prob("hello") > lm.word_log_prob("hell")  # "hell" is not a word it learned to end
+    assert lm.word_log_prob("hello") + lm.word_log_prob("world") > lm.word_log_prob("helloworld")
+
+
 def test_nothing_is_impossible(lm):
     # Names, codes and numbers must stay readable: smoothing leaves every symbol some mass.
     assert np.all(np.isfinite(lm.log_probs("x7")))

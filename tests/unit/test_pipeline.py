@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import pytest
 from ocr_engine.pipeline import _without_fragments
 from ocr_engine.schemas import Word
 
@@ -64,3 +65,42 @@ def test_the_best_words_keep_two_readings_of_one_box_in_reading_order():
     three = [w.text for w in _best_in_reading_order(words, 3)]
     assert sorted(three[:2]) == ["living", "lvng"] and three[2] == "open"
     assert [w.text for w in _best_in_reading_order(words, 2)] == ["living", "open"]
+
+
+@pytest.fixture(scope="module")
+def shipped_lm():
+    from ocr_engine.config import Settings
+    from ocr_engine.lm import CharLM
+
+    return CharLM.load(Settings().lm_path)
+
+
+def always(_: Word) -> bool:
+    return True
+
+
+def test_a_line_the_words_inside_it_spell_gives_way_to_them(shipped_lm):
+    from ocr_engine.pipeline import _without_lines_of_words
+
+    line = Word("livingroomlounge", 0.95, (0, 0, 360, 40))
+    words = [Word("living", 0.92, (0, 0, 120, 40)), Word("room", 0.98, (118, 0, 225, 40)),
+             Word("lounge", 1.0, (224, 0, 360, 40))]
+    assert _without_lines_of_words([line, *words], shipped_lm, always) == words
+
+
+def test_a_word_its_pieces_spell_stays_whole(shipped_lm):
+    from ocr_engine.pipeline import _without_lines_of_words
+
+    antique = Word("antique", 1.0, (0, 0, 170, 40))
+    pieces = [Word("ant", 0.99, (2, 5, 75, 40)), Word("ique", 0.85, (74, 0, 162, 40))]
+    assert _without_lines_of_words([antique, *pieces], shipped_lm, always) == [antique, *pieces]
+
+
+def test_a_line_stays_when_its_words_are_not_kept_or_do_not_spell_it(shipped_lm):
+    from ocr_engine.pipeline import _without_lines_of_words
+
+    line = Word("comfortinn", 0.98, (0, 0, 250, 45))
+    comfort, inn = Word("comfort", 0.9, (0, 0, 160, 45)), Word("inn", 0.96, (160, 0, 250, 45))
+    assert line in _without_lines_of_words([line, comfort, inn], shipped_lm, lambda w: w is not comfort)
+    assert line in _without_lines_of_words([line, inn], shipped_lm, always)  # one word spells nothing
+    assert line not in _without_lines_of_words([line, comfort, inn], shipped_lm, always)

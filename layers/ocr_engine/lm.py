@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ocr_engine.charset import ALPHABET, NUM_CLASSES
+from ocr_engine.charset import NUM_CLASSES, normalize_text, text_to_indices
 from ocr_engine.errors import ModelUnavailable
 
 END = 0  # end of word: the index the CTC blank has among the recognizer's classes
@@ -49,9 +49,12 @@ class CharLM:
         np.savez_compressed(path, contexts=np.array(contexts), log_probs=self._log_probs.astype(np.float16))
 
     def word_log_prob(self, word: str) -> float:
-        """log P(word) as a whole word: each character after the ones before it, then the end."""
-        symbols = [1 + ALPHABET.index(ch) for ch in word] + [END]
-        return float(sum(self.log_probs(word[:i])[symbol] for i, symbol in enumerate(symbols)))
+        """log P(word) as a whole word: each character after the ones before it, then the end.
+        Read as the recognizer spells it (``text_to_indices``): a lexicon word may hold capitals,
+        accents or punctuation."""
+        symbols = [*text_to_indices(word), END]
+        spelled = normalize_text(word)
+        return float(sum(self.log_probs(spelled[:i])[symbol] for i, symbol in enumerate(symbols)))
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019 - one LM per process, loaded once
     def log_probs(self, prefix: str) -> np.ndarray:

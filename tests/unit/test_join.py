@@ -122,3 +122,4 @@ def test_a_piece_under_the_floors_still_joins_the_word_beside_it_in_a_busy_scene
     Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 400, 3), dtype=np.uint8)).save(buf, "PNG")
     words = [w.text for w in engine.read(buf.getvalue(), ReadOptions(max_regions=3)).words]
     assert "living" in words and "livi" not in words
+

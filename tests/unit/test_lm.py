@@ -40,6 +40,7 @@ def test_a_whole_word_scores_each_letter_then_its_end(lm):
     assert lm.word_log_prob("help") == pytest.approx(expected)
     assert lm.word_log_prob("hello") > lm.word_log_prob("hell")  # "hell" is not a word it learned to end
     assert lm.word_log_prob("hello") + lm.word_log_prob("world") > lm.word_log_prob("helloworld")
+    assert lm.word_log_prob("Café-Help!") == lm.word_log_prob("cafhelp")  # a lexicon word, as it is spelled
 
 
 def test_nothing_is_impossible(lm):

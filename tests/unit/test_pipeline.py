@@ -104,3 +104,12 @@ def test_a_line_stays_when_its_words_are_not_kept_or_do_not_spell_it(shipped_lm)
     assert line in _without_lines_of_words([line, comfort, inn], shipped_lm, lambda w: w is not comfort)
     assert line in _without_lines_of_words([line, inn], shipped_lm, always)  # one word spells nothing
     assert line not in _without_lines_of_words([line, comfort, inn], shipped_lm, always)
+
+
+def test_lexicon_words_with_capitals_and_punctuation_are_weighed_as_spelled(shipped_lm):
+    # A reading held to a lexicon is the word as the list wrote it.
+    from ocr_engine.pipeline import _without_lines_of_words
+
+    line = Word("Anno-Domini", 0.9, (0, 0, 250, 45))
+    anno, domini = Word("Anno!", 0.97, (0, 0, 100, 45)), Word("Domini", 0.97, (100, 0, 250, 45))
+    assert _without_lines_of_words([line, anno, domini], shipped_lm, always) == [line, anno, domini]

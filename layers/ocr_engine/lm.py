@@ -48,6 +48,7 @@ class CharLM:
         contexts = sorted(self._rows, key=self._rows.get)
         np.savez_compressed(path, contexts=np.array(contexts), log_probs=self._log_probs.astype(np.float16))
 
+    @functools.lru_cache(maxsize=4096)  # noqa: B019 - one LM per process; a scene asks for each word often
     def word_log_prob(self, word: str) -> float:
         """log P(word) as a whole word: each character after the ones before it, then the end.
         Read as the recognizer spells it (``text_to_indices``): a lexicon word may hold capitals,

@@ -308,20 +308,32 @@ class OcrEngine:
         # Words the floors will keep come first: a stray "4" read at 0.75 would otherwise take the
         # slot of a 0.6 "pacific" and then be dropped. Other words fill what is left, and a piece
         # beside a kept word comes along beyond the limit, as the two may join ("livi" + "ng").
-        if self.lm is not None:
-            words = _without_lines_of_words(words, self.lm, kept)
+        lm = self._lm_reading(resolved.decoding)
+        if lm is not None:
+            words = _without_lines_of_words(words, lm, kept)
         words = _without_fragments(words)
         best = _best_in_reading_order(words, max_regions, first=kept)
         words = reading_order(best + _pieces_beside(best, words, kept, limit=max_regions))
         self._check(deadline, "joining letter-spaced words")
-        words = self._joined_across_gaps(rgb, words, resolved.decoding)
+        words = self._joined_across_gaps(rgb, words, resolved.decoding, lm)
         return _best_in_reading_order([w for w in words if kept(w)], max_regions)
 
-    def _joined_across_gaps(self, rgb: np.ndarray, words: list[Word], decoding: DecodeOptions) -> list[Word]:
+    def _lm_reading(self, decoding: DecodeOptions) -> CharLM | None:
+        """The language model, when it steers this request's decoding (a beam wider than one,
+        a weight above zero, no lexicon); only then may it also say where a scene's words part."""
+        s = self.settings
+        beam = s.beam_width if decoding.beam_width is None else decoding.beam_width
+        weight = s.lm_weight if decoding.lm_weight is None else decoding.lm_weight
+        return self.lm if beam > 1 and weight > 0 and not decoding.lexicon else None
+
+    def _joined_across_gaps(self, rgb: np.ndarray, words: list[Word], decoding: DecodeOptions,
+                            lm: CharLM | None) -> list[Word]:
         """Letter-spaced words reach the detector in pieces ("livi" + "ng"): two words side by
         side on one line, less than ``JOIN_GAP`` of their height apart, are read again as one
-        box, and that reading replaces both when it is clearly surer (``JOIN_MARGIN`` times
-        the surer piece's confidence) and keeps their letters."""
+        box, and that reading replaces both when it keeps their letters and is clearly surer:
+        with ``lm``, its odds ``JOIN_MARGIN`` times the surer piece's and the LM finding it
+        likelier as one word than the two ("anno" + "domini" stay apart); without, its
+        confidence ``JOIN_MARGIN`` times the surer piece's (odds alone ran such words together)."""
         pairs = _side_by_side(words)
         if not pairs:
             return words
@@ -331,10 +343,7 @@ class OcrEngine:
         out = list(words)
         for (a, b), box, read in sorted(zip(pairs, boxes, reads, strict=True), key=lambda t: -t[2].confidence):
             still_there = any(w is a for w in out) and any(w is b for w in out)
-            if (still_there and _odds(read.confidence) >= JOIN_MARGIN * _odds(max(a.confidence, b.confidence))
-                    and len(read.text) >= len(a.text) + len(b.text) - 1
-                    and (self.lm is None or self.lm.word_log_prob(read.text)
-                         >= self.lm.word_log_prob(a.text) + self.lm.word_log_prob(b.text))):
+            if still_there and len(read.text) >= len(a.text) + len(b.text) - 1 and _clearly_surer(read, a, b, lm):
                 out = [w for w in out if w is not a and w is not b] + [Word(read.text, read.confidence, box)]
         return out
 
@@ -438,6 +447,16 @@ SHORT_WORD = 3  # characters: "e", "4", "bl" are most of a scene's junk
 # least this many times as sure as the surer piece (chosen on svt_train: 1.0 lost words).
 JOIN_GAP = 1.2
 JOIN_MARGIN = 1.2
+
+
+def _clearly_surer(joined: ctc.Decoded, a: Word, b: Word, lm: CharLM | None) -> bool:
+    """Whether the joined reading of pieces ``a`` and ``b`` should replace them
+    (:meth:`OcrEngine._joined_across_gaps`)."""
+    surer = max(a.confidence, b.confidence)
+    if lm is None:
+        return joined.confidence >= JOIN_MARGIN * surer
+    return (_odds(joined.confidence) >= JOIN_MARGIN * _odds(surer)
+            and lm.word_log_prob(joined.text) >= lm.word_log_prob(a.text) + lm.word_log_prob(b.text))
 
 
 def _odds(p: float) -> float:

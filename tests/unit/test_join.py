@@ -65,9 +65,11 @@ def test_a_joined_reading_that_loses_letters_is_not_taken(monkeypatch):
 
 
 def test_pieces_read_surely_still_join_when_the_whole_is_surer_yet(monkeypatch):
-    # "1.2 times as sure" is measured in odds: 1.2 times a 0.9 probability is no probability.
-    sure = read_scene(monkeypatch, "living", 0.999, pieces_sure=(0.97, 0.97))
-    assert sure == ["living"]
+    # With the LM, "1.2 times as sure" is measured in odds: 1.2 times a 0.9 probability is no probability.
+    lm = CharLM.load(Settings().lm_path)
+    assert read_scene(monkeypatch, "living", 0.999, lm, pieces_sure=(0.97, 0.97)) == ["living"]
+    # Without it, in probability, as before odds: odds alone would run two words together.
+    assert read_scene(monkeypatch, "living", 0.999, pieces_sure=(0.97, 0.97)) == ["livi"]  # "ng": short, unsure
 
 
 def test_two_words_side_by_side_are_not_run_together(monkeypatch):
@@ -123,3 +125,28 @@ def test_a_piece_under_the_floors_still_joins_the_word_beside_it_in_a_busy_scene
     words = [w.text for w in engine.read(buf.getvalue(), ReadOptions(max_regions=3)).words]
     assert "living" in words and "livi" not in words
 
+
+
+class ReadsLineAndWords(ReadsByWidth):
+    """A line boxed whole ("livingroom", surest) and its two words boxed inside it."""
+
+    def predict_crops(self, crops: list[np.ndarray], batch_size: int = 16) -> np.ndarray:
+        by_width = {200: peaked("livingroom", 0.97), 100: peaked("living", 0.9), 90: peaked("room", 0.9)}
+        return np.stack([by_width.get(c.shape[1], peaked("", 0.99)) for c in crops])
+
+
+def read_line(monkeypatch, options: ReadOptions) -> list[str]:
+    boxes = [(100, 50, 300, 80), (100, 50, 200, 80), (205, 50, 295, 80)]
+    monkeypatch.setattr(pipeline, "detect_candidates", lambda *a, **k: [Region(b, 1.0) for b in boxes])
+    engine = OcrEngine(Settings(lm_file="", read_tall=False, read_stretch=1.0), ReadsLineAndWords("", 0.0),
+                       CharLM.load(Settings().lm_path))
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (200, 400, 3), dtype=np.uint8)).save(buf, "PNG")
+    return [w.text for w in engine.read(buf.getvalue(), options).words]
+
+
+def test_a_line_read_whole_gives_way_to_its_words_when_the_lm_reads(monkeypatch):
+    assert read_line(monkeypatch, ReadOptions()) == ["living", "room"]
+    # A greedy read is without the LM ("codes, serial numbers"): the surer line stays, its words
+    # inside it are its fragments.
+    assert read_line(monkeypatch, ReadOptions(beam_width=1)) == ["livingroom"]

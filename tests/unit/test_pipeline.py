@@ -86,6 +86,8 @@ def test_a_line_the_words_inside_it_spell_gives_way_to_them(shipped_lm):
     words = [Word("living", 0.92, (0, 0, 120, 40)), Word("room", 0.98, (118, 0, 225, 40)),
              Word("lounge", 1.0, (224, 0, 360, 40))]
     assert _without_lines_of_words([line, *words], shipped_lm, always) == words
+    # Spelled left to right whatever order the detector gave them in.
+    assert _without_lines_of_words([line, *words[::-1]], shipped_lm, always) == words[::-1]
 
 
 def test_a_word_its_pieces_spell_stays_whole(shipped_lm):

@@ -305,13 +305,13 @@ class OcrEngine:
         def kept(word: Word) -> bool:
             return scene_word_kept(word.text, word.confidence, s.scene_min_confidence, s.scene_short_min_confidence)
 
-        # Words the floors will keep come first: a stray "4" read at 0.75 would otherwise take the
-        # slot of a 0.6 "pacific" and then be dropped. Other words fill what is left, and a piece
-        # beside a kept word comes along beyond the limit, as the two may join ("livi" + "ng").
         lm = self._lm_reading(resolved.decoding)
         if lm is not None:
             words = _without_lines_of_words(words, lm, kept)
         words = _without_fragments(words)
+        # Words the floors will keep come first: a stray "4" read at 0.75 would otherwise take the
+        # slot of a 0.6 "pacific" and then be dropped. Other words fill what is left, and a piece
+        # beside a kept word comes along beyond the limit, as the two may join ("livi" + "ng").
         best = _best_in_reading_order(words, max_regions, first=kept)
         words = reading_order(best + _pieces_beside(best, words, kept, limit=max_regions))
         self._check(deadline, "joining letter-spaced words")

@@ -321,10 +321,14 @@ class OcrEngine:
     def _lm_reading(self, decoding: DecodeOptions) -> CharLM | None:
         """The language model, when it steers this request's decoding (a beam wider than one,
         a weight above zero, no lexicon); only then may it also say where a scene's words part."""
-        s = self.settings
-        beam = s.beam_width if decoding.beam_width is None else decoding.beam_width
-        weight = s.lm_weight if decoding.lm_weight is None else decoding.lm_weight
-        return self.lm if beam > 1 and weight > 0 and not decoding.lexicon else None
+        steers = self._beam_width(decoding) > 1 and self._lm_weight(decoding) > 0 and not decoding.lexicon
+        return self.lm if steers else None
+
+    def _beam_width(self, decoding: DecodeOptions) -> int:
+        return self.settings.beam_width if decoding.beam_width is None else decoding.beam_width
+
+    def _lm_weight(self, decoding: DecodeOptions) -> float:
+        return self.settings.lm_weight if decoding.lm_weight is None else decoding.lm_weight
 
     def _joined_across_gaps(self, rgb: np.ndarray, words: list[Word], decoding: DecodeOptions,
                             lm: CharLM | None) -> list[Word]:
@@ -395,12 +399,12 @@ class OcrEngine:
         if decoding.lexicon:
             return ctc.lexicon_decode(probs, decoding.lexicon)
         s = self.settings
-        beam = s.beam_width if decoding.beam_width is None else decoding.beam_width
+        beam = self._beam_width(decoding)
         if beam <= 1:
             return ctc.greedy_decode(probs)
         return ctc.gated_beam_search(
             probs, beam, self.lm,
-            lm_weight=s.lm_weight if decoding.lm_weight is None else decoding.lm_weight,
+            lm_weight=self._lm_weight(decoding),
             lm_bonus=s.lm_bonus if decoding.lm_bonus is None else decoding.lm_bonus,
             support=s.lm_support if decoding.lm_support is None else decoding.lm_support,
             keep_digits=decoding.keep_digits,

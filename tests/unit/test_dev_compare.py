@@ -11,7 +11,7 @@ from tests.helpers import import_training_package
 pytestmark = pytest.mark.train
 import_training_package("scipy")  # the sign test; collected without it (make test-fast): skipped
 
-from model.dev_compare import main, paired  # noqa: E402
+from model.dev_compare import character_errors, main, paired, paired_characters  # noqa: E402
 
 T, F = True, False
 
@@ -32,6 +32,24 @@ def test_a_lopsided_split_is_unlikely_by_chance():
 def test_identical_readers_are_no_evidence_either_way():
     same = np.array([T, F, T])
     assert paired(same, same) == "+0 / -0 (p 1.00)"
+
+
+def test_characters_count_the_crops_read_with_fewer_errors_whether_or_not_the_word_is_right():
+    # Crop 0 stays wrong but loses an error; crop 1 gains one; crop 2 is read as well either way.
+    reference = np.array([3, 0, 1])
+    candidate = np.array([1, 1, 1])
+    assert paired_characters(reference, candidate) == "+1 / -1 (p 1.00)"
+    assert paired_characters(np.full(10, 2), np.zeros(10, int)) == "+10 / -0 (p 0.00)"
+
+
+def test_character_errors_are_edits_from_the_normalized_reading_to_the_label():
+    class Read:
+        def __init__(self, text: str):
+            self.text = text
+
+    # The protocol is case-insensitive over [0-9a-z]: "Café!" is "caf" (one edit from "cafe").
+    errors = character_errors([Read("Café!"), Read("STOP"), Read("")], ["cafe", "stop", "exit"])
+    assert errors.tolist() == [1, 0, 4]
 
 
 def test_a_repeated_label_is_refused_not_dropped_from_the_table(tmp_path, capsys):

@@ -3,6 +3,7 @@ model alone finds and reads right, and the refusals made before anything is expo
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from ocr_tools.evaluate import SceneRun, SceneScore
 
@@ -32,17 +33,27 @@ def test_a_reading_off_its_word_is_not_found():
     assert score.words_right == [False] and score.matched == 0 and score.predicted == 1
 
 
+def served(scenes: SceneRun, right=(True, False, False), errors=(0, 2, 1)):
+    from model.scene_compare import ServedRun
+
+    return ServedRun(np.array(right), np.array(errors), scenes)
+
+
 @pytest.mark.train
-def test_the_table_pairs_each_model_with_the_shipped_one_word_by_word():
+def test_the_table_pairs_each_model_with_the_shipped_one_crop_by_crop_and_word_by_word():
     import_training_package("scipy")
     from model.scene_compare import table
 
     gold = [(SIGN, "sign"), (OPEN, "open")]
-    shipped = SceneRun(scored(([(SIGN, "sign")], gold)), [5.0], 0)
-    candidate = SceneRun(scored(([(SIGN, "sign"), (OPEN, "open")], gold)), [5.0], 0)
+    shipped = served(SceneRun(scored(([(SIGN, "sign")], gold)), [5.0], 0))
+    # The candidate reads the second dev crop right, and the third with one error more.
+    candidate = served(SceneRun(scored(([(SIGN, "sign"), (OPEN, "open")], gold)), [5.0], 0),
+                       right=(True, True, False), errors=(0, 0, 2))
     lines = table({"shipped": shipped, "soup": candidate})
-    assert lines[2] == "| shipped | 100.0% | 50.0% | 1 of 2 (50.0%) |  |"
-    assert lines[3] == "| soup | 100.0% | 100.0% | 2 of 2 (100.0%) | +1 / -0 (p 1.00) |"
+    assert lines[0].startswith("| model | dev crops (3) | against shipped | characters against shipped |")
+    assert lines[2] == "| shipped | 1 (33.3%) |  |  | 100.0% | 50.0% | 1 of 2 (50.0%) |  |"
+    assert lines[3] == ("| soup | 2 (66.7%) | +1 / -0 (p 1.00) | +1 / -1 (p 1.00) "
+                        "| 100.0% | 100.0% | 2 of 2 (100.0%) | +1 / -0 (p 1.00) |")
 
 
 @pytest.mark.train
@@ -82,6 +93,6 @@ def test_unreadable_scenes_are_named_beside_the_figure_they_lower():
     from model.scene_compare import table
 
     gold = [(SIGN, "sign")]
-    lines = table({"shipped": SceneRun(scored(([(SIGN, "sign")], gold)), [5.0], 0),
-                   "slow": SceneRun(scored(([], gold)), [], 1)})
-    assert lines[3] == "| slow | 0.0% | 0.0% | 0 of 1 (0.0%), 1 scenes unreadable | +0 / -1 (p 1.00) |"
+    lines = table({"shipped": served(SceneRun(scored(([(SIGN, "sign")], gold)), [5.0], 0)),
+                   "slow": served(SceneRun(scored(([], gold)), [], 1))})
+    assert lines[3].endswith("| 0.0% | 0.0% | 0 of 1 (0.0%), 1 scenes unreadable | +0 / -1 (p 1.00) |")

@@ -1,6 +1,7 @@
 """Weights at half their bytes, to resume from: ``python -m model.compact IN OUT``.
 
-    python -m model.compact model/checkpoints/soup-p23.weights.h5 model/checkpoints/phase23/soup.f16.weights.h5
+    python -m model.compact model/checkpoints/phase25/anneal/mean3.weights.h5 \\
+        model/checkpoints/phase25/anneal-mean.f16.weights.h5
 
 Every float32 array of a ``.weights.h5`` is stored as float16, the file's layout kept, so
 Keras's ``load_weights`` reads it into the network's float32 variables as it is (a network

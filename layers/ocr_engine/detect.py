@@ -11,8 +11,10 @@ the ``max_regions`` most confident readings: the recognizer is the text verifier
 2. Morphological gradient (edges of strokes), binarised with Otsu.
 3. Close with short horizontal bars so letters of one word merge (several bar
    lengths, since letter spacing varies with the text size).
-4. Connected components with a word's geometry become candidates; near-duplicates
-   across the passes are suppressed; reading order sorts the final boxes.
+4. Connected components with a word's geometry become candidates.
+5. Steps 2-4 again on the scene at half that size, where a large word's letters close up
+   (svt_train: 139 labelled words among 24 candidates instead of 129, 12 ms more a scene);
+   near-duplicates across all the passes are suppressed; reading order sorts the final boxes.
 """
 
 from __future__ import annotations
@@ -32,6 +34,9 @@ CLOSING_WIDTHS = (5, 9, 15)
 MIN_FILL = 0.25  # share of the box covered by edge pixels
 NMS_IOU = 0.5
 MIN_EDGE = 40  # weakest gradient counted as a stroke edge (0-255)
+# The scene at the detection scale, then at half of it: the letters of a large word can stand
+# further apart than the widest closing bar, and merge into one word only at half the size.
+PASSES = (1.0, 0.5)
 STRIP_ASPECT = 4.0  # longer than this, an image is shrunk by its pixel count, not its long side
 
 
@@ -62,6 +67,17 @@ def _components(gray: np.ndarray) -> list[tuple[Box, float]]:
                     continue
                 found.append(((int(x), int(y), int(x + bw), int(y + bh)), float(fill * np.sqrt(bw * bh))))
     return found
+
+
+def _components_at(gray: np.ndarray, scale: float, factor: float) -> list[tuple[Box, float]]:
+    """``_components`` of ``gray`` shrunk to ``scale``, boxes and scores given at ``scale / factor``
+    (the detection scale), so that the passes' candidates compete on one footing."""
+    h, w = gray.shape
+    if scale < 1.0:
+        gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
+    # The score is the fill times the box's side: at half the size, half the side.
+    return [((round(x1 / factor), round(y1 / factor), round(x2 / factor), round(y2 / factor)), score / factor)
+            for (x1, y1, x2, y2), score in _components(gray)]
 
 
 def _suppress(cands: list[tuple[Box, float]], iou_limit: float = NMS_IOU) -> list[tuple[Box, float]]:
@@ -115,9 +131,10 @@ def detect_candidates(rgb: np.ndarray, max_candidates: int = 48, max_side: int =
     h, w = rgb.shape[:2]
     scale = detection_scale(h, w, max_side)
     gray = rgb if rgb.ndim == 2 else cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
-    if scale < 1.0:
-        gray = cv2.resize(gray, (max(1, round(w * scale)), max(1, round(h * scale))), interpolation=cv2.INTER_AREA)
-    kept = _suppress(_components(gray))
+    found = []
+    for factor in PASSES:
+        found += _components_at(gray, scale * factor, factor)
+    kept = _suppress(found)
     kept.sort(key=lambda c: -c[1])
     regions = []
     for (x1, y1, x2, y2), score in kept[:max_candidates]:

@@ -1,3 +1,6 @@
+import cv2
+import pytest
+from ocr_engine import detect
 from ocr_engine.detect import Region, detect_candidates, reading_order
 from ocr_tools.evaluate import match_boxes
 
@@ -55,3 +58,29 @@ def test_an_ordinary_scene_is_shrunk_as_before():
     assert detection_scale(1000, 4000, 1600) == 0.4  # 4:1
     assert detection_scale(200, 20000, 1600) == 0.4  # 100:1: 8000 x 80, a 4:1 image's pixels
     assert detection_scale(20000, 200, 1600) == 0.4
+
+
+def spaced_word(text: str, gap: int) -> tuple:
+    """A large word whose letters stand ``gap`` px apart (a shop sign's lettering), on the
+    generated scene's ground -> (RGB image, [its box])."""
+    rgb, _ = scene_with_words([])
+    x, y = 200, 500
+    for letter in text:
+        (tw, th), base = cv2.getTextSize(letter, cv2.FONT_HERSHEY_DUPLEX, 5.0, 3)
+        cv2.putText(rgb, letter, (x, y), cv2.FONT_HERSHEY_DUPLEX, 5.0, (20, 20, 20), 3, cv2.LINE_AA)
+        x += tw + gap
+    return rgb, [(200, y - th, x - gap, y + base)]
+
+
+@pytest.mark.parametrize("gap", [20, 30])
+def test_a_large_word_with_its_letters_apart_is_found_at_half_the_size(monkeypatch, gap):
+    # At the detection scale (1200 px -> 1000) the gaps are wider than the widest closing bar,
+    # so the letters stay apart; at half the size they close into the word.
+    rgb, gold = spaced_word("SALE", gap)
+
+    def found() -> int:
+        return len(match_boxes([r.bbox for r in detect_candidates(rgb, max_candidates=24)], gold, threshold=0.5))
+
+    assert found() == 1
+    monkeypatch.setattr(detect, "PASSES", (1.0,))
+    assert found() == 0

@@ -18,6 +18,7 @@ from pathlib import Path
 import numpy as np
 from ocr_engine.calibration import Calibration, fit_platt
 from ocr_engine.config import REPO_ARTIFACTS_DIR, load_settings
+from ocr_engine.ctc import Decoded
 from ocr_engine.pipeline import OcrEngine
 from ocr_tools.evaluate import expected_calibration_error
 from ocr_tools.paths import data_dir
@@ -49,24 +50,26 @@ def reliability_diagram(curves: dict[str, tuple[np.ndarray, np.ndarray]], out: P
     fig.savefig(out, dpi=110)
 
 
-def main(argv=None) -> None:
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--data", type=Path, default=data_dir())
-    p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR,
-                   help="the export folder whose model is fitted and whose crnn.json is written")
-    args = p.parse_args(argv)
-    # The model read is the one in --out: the fit is written into that folder's card.
-    settings = dataclasses.replace(load_settings(), model_dir=args.out)
+def engine_to_fit(out: Path) -> OcrEngine:
+    """The engine of the export in ``out``, its confidence raw (the shipped metadata may
+    already carry a calibration); refused when ``out``'s model is not the one its card describes."""
+    settings = dataclasses.replace(load_settings(), model_dir=out)
     # The fit goes into crnn.json: it must be fitted on the model that card describes.
     check_exported(settings.model_dir, json.loads(settings.metadata_path.read_text()), settings.model_file)
     engine = OcrEngine.from_settings(settings)
-    # Fit on the raw confidence: the shipped metadata may already carry a calibration.
     engine.recognizer.metadata = dataclasses.replace(engine.recognizer.metadata, calibration=Calibration())
-    raw, right = [], []
-    for name, (crops, labels) in dev_sets(args.data).items():
-        reads = engine.read_crops(crops)
-        raw += [r.confidence for r in reads]
-        right += list(words_right(reads, labels))
+    return engine
+
+
+def fit(engine: OcrEngine, out: Path, crop_sets: dict) -> dict[str, list[Decoded]]:
+    """Read ``crop_sets`` (``model.tune_decoding.dev_sets``) with ``engine_to_fit(out)``, fit
+    the calibration and write it into ``out``'s card, with the reliability diagram; -> the
+    readings per set (texts as served: the calibration moves only the confidence)."""
+    reads, raw, right = {}, [], []
+    for name, (crops, labels) in crop_sets.items():
+        reads[name] = engine.read_crops(crops)
+        raw += [r.confidence for r in reads[name]]
+        right += list(words_right(reads[name], labels))
         print(f"{name}: {len(labels)} crops read", flush=True)
     raw_a, right_a = np.asarray(raw), np.asarray(right)
     calibration = fit_platt(raw_a, right_a)
@@ -74,7 +77,7 @@ def main(argv=None) -> None:
     before, after = expected_calibration_error(raw_a, right_a), expected_calibration_error(calibrated, right_a)
     print(f"dev crops {len(raw_a)}, {right_a.mean():.1%} right: ECE {before:.3f} raw -> {after:.3f} calibrated "
           f"(scale {calibration.scale:.3f}, shift {calibration.shift:.3f})")
-    meta_path = args.out / "crnn.json"
+    meta_path = out / "crnn.json"
     meta = json.loads(meta_path.read_text())
     meta["confidence_calibration"] = {
         "scale": round(calibration.scale, 4), "shift": round(calibration.shift, 4),
@@ -83,8 +86,20 @@ def main(argv=None) -> None:
     }
     meta_path.write_text(json.dumps(meta, indent=2) + "\n")
     reliability_diagram({"raw": (raw_a, right_a), "calibrated": (calibrated, right_a)},
-                        args.out / "reliability_diagram.png")
-    print(f"wrote {meta_path} and {args.out / 'reliability_diagram.png'}")
+                        out / "reliability_diagram.png")
+    print(f"wrote {meta_path} and {out / 'reliability_diagram.png'}")
+    return reads
+
+
+def main(argv=None) -> None:
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data", type=Path, default=data_dir())
+    p.add_argument("--out", type=Path, default=REPO_ARTIFACTS_DIR,
+                   help="the export folder whose model is fitted and whose crnn.json is written")
+    args = p.parse_args(argv)
+    # The model read is the one in --out: the fit is written into that folder's card.
+    engine = engine_to_fit(args.out)
+    fit(engine, args.out, dev_sets(args.data))
 
 
 if __name__ == "__main__":

@@ -44,9 +44,10 @@ SHIPPED = "shipped"
 LABEL = re.compile(r"[A-Za-z0-9_-][A-Za-z0-9._-]*")
 
 
-def exported_candidate(label: str, weights: Path, width: str, root: Path, data: Path) -> Path:
+def exported_candidate(label: str, weights: Path, width: str, root: Path, crop_sets: dict) -> tuple[Path, dict]:
     """Export ``weights`` into ``root/label`` as the shipped model is, with the shipped LM and
-    a calibration fitted on the dev crops; -> that folder."""
+    a calibration fitted on the dev crops; -> that folder, and the dev crops' readings the fit
+    made (their texts as served)."""
     from model import calibrate, export  # TensorFlow: the export only
 
     out = root / label
@@ -55,8 +56,7 @@ def exported_candidate(label: str, weights: Path, width: str, root: Path, data: 
     lm = REPO_ARTIFACTS_DIR / load_settings().lm_file
     if lm.is_file():
         shutil.copy2(lm, out / lm.name)
-    calibrate.main(["--out", str(out), "--data", str(data)])
-    return out
+    return out, calibrate.fit(calibrate.engine_to_fit(out), out, crop_sets)
 
 
 @dataclasses.dataclass
@@ -68,9 +68,11 @@ class ServedRun:
     scenes: SceneRun
 
 
-def read_with(model_dir: Path, data: Path, crop_sets: dict) -> ServedRun:
+def read_with(model_dir: Path, data: Path, crop_sets: dict, reads: dict | None = None) -> ServedRun:
+    """The dev crops (``reads``: their readings, when already made) and the scenes, as served
+    with the model in ``model_dir``."""
     engine = OcrEngine.from_settings(dataclasses.replace(load_settings(), model_dir=model_dir))
-    reads = {name: engine.read_crops(crops) for name, (crops, _) in crop_sets.items()}
+    reads = reads or {name: engine.read_crops(crops) for name, (crops, _) in crop_sets.items()}
     right = np.concatenate([words_right(reads[name], labels) for name, (_, labels) in crop_sets.items()])
     errors = np.concatenate([character_errors(reads[name], labels) for name, (_, labels) in crop_sets.items()])
     scenes = score_scenes(engine, read_scenes(data / "svt_train"), progress=sys.stderr.isatty())
@@ -120,8 +122,8 @@ def main(argv=None) -> None:
     runs = {SHIPPED: read_with(REPO_ARTIFACTS_DIR, args.data, crop_sets)}
     print(table(runs)[-1], flush=True)
     for label, weights, width in args.candidates:
-        folder = exported_candidate(label, weights, width, args.root, args.data)
-        runs[label] = read_with(folder, args.data, crop_sets)
+        folder, reads = exported_candidate(label, weights, width, args.root, crop_sets)
+        runs[label] = read_with(folder, args.data, crop_sets, reads)
         print(table(runs)[-1], flush=True)
     lines = table(runs)
     print("\n".join(lines))

@@ -56,8 +56,7 @@ class CharLM:
         symbols = [*text_to_indices(word), END]
         spelled = normalize_text(word)
         # Only the last order - 1 letters are context: the cache keeps short keys for a long word.
-        contexts = (spelled[max(0, i - self.order + 1) : i] if i >= self.order - 1 else spelled[:i]
-                    for i in range(len(symbols)))
+        contexts = (spelled[max(0, i - self.order + 1) : i] for i in range(len(symbols)))
         return float(sum(self.log_probs(context)[symbol] for context, symbol in zip(contexts, symbols, strict=True)))
 
     @functools.lru_cache(maxsize=65536)  # noqa: B019 - one LM per process, loaded once

@@ -323,7 +323,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def cmd_eval_scenes(args: argparse.Namespace) -> int:
     engine = _load_engine(args)
     run = score_scenes(engine, args.scenes, args.max_regions, progress=not args.json and sys.stderr.isatty())
-    out = run.report(len(args.scenes))
+    out = run.report()
     if args.json:
         print(json.dumps(out))
     else:

@@ -143,9 +143,9 @@ class SceneRun:
     ms: list[float]
     unreadable: int
 
-    def report(self, scenes: int) -> dict:
+    def report(self) -> dict:
         """What ``ocr eval-scenes --json`` prints."""
-        return {"scenes": scenes, **self.score.to_dict(), "ms_per_scene": median(self.ms, 1),
+        return {"scenes": len(self.ms) + self.unreadable, **self.score.to_dict(), "ms_per_scene": median(self.ms, 1),
                 "unreadable": self.unreadable}
 
 

@@ -62,7 +62,7 @@ lint: setup
 PHASE ?= phase10
 EPOCHS ?= 30
 LR ?= 5e-4
-WIDTH ?= 32-64-128-128-384-384-192
+WIDTH ?= 32-64-128-128-384-384r160-192
 train: setup-train ## the next fine-tuning phase from the shipped weights; run again to resume it
 	$(BIN)/python -m model.train --out model/checkpoints/$(PHASE) --resume --width $(WIDTH) \
 		--init-weights model/artifacts/crnn.weights.h5 --epochs $(EPOCHS) --lr $(LR) --real-fraction 0.5

@@ -18,16 +18,22 @@ from keras import layers, ops
 from ocr_engine.charset import BLANK_INDEX, NUM_CLASSES
 from ocr_engine.preprocess import INPUT_HEIGHT, INPUT_WIDTH
 
-from model.widths import layer_widths, width_name
+from model.widths import block_ranks, layer_widths, width_name
 
-SHIPPED_WIDTH = "32-64-128-128-384-384-192"  # model/artifacts/crnn.json's name says it too
+SHIPPED_WIDTH = "32-64-128-128-384-384r160-192"  # model/artifacts/crnn.json's name says it too
 
 # Pooling after each conv block: height 32 -> 1, width 128 -> 32 time steps.
 POOLS = ((2, 2), (2, 2), None, (2, 1), (2, 1), (2, 1))
 
 
-def conv_block(x, filters: int, pool: tuple[int, int] | None, name: str):
-    x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
+def conv_block(x, filters: int, pool: tuple[int, int] | None, name: str, rank: int | None = None):
+    """conv 3x3 -> BatchNorm -> ReLU (-> max pool). With a ``rank``, the 3x3 convolution makes
+    ``rank`` channels and a 1x1 convolution spreads them to ``filters`` (``model.factorize``)."""
+    if rank is not None:
+        x = layers.Conv2D(rank, 3, padding="same", use_bias=False, name=f"{name}_reduce")(x)
+        x = layers.Conv2D(filters, 1, use_bias=False, name=f"{name}_conv")(x)
+    else:
+        x = layers.Conv2D(filters, 3, padding="same", use_bias=False, name=f"{name}_conv")(x)
     x = layers.BatchNormalization(name=f"{name}_bn")(x)
     x = layers.ReLU(name=f"{name}_relu")(x)
     if pool is not None:
@@ -44,8 +50,8 @@ def build_crnn(width: float | str = 0.5, unroll: bool = False, dropout: float = 
     filters, units = layer_widths(width)
     inputs = keras.Input((INPUT_HEIGHT, INPUT_WIDTH, 1), name="image")
     x = inputs
-    for i, (f, pool) in enumerate(zip(filters, POOLS, strict=True)):
-        x = conv_block(x, f, pool, name=f"block{i + 1}")
+    for i, (f, pool, rank) in enumerate(zip(filters, POOLS, block_ranks(width), strict=True)):
+        x = conv_block(x, f, pool, name=f"block{i + 1}", rank=rank)
     # Height is 1 now: (N, 1, T, C) -> (N, T, C).
     x = layers.Reshape((INPUT_WIDTH // 4, filters[-1]), name="to_sequence")(x)
     if dropout:

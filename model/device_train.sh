@@ -10,12 +10,14 @@ set -u
 : "${OUT:?set by the device tool}"
 EPOCHS=${EPOCHS:-11} STEPS=${STEPS:-600} BATCH=${BATCH:-128} WORKERS=${WORKERS:-14} BUDGET=${BUDGET:-520}
 LR=${LR:-4e-4} REAL_FRACTION=${REAL_FRACTION:-0.5} REAL_SETS=${REAL_SETS:-iiit5k,ic15,ic13} REAL_AUGMENT=${REAL_AUGMENT:-mild}
-WIDTH=${WIDTH:-32-64-128-128-384-384-192} INIT_WIDTH=${INIT_WIDTH:-$WIDTH}
 # A fresh run folder: a warm machine keeps /tmp between calls, and a second call writing into
 # the first one's folder would average and return the first call's epochs (phase 10 lost run 2 so).
 CK=$(mktemp -d /tmp/run.XXXXXX) DATA=/tmp/data
 INIT=.device/init.weights.h5
-[ -f "$INIT" ] || INIT=model/artifacts/crnn.weights.h5
+# The resume files are full width; the shipped weights have a low-rank block 6 (model.factorize).
+if [ -f "$INIT" ]; then WIDTH=${WIDTH:-32-64-128-128-384-384-192}
+else INIT=model/artifacts/crnn.weights.h5 WIDTH=${WIDTH:-32-64-128-128-384-384r160-192}; fi
+INIT_WIDTH=${INIT_WIDTH:-$WIDTH}
 export PYTHONUNBUFFERED=1
 python3 -m pip install -q --no-index --find-links .device/wheels keras || exit 1
 FONTS=$(mktemp -d /tmp/fonts.XXXXXX)  # fresh, as CK: a warm machine keeps /tmp

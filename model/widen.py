@@ -24,6 +24,7 @@ import keras
 import numpy as np
 
 from model.crnn import POOLS, build_crnn, load_crnn
+from model.widths import block_ranks
 
 GATES = 4  # Keras LSTM gate blocks in the kernels' columns: input, forget, cell, output
 
@@ -108,6 +109,10 @@ def widen_model(narrow: keras.Model, wide: keras.Model, seed: int = 0, jitter: f
 
 def widened(weights: Path, from_width: float | str, to_width: float | str, seed: int = 0, **build) -> keras.Model:
     """A CRNN of ``to_width`` that reads as the ``from_width`` weights do."""
+    if any(block_ranks(from_width)) or any(block_ranks(to_width)):
+        # A low-rank block's channels are projections, not units a copy could stand for.
+        raise ValueError(f"{from_width} -> {to_width}: low-rank blocks are not widened; "
+                         "widen the full network, then make blocks low-rank (model.factorize)")
     narrow = load_crnn(weights, from_width)
     wide = build_crnn(width=to_width, **build)
     widen_model(narrow, wide, seed=seed)
@@ -121,7 +126,10 @@ def main(argv=None) -> None:
     p.add_argument("--to-width", default="1.0", help="the width to grow to (model.widths)")
     p.add_argument("--out", type=Path, required=True, help="a .weights.h5 file")
     args = p.parse_args(argv)
-    model = widened(args.weights, args.from_width, args.to_width)
+    try:
+        model = widened(args.weights, args.from_width, args.to_width)
+    except ValueError as exc:
+        p.error(str(exc))
     model.save_weights(args.out)
     print(f"wrote {args.out}: width {args.from_width} -> {args.to_width}, {model.count_params():,} parameters")
 

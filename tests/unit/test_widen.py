@@ -84,3 +84,9 @@ def test_training_from_narrower_weights_starts_from_the_widened_model(tmp_path):
     again = widened(tmp_path / "narrow.weights.h5", "0.25", "0.5", dropout=0.1)
     assert model.get_layer("enc_dropout").rate == 0.1
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), again.get_weights(), strict=True))
+
+
+def test_low_rank_blocks_are_not_widened(tmp_path):
+    """Their channels are projections (model.factorize), not units a copy could stand for."""
+    with pytest.raises(ValueError, match="low-rank"):
+        widened(tmp_path / "unread.weights.h5", "32-64-128-128-256-256r64-128", "32-64-128-128-384-384r64-192")

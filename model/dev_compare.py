@@ -1,6 +1,6 @@
 """Compare candidate weights on the dev crops: ``python -m model.dev_compare LABEL=W[@WIDTH] ...``.
 
-    python -m model.dev_compare shipped=model/artifacts/crnn.weights.h5@32-64-128-128-384-384-192 \\
+    python -m model.dev_compare shipped=model/artifacts/crnn.weights.h5@32-64-128-128-384-384r160-192 \\
         p23=model/checkpoints/phase23/mean3.weights.h5@32-64-128-128-384-384-192 --record "Phase 23"
 
 (``@WIDTH`` is the network's width, ``model.widths``; without it 0.5, not the shipped width.)
@@ -19,7 +19,7 @@ same test over characters: the crops where each makes fewer character errors tha
 (``model/checkpoints/dev_log.md``), where each lever's gain is kept.
 
 The network here is each candidate's float32 Keras weights, a first look without an export.
-What ships is the int8 model, which rounds differently: the shipped model reads 1114 dev
+What ships is the int8 model, which rounds differently: phase 10's full network read 1114 dev
 crops int8 and 1107 as float32 weights, so a lead here over the shipped weights is not a lead
 over what is served. ``model.scene_compare`` exports each candidate and pairs the dev crops
 and the scenes as served; the shipping rule reads that.

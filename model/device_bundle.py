@@ -198,7 +198,8 @@ def main(argv=None) -> None:
     if bundle + tree > CALL_LIMIT_MIB:
         # The tree already holds the shipped weights; a second set rarely fits beside them.
         sys.exit("too large for one call: lower --font-mb, or leave out --init-weights and copy those weights "
-                 "over model/artifacts/crnn.weights.h5 for the call (git checkout it afterwards)")
+                 "over model/artifacts/crnn.weights.h5 for the call (git checkout it afterwards), giving "
+                 "device_train.sh their WIDTH (it assumes the shipped weights' low-rank width then)")
 
 
 if __name__ == "__main__":

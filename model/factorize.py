@@ -71,9 +71,10 @@ def block_input(model: keras.Model, block: int, images: np.ndarray) -> np.ndarra
 def principal_directions(responses: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Responses (..., channels) -> their mean, the covariance's eigenvalues (largest first) and
     eigenvectors (columns, in that order)."""
-    flat = responses.reshape(-1, responses.shape[-1]).astype(np.float64)
+    flat = responses.reshape(-1, responses.shape[-1]).astype(np.float64)  # one copy, centred in place
     mean = flat.mean(0)
-    values, vectors = np.linalg.eigh(np.cov(flat - mean, rowvar=False))
+    flat -= mean
+    values, vectors = np.linalg.eigh(flat.T @ flat / max(1, len(flat) - 1))
     order = np.argsort(values)[::-1]
     return mean, np.clip(values[order], 0.0, None), vectors[:, order]
 
@@ -97,7 +98,7 @@ def factorize_block(full: keras.Model, low: keras.Model, block: int, rank: int, 
     bn = low.get_layer(f"block{block}_bn")
     bn.set_weights([w.astype(np.float32) for w in
                     (np.sqrt(proj_var + bn.epsilon), proj_mean + offset, proj_mean, proj_var)])
-    return float(values[:rank].sum() / values.sum())
+    return float(values[:rank].sum() / values.sum()) if values.sum() > 0 else 1.0
 
 
 def factorize(full: keras.Model, width: float | str, ranks: dict[int, int],

@@ -1,11 +1,15 @@
 """Compare candidate weights with the shipped model as the product serves them, on the dev
 crops and end to end on svt_train's scenes: ``python -m model.scene_compare LABEL=WEIGHTS[@WIDTH] ...``.
 
-    python -m model.scene_compare soup=model/checkpoints/soup-p23.weights.h5@32-64-128-128-384-384-192
+    python -m model.factorize model/checkpoints/phase25/anneal-mean.f16.weights.h5 \\
+        --width 32-64-128-128-384-384-192 --ranks 6:160 --out p25.weights.h5
+    python -m model.scene_compare p25=p25.weights.h5@32-64-128-128-384-384r160-192
+
+(Block 6 made low-rank first, as the shipped model's is: ``model.factorize``.)
 
 ``model.dev_compare`` reads the dev crops with float32 Keras, a cheap first look; what ships
-is the int8 model, which rounds differently (the shipped one reads 1114 dev crops int8 and
-1107 float32), and a scene also needs the detector's candidates and the confidence the
+is the int8 model, which rounds differently (phase 10's full network read 1114 dev crops int8
+and 1107 float32), and a scene also needs the detector's candidates and the confidence the
 scene floors read. So each candidate is exported as the shipped model is (``model.export``
 into ``.cache/candidates/LABEL``, the shipped LM beside it), its confidence calibrated on the
 dev crops (``model.calibrate``: the floors read calibrated confidence), then the dev crops

@@ -27,6 +27,7 @@ from model.crnn import build_crnn, ctc_loss, load_crnn
 from model.data import MixedWords, holdout_arrays
 from model.real_sets import load_real_set, parse_real_sets
 from model.widen import widened
+from model.widths import block_ranks
 
 DEFAULT_OUT = Path(__file__).resolve().parent / "checkpoints"
 
@@ -151,6 +152,9 @@ def main(argv=None) -> None:
     p.add_argument("--holdout", choices=["image", "line"], default="image",
                    help="hold out whole source images (default) or every tenth line; a resumed run keeps its own")
     args = p.parse_args(argv)
+    if args.init_weights and args.init_width not in (None, args.width) and \
+            (any(block_ranks(args.init_width)) or any(block_ranks(args.width))):
+        p.error("--init-width: low-rank blocks are not widened; train the full width, then model.factorize")
     args.total_steps = args.epochs * args.steps
     args.out.mkdir(parents=True, exist_ok=True)
 

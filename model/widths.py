@@ -11,9 +11,12 @@ tested where Keras is not installed.
 
 from __future__ import annotations
 
+import re
+
 SEED_CONV_FILTERS = (64, 128, 256, 256, 512, 512)
 SEED_LSTM_UNITS = 256
 MIN_WIDTH = 8
+_TOKEN = re.compile(r"[0-9]+(r[0-9]+)?", re.ASCII)
 
 
 def _is_layer_list(width: float | str) -> bool:
@@ -22,12 +25,12 @@ def _is_layer_list(width: float | str) -> bool:
 
 def _blocks(width: str) -> list[tuple[int, int | None]]:
     """Each conv block's (filters, rank or None) and, last, (LSTM units, None)."""
-    try:
-        parts = [tuple(int(n) for n in token.split("r")) for token in width.split("-")]
-    except ValueError:
-        parts = []
-    if len(parts) != len(SEED_CONV_FILTERS) + 1 or any(len(p) not in (1, 2) for p in parts) or len(parts[-1]) != 1:
+    tokens = width.split("-")
+    # Digits only: int() would also take " 384", "+384" and "3_84", one network under several names.
+    if len(tokens) != len(SEED_CONV_FILTERS) + 1 or not all(_TOKEN.fullmatch(t) for t in tokens[:-1]) \
+            or not tokens[-1].isdecimal() or not tokens[-1].isascii():
         raise ValueError(f"width {width!r}: six conv widths (each may be FILTERSrRANK) and the LSTM units")
+    parts = [tuple(int(n) for n in token.split("r")) for token in tokens]
     blocks = [(p[0], p[1] if len(p) == 2 else None) for p in parts]
     for filters, rank in blocks:
         if filters < MIN_WIDTH or (rank is not None and not MIN_WIDTH <= rank < filters):
@@ -58,6 +61,8 @@ def block_ranks(width: float | str) -> list[int | None]:
 def with_ranks(width: float | str, ranks: dict[int, int]) -> str:
     """``width`` written as seven layers with ``ranks`` ({block number from 1: rank}) set."""
     filters, units = layer_widths(width)
+    if not all(1 <= block <= len(filters) for block in ranks):
+        raise ValueError(f"ranks {ranks}: conv blocks are numbered 1 to {len(filters)}")
     old = block_ranks(width)
     tokens = []
     for block, (f, rank) in enumerate(zip(filters, old, strict=True), start=1):

@@ -36,9 +36,10 @@ def copied_channels():
 
 
 def test_blocks_of_copied_channels_factorize_exactly_at_their_rank(copied_channels):
-    low, width, kept = factorize(copied_channels, "0.5", {5: 128, 6: 128}, images(8, 0))
-    assert width == "32-64-128-128-256r128-256r128-128"
-    assert kept == {5: pytest.approx(1.0), 6: pytest.approx(1.0)}
+    """Block 4 too: it follows a block without pooling."""
+    low, width, kept = factorize(copied_channels, "0.5", {4: 64, 5: 128, 6: 128}, images(8, 0))
+    assert width == "32-64-128-128r64-256r128-256r128-128"
+    assert kept == {4: pytest.approx(1.0), 5: pytest.approx(1.0), 6: pytest.approx(1.0)}
     assert low.count_params() < copied_channels.count_params()
     x = images(4, 1)  # not the crops the directions came from
     np.testing.assert_allclose(low.predict(x, verbose=0), copied_channels.predict(x, verbose=0), atol=2e-4)
@@ -50,6 +51,34 @@ def test_below_their_rank_the_blocks_keep_less_and_read_differently(copied_chann
     low = factorize(copied_channels, "0.5", {6: 16}, images(8, 0))[0]
     x = images(4, 1)
     assert np.abs(low.predict(x, verbose=0) - copied_channels.predict(x, verbose=0)).max() > 1e-3
+
+
+def bn_output(model, x) -> np.ndarray:
+    return keras.Model(model.input, model.get_layer("block6_bn").output).predict(x, verbose=0)
+
+
+def test_below_its_rank_a_block_keeps_its_responses_mean(copied_channels):
+    """The projection is about the responses' mean (mean + P P^T (z - mean)), so on the crops
+    the directions came from the block's mean response is unchanged at any rank."""
+    x = images(8, 0)
+    low = factorize(copied_channels, "0.5", {6: 16}, x)[0]
+    full_mean = bn_output(copied_channels, x).mean(axis=(0, 1, 2))
+    np.testing.assert_allclose(bn_output(low, x).mean(axis=(0, 1, 2)), full_mean,
+                               atol=1e-4 * np.abs(full_mean).max())
+
+
+def test_blocks_are_factorized_on_what_the_blocks_before_them_now_produce(copied_channels):
+    """Block 6's directions and mean come from its responses to block 5 as factorized, not as
+    it was: its mean response is the full block 6's on the factorized block 5's output."""
+    x = images(8, 0)
+    low = factorize(copied_channels, "0.5", {5: 8, 6: 16}, x)[0]
+    into_6 = keras.Model(low.input, low.get_layer("block5_pool").output).predict(x, verbose=0)
+    full_6 = copied_channels.get_layer("block6_bn")(copied_channels.get_layer("block6_conv")(into_6), training=False)
+    expected = np.asarray(full_6).mean(axis=(0, 1, 2))
+    as_it_was = bn_output(copied_channels, x).mean(axis=(0, 1, 2))
+    scale = np.abs(expected).max()
+    assert np.abs(expected - as_it_was).max() > 1e-2 * scale  # the two differ: the test can tell them apart
+    np.testing.assert_allclose(bn_output(low, x).mean(axis=(0, 1, 2)), expected, atol=1e-4 * scale)
 
 
 def test_the_new_batchnorm_holds_the_statistics_of_what_it_normalises():

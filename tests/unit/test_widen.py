@@ -86,7 +86,21 @@ def test_training_from_narrower_weights_starts_from_the_widened_model(tmp_path):
     assert all(np.array_equal(a, b) for a, b in zip(model.get_weights(), again.get_weights(), strict=True))
 
 
-def test_low_rank_blocks_are_not_widened(tmp_path):
+@pytest.mark.parametrize(("from_width", "to_width"), [
+    ("0.25", "32-64-128-128-256-256r64-128"),  # into a low-rank block
+    ("16-32-64-64-128-128r32-64", "0.5"),  # out of one
+])
+def test_low_rank_blocks_are_not_widened(tmp_path, from_width, to_width):
     """Their channels are projections (model.factorize), not units a copy could stand for."""
     with pytest.raises(ValueError, match="low-rank"):
-        widened(tmp_path / "unread.weights.h5", "32-64-128-128-256-256r64-128", "32-64-128-128-384-384r64-192")
+        widened(tmp_path / "unread.weights.h5", from_width, to_width)
+
+
+def test_training_refuses_to_widen_into_a_low_rank_width_before_reading_data(tmp_path, capsys):
+    from model.train import main
+
+    with pytest.raises(SystemExit) as stop:
+        main(["--out", str(tmp_path / "run"), "--init-weights", str(tmp_path / "unread.weights.h5"),
+              "--init-width", "0.25", "--width", "32-64-128-128-256-256r64-128", "--data", str(tmp_path / "no-data")])
+    assert stop.value.code == 2
+    assert "model.factorize" in capsys.readouterr().err

@@ -35,6 +35,10 @@ def test_ranks_are_written_into_a_width():
     "32-64-128-128-384-384r-192",
     "32-64-128-128-384-384r1r2-192",
     "32-64-128-128-384-192",
+    "32-64-128-128-3_84-384-192",  # int() would read these as 384: one network, several names
+    "32-64-128-128- 384-384-192",
+    "32-64-128-128-+384-384-192",
+    "32-64-128-128-384-384-+192",
 ])
 def test_a_rank_out_of_place_or_range_is_refused(width):
     with pytest.raises(ValueError, match="width"):
@@ -44,3 +48,9 @@ def test_a_rank_out_of_place_or_range_is_refused(width):
 def test_a_rank_too_large_for_its_block_is_refused_when_written():
     with pytest.raises(ValueError):
         with_ranks(SHIPPED, {6: 384})
+
+
+@pytest.mark.parametrize("block", [0, 7])
+def test_ranks_are_written_only_into_the_six_conv_blocks(block):
+    with pytest.raises(ValueError, match="numbered 1 to 6"):
+        with_ranks(SHIPPED, {block: 64})

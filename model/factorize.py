@@ -105,9 +105,9 @@ def factorize(full: keras.Model, width: float | str, ranks: dict[int, int],
               images: np.ndarray) -> tuple[keras.Model, str, dict]:
     """``full`` (a CRNN of ``width``) with the conv blocks of ``ranks`` made low-rank;
     -> (that model, its width, {block: share of its responses' variance kept})."""
+    low_width = with_ranks(width, ranks)  # first: it checks the block numbers
     if any(block_ranks(width)[block - 1] is not None for block in ranks):
         raise ValueError(f"width {width}: a block of {sorted(ranks)} is low-rank already")
-    low_width = with_ranks(width, ranks)
     low = build_crnn(width=low_width)
     for layer in low.layers:  # every layer but the new blocks' convolutions and BatchNorms
         block = re.match(r"block(\d+)_", layer.name)

@@ -27,8 +27,7 @@ def _blocks(width: str) -> list[tuple[int, int | None]]:
     """Each conv block's (filters, rank or None) and, last, (LSTM units, None)."""
     tokens = width.split("-")
     # Digits only: int() would also take " 384", "+384" and "3_84", one network under several names.
-    if len(tokens) != len(SEED_CONV_FILTERS) + 1 or not all(_TOKEN.fullmatch(t) for t in tokens[:-1]) \
-            or not tokens[-1].isdecimal() or not tokens[-1].isascii():
+    if len(tokens) != len(SEED_CONV_FILTERS) + 1 or not all(_TOKEN.fullmatch(t) for t in tokens) or "r" in tokens[-1]:
         raise ValueError(f"width {width!r}: six conv widths (each may be FILTERSrRANK) and the LSTM units")
     parts = [tuple(int(n) for n in token.split("r")) for token in tokens]
     blocks = [(p[0], p[1] if len(p) == 2 else None) for p in parts]

@@ -7,7 +7,8 @@ once with the threshold alone and once with the engine's floor for short words t
 (``OCR_SCENE_SHORT_MIN_CONFIDENCE``). The floors apply here after the engine has chosen its
 words with none; serving applies them while it chooses (the best 8 among the words they keep,
 lines split by the words they keep), so the marked row differs a little from what ``ocr
-eval-scenes`` measures (2026-11-27: 39.6% precision marked, 39.1% served). Prints the tables, marks the engine's
+eval-scenes`` measures (2026-11-27, block 6 low-rank: 38.9% precision marked, 38.8% served).
+Prints the tables, marks the engine's
 ``OCR_SCENE_MIN_CONFIDENCE``, and draws the curves (``model/artifacts/scene_curve.png``).
 """
 

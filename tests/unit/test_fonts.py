@@ -31,9 +31,9 @@ needs_dejavu = pytest.mark.usefixtures("_dejavu")
 
 
 def dejavu_as(path: Path, flavor: str | None = None, same_glyph_for: str = "", source: Path = DEJAVU,
-              style: str | None = None) -> Path:
+              style: str | None = None, family: str | None = None) -> Path:
     """A DejaVu font saved as ``flavor`` (woff, woff2), its letters in ``same_glyph_for`` all
-    mapped to one glyph (as a symbol font's Latin code points are), named ``style``."""
+    mapped to one glyph (as a symbol font's Latin code points are), named ``family`` ``style``."""
     font = TTFont(source)
     for table in font["cmap"].tables:
         for ch in same_glyph_for:
@@ -43,6 +43,10 @@ def dejavu_as(path: Path, flavor: str | None = None, same_glyph_for: str = "", s
         for record in font["name"].names:
             if record.nameID in (2, 17):  # the style, and the typographic style FreeType prefers
                 record.string = style
+    if family:
+        for record in font["name"].names:
+            if record.nameID in (1, 16):  # the family, and the typographic family
+                record.string = family
     font.flavor = flavor
     font.save(path)
     return path
@@ -89,6 +93,18 @@ def test_fonts_are_found_in_every_format_and_symbol_fonts_skipped(font_dirs):
     dejavu_as(font_dirs / "Symbols.ttf", same_glyph_for="aegx", style="Symbols")
     (font_dirs / "notes.txt").write_text("not a font")
     assert synth_module.find_fonts() == (str(font_dirs / "Serif.TTF"), str(font_dirs / "a" / "Latin.woff2"))
+
+
+@needs_dejavu
+def test_families_that_draw_no_letters_at_latin_code_points_are_left_out(font_dirs):
+    """Barcodes and symbol-encoded fonts draw a distinct shape for each letter, so only their
+    names tell them apart (model.synth.LEFT_OUT_FAMILIES)."""
+    dejavu_as(font_dirs / "sans.ttf")
+    dejavu_as(font_dirs / "barcode.ttf", family="Libre Barcode 39 Text")
+    dejavu_as(font_dirs / "greek.ttf", family="Standard Symbols PS")
+    dejavu_as(font_dirs / "dingbats.ttf", family="D050000L")
+    assert synth_module.latin_font_name(str(font_dirs / "barcode.ttf")) == ("Libre Barcode 39 Text", "Book")
+    assert synth_module.find_fonts() == (str(font_dirs / "sans.ttf"),)
 
 
 @needs_dejavu
@@ -255,3 +271,23 @@ def test_a_family_is_written_whole_or_not_at_all(tmp_path, monkeypatch):
     google_fonts.write_family(files)
     assert sorted(p.name for p in tmp_path.iterdir() if not p.name.endswith(".part")) == sorted(f.name for f in files)
     assert (tmp_path / "sans-latin-700-normal.woff2").read_bytes() == b"bold"
+
+
+@needs_dejavu
+def test_the_font_sheet_puts_a_font_that_draws_no_letters_first(tmp_path):
+    from ocr_engine.config import load_settings
+    from ocr_engine.recognize import Recognizer
+    from PIL import Image
+
+    from model import font_sheet
+
+    settings = load_settings()
+    recognizer = Recognizer(settings.model_path, settings.metadata_path)
+    blobs = dejavu_as(tmp_path / "Blobs.ttf", same_glyph_for=string.ascii_letters + string.digits)
+    rows = font_sheet.screen((str(DEJAVU), str(blobs)), recognizer)
+    assert [path for _, path, _ in rows] == [str(blobs), str(DEJAVU)]
+    (worst, _, _), (best, _, read) = rows
+    assert worst < 0.5 and best > 0.9, rows
+    assert read.split() == [w.lower() for w in font_sheet.WORDS]
+    font_sheet.draw_sheet(rows, tmp_path / "sheet.png")
+    assert Image.open(tmp_path / "sheet.png").size[1] == 2 * 44

@@ -10,12 +10,15 @@ faces read badly too and stay: they are what the generator is for.
 A font the model was trained on can read well and still draw no letters: the phase-10 model
 had learned URW's Dingbats and Symbol as ciphers (0.76 and 0.99 here; model/checkpoints/README.md,
 "Fonts that draw no letters"). So look at the sheet, and at symbol fonts by name, not at the score alone.
+Whether new weights still read those two: ``python -m model.font_sheet --weights W@WIDTH
+/usr/share/fonts/opentype/urw-base35/StandardSymbolsPS.otf /usr/share/fonts/opentype/urw-base35/D050000L.otf``.
 """
 
 from __future__ import annotations
 
 import argparse
 import difflib
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -43,12 +46,14 @@ def similarity(word: str, read: str) -> float:
     return difflib.SequenceMatcher(None, word.lower(), read).ratio()
 
 
-def screen(fonts: tuple[str, ...], recognizer: Recognizer,
+def screen(fonts: Sequence[str], predict: Callable[[list[np.ndarray]], np.ndarray],
            words: tuple[str, ...] = WORDS) -> list[tuple[float, str, str]]:
-    """[(mean similarity of each word to its reading, font path, the readings)], worst first."""
+    """[(mean similarity of each word to its reading, font path, the readings)], worst first.
+    ``predict``: crops -> the network's probabilities (``Recognizer.predict_crops``, or Keras
+    weights' through ``model.tune_decoding.keras_probs``)."""
     rows = []
     for path in tqdm(fonts, desc="fonts", unit="font"):
-        probs = recognizer.predict_crops([set_in(path, w) for w in words], batch_size=len(words))
+        probs = predict([set_in(path, w) for w in words])
         read = [greedy_decode(p).text for p in probs]
         score = float(np.mean([similarity(w, r) for w, r in zip(words, read, strict=True)]))
         rows.append((score, path, " ".join(read)))
@@ -69,11 +74,21 @@ def main(argv=None) -> None:
     from model.synth import find_fonts
 
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("fonts", nargs="*", help="font files to read (default: the generator's, find_fonts)")
+    p.add_argument("--weights", help="Keras weights to read with, WEIGHTS[@WIDTH] (default: the shipped model)")
     p.add_argument("--worst", type=int, default=40, help="how many of the worst-read fonts to print and draw")
     p.add_argument("--sheet", type=Path, help="PNG to draw them in")
     args = p.parse_args(argv)
-    settings = load_settings()
-    rows = screen(find_fonts(), Recognizer(settings.model_path, settings.metadata_path))[: args.worst]
+    if args.weights:
+        from model.crnn import SHIPPED_WIDTH
+        from model.tune_decoding import keras_probs
+
+        weights, _, width = args.weights.partition("@")
+        predict = keras_probs(Path(weights), width or SHIPPED_WIDTH)
+    else:
+        settings = load_settings()
+        predict = Recognizer(settings.model_path, settings.metadata_path).predict_crops
+    rows = screen(args.fonts or find_fonts(), predict)[: args.worst]
     for score, path, read in rows:
         print(f"{score:.2f}  {path}  read: {read}")
     if args.sheet:

@@ -284,7 +284,7 @@ def test_the_font_sheet_puts_a_font_that_draws_no_letters_first(tmp_path):
     settings = load_settings()
     recognizer = Recognizer(settings.model_path, settings.metadata_path)
     blobs = dejavu_as(tmp_path / "Blobs.ttf", same_glyph_for=string.ascii_letters + string.digits)
-    rows = font_sheet.screen((str(DEJAVU), str(blobs)), recognizer)
+    rows = font_sheet.screen((str(DEJAVU), str(blobs)), recognizer.predict_crops)
     assert [path for _, path, _ in rows] == [str(blobs), str(DEJAVU)]
     (worst, _, _), (best, _, read) = rows
     assert worst < 0.5 and best > 0.9, rows

@@ -33,7 +33,8 @@ SIZE = 40
 
 
 def set_in(path: str, text: str, size: int = SIZE) -> np.ndarray:
-    """``text`` in the font at ``path``, black on white, with a margin of half its size."""
+    """``text`` in the font at ``path``, black on white, with half its size to each side and a
+    quarter above and below."""
     font = ImageFont.truetype(path, size)
     ascent, descent = font.getmetrics()
     margin = size // 2

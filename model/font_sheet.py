@@ -8,7 +8,7 @@ show: such families go into ``model.synth.LEFT_OUT_FAMILIES``. Script, stencil a
 faces read badly too and stay: they are what the generator is for.
 
 A font the model was trained on can read well and still draw no letters: the phase-10 model
-had learned URW's Dingbats and Symbol as ciphers (0.76 and 0.99 here; model/checkpoints/README.md,
+had learned URW's Dingbats and Symbol as ciphers (0.75 and 0.97 here; model/checkpoints/README.md,
 "Fonts that draw no letters"). So look at the sheet, and at symbol fonts by name, not at the score alone.
 Whether new weights still read those two: ``python -m model.font_sheet --weights W@WIDTH
 /usr/share/fonts/opentype/urw-base35/StandardSymbolsPS.otf /usr/share/fonts/opentype/urw-base35/D050000L.otf``.
@@ -17,14 +17,14 @@ Whether new weights still read those two: ``python -m model.font_sheet --weights
 from __future__ import annotations
 
 import argparse
-import difflib
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import numpy as np
 from ocr_engine.config import load_settings
-from ocr_engine.ctc import greedy_decode
+from ocr_engine.ctc import greedy_decode_batch
 from ocr_engine.recognize import Recognizer
+from ocr_tools.evaluate import recognition_score
 from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
@@ -43,21 +43,16 @@ def set_in(path: str, text: str, size: int = SIZE) -> np.ndarray:
     return np.asarray(image)
 
 
-def similarity(word: str, read: str) -> float:
-    return difflib.SequenceMatcher(None, word.lower(), read).ratio()
-
-
 def screen(fonts: Sequence[str], predict: Callable[[list[np.ndarray]], np.ndarray],
            words: tuple[str, ...] = WORDS) -> list[tuple[float, str, str]]:
-    """[(mean similarity of each word to its reading, font path, the readings)], worst first.
+    """[(1 - the readings' character error rate, at least 0; font path, the readings)], worst first.
     ``predict``: crops -> the network's probabilities (``Recognizer.predict_crops``, or Keras
     weights' through ``model.tune_decoding.keras_probs``)."""
     rows = []
     for path in tqdm(fonts, desc="fonts", unit="font"):
         probs = predict([set_in(path, w) for w in words])
-        read = [greedy_decode(p).text for p in probs]
-        score = float(np.mean([similarity(w, r) for w, r in zip(words, read, strict=True)]))
-        rows.append((score, path, " ".join(read)))
+        read = [d.text for d in greedy_decode_batch(probs)]
+        rows.append((max(0.0, 1.0 - recognition_score(read, words).cer), path, " ".join(read)))
     return sorted(rows)
 
 

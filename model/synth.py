@@ -221,7 +221,7 @@ class WordSynth:
         render's full size, and it took 15% of a sample's time in float."""
         kind = self.rng.random()
         if kind >= 0.75:  # plain
-            return np.broadcast_to(bg.astype(np.uint8), (h, w, 3)).copy()
+            return np.full((h, w, 3), bg, np.uint8)
         colour = bg.astype(np.float32)
         if kind < 0.35:  # linear gradient
             other = self.rng.integers(0, 256, 3).astype(np.float32)
